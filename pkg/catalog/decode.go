@@ -1,0 +1,350 @@
+package catalog
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxNodes caps how many YAML nodes one document may expand to. Aliases can
+// make a small file expand exponentially ("billion laughs"); a catalogue has
+// a few thousand nodes, so a million is generous and still bounded.
+const maxNodes = 1_000_000
+
+// nodeDecoder is implemented by types whose YAML form is not a plain
+// mapping (durations, expressions, unions). It is unexported: the decoder is
+// an implementation detail of this package and of the formats that reuse it.
+type nodeDecoder interface {
+	decodeNode(d *Decoder, n *yaml.Node)
+}
+
+// Decoder decodes YAML nodes into Go values strictly: unknown fields,
+// duplicate keys and wrong types are errors at the offending node, and
+// decoding goes on after an error so that one run reports everything. The
+// rule-test and snapshot formats reuse it so that all of statusd's files
+// report errors the same way.
+type Decoder struct {
+	file  *File
+	errs  ErrorList
+	nodes int
+}
+
+// NewDecoder returns a decoder that reports positions in f.
+func NewDecoder(f *File) *Decoder { return &Decoder{file: f} }
+
+// Errors returns what the decoder found so far.
+func (d *Decoder) Errors() ErrorList { return d.errs }
+
+// Errorf records an error at node n.
+func (d *Decoder) Errorf(n *yaml.Node, format string, args ...any) {
+	p := d.Pos(n)
+	d.errs = append(d.errs, &Error{Pos: p, Msg: fmt.Sprintf(format, args...), Snippet: d.file.Line(p.Line)})
+}
+
+// Pos returns the position of node n.
+func (d *Decoder) Pos(n *yaml.Node) Pos {
+	return Pos{File: d.file.Name, Line: n.Line, Col: n.Column}
+}
+
+// Decode decodes n into the value v points to.
+func (d *Decoder) Decode(n *yaml.Node, v any) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		panic("catalog: Decode needs a non-nil pointer")
+	}
+	d.decode(n, rv.Elem())
+}
+
+func (d *Decoder) decode(n *yaml.Node, v reflect.Value) {
+	d.nodes++
+	if d.nodes > maxNodes {
+		if d.nodes == maxNodes+1 {
+			d.Errorf(n, "document expands to more than %d nodes (aliases?)", maxNodes)
+		}
+		return
+	}
+	for n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			d.Errorf(n, "unknown alias")
+			return
+		}
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // an empty value keeps the zero value
+	}
+	if v.CanAddr() {
+		if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
+			nd.decodeNode(d, n)
+			return
+		}
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.decodeStruct(n, v)
+	case reflect.Map:
+		d.decodeMap(n, v)
+	case reflect.Slice:
+		d.decodeSlice(n, v)
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.decode(n, v.Elem())
+	case reflect.String:
+		if s, ok := d.String(n); ok {
+			v.SetString(s)
+		}
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			d.Errorf(n, "expected a boolean, got %s", describe(n))
+			return
+		}
+		b, _ := strconv.ParseBool(strings.ToLower(n.Value))
+		v.SetBool(b)
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			d.Errorf(n, "expected an integer, got %s", describe(n))
+			return
+		}
+		i, err := strconv.ParseInt(n.Value, 0, 64)
+		if err != nil || v.OverflowInt(i) {
+			d.Errorf(n, "integer %s out of range", n.Value)
+			return
+		}
+		v.SetInt(i)
+	case reflect.Uint, reflect.Uint32, reflect.Uint64:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			d.Errorf(n, "expected a non-negative integer, got %s", describe(n))
+			return
+		}
+		i, err := strconv.ParseUint(n.Value, 0, 64)
+		if err != nil || v.OverflowUint(i) {
+			d.Errorf(n, "integer %s out of range", n.Value)
+			return
+		}
+		v.SetUint(i)
+	case reflect.Float64:
+		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
+			d.Errorf(n, "expected a number, got %s", describe(n))
+			return
+		}
+		f, err := strconv.ParseFloat(n.Value, 64)
+		if err != nil {
+			d.Errorf(n, "invalid number %q", n.Value)
+			return
+		}
+		v.SetFloat(f)
+	case reflect.Interface:
+		var out any
+		if err := n.Decode(&out); err != nil {
+			d.Errorf(n, "%s", yamlMessage(err))
+			return
+		}
+		if out != nil {
+			v.Set(reflect.ValueOf(out))
+		}
+	default:
+		panic(fmt.Sprintf("catalog: cannot decode into %s", v.Type()))
+	}
+}
+
+// String decodes a scalar string, refusing numbers, booleans and
+// collections: a strict format would rather ask for quotes than guess.
+func (d *Decoder) String(n *yaml.Node) (string, bool) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!str" && n.Tag != "!!null") {
+		hint := ""
+		if n.Kind == yaml.ScalarNode {
+			hint = "; quote it to make it a string"
+		}
+		d.Errorf(n, "expected a string, got %s%s", describe(n), hint)
+		return "", false
+	}
+	return n.Value, true
+}
+
+// Mapping iterates the key/value pairs of a mapping node, reporting
+// duplicate keys and non-string keys, and calling fn for each good pair.
+func (d *Decoder) Mapping(n *yaml.Node, fn func(key string, k, v *yaml.Node)) bool {
+	if n.Kind != yaml.MappingNode {
+		d.Errorf(n, "expected a mapping, got %s", describe(n))
+		return false
+	}
+	seen := make(map[string]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			d.Errorf(k, "mapping keys must be strings, got %s", describe(k))
+			continue
+		}
+		if k.Tag == "!!merge" {
+			d.Errorf(k, "merge keys (<<) are not supported")
+			continue
+		}
+		if prev, dup := seen[k.Value]; dup {
+			d.Errorf(k, "duplicate key %q (first at line %d)", k.Value, prev.Line)
+			continue
+		}
+		seen[k.Value] = k
+		fn(k.Value, k, val)
+	}
+	return true
+}
+
+func (d *Decoder) decodeStruct(n *yaml.Node, v reflect.Value) {
+	info := structFields(v.Type())
+	if info.pos >= 0 {
+		v.Field(info.pos).Set(reflect.ValueOf(d.Pos(n)))
+	}
+	d.Mapping(n, func(key string, k, val *yaml.Node) {
+		idx, ok := info.byName[key]
+		if !ok {
+			d.Errorf(k, "unknown field %q%s", key, suggest(key, info.names))
+			return
+		}
+		d.decode(val, v.Field(idx))
+	})
+}
+
+func (d *Decoder) decodeMap(n *yaml.Node, v reflect.Value) {
+	if v.Type().Key().Kind() != reflect.String {
+		panic("catalog: map keys must be strings")
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
+	}
+	d.Mapping(n, func(key string, _, val *yaml.Node) {
+		elem := reflect.New(v.Type().Elem()).Elem()
+		if existing := v.MapIndex(reflect.ValueOf(key)); existing.IsValid() {
+			elem.Set(existing)
+		}
+		d.decode(val, elem)
+		v.SetMapIndex(reflect.ValueOf(key).Convert(v.Type().Key()), elem)
+	})
+}
+
+func (d *Decoder) decodeSlice(n *yaml.Node, v reflect.Value) {
+	if n.Kind != yaml.SequenceNode {
+		d.Errorf(n, "expected a list, got %s", describe(n))
+		return
+	}
+	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, c := range n.Content {
+		d.decode(c, out.Index(i))
+	}
+	v.Set(out)
+}
+
+// describe names a node's type the way an operator would say it.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!str":
+			return fmt.Sprintf("string %q", n.Value)
+		case "!!int":
+			return "integer " + n.Value
+		case "!!float":
+			return "number " + n.Value
+		case "!!bool":
+			return "boolean " + n.Value
+		case "!!null":
+			return "null"
+		}
+		return n.Tag + " " + n.Value
+	case yaml.DocumentNode:
+		return "a document"
+	}
+	return "an alias"
+}
+
+type fieldInfo struct {
+	byName map[string]int
+	names  []string
+	pos    int
+}
+
+var fieldCache sync.Map // reflect.Type → *fieldInfo
+
+var posType = reflect.TypeFor[Pos]()
+
+// structFields maps JSON names to field indexes. The json tags are the
+// format's single source of truth: the schema generator reads them too.
+func structFields(t reflect.Type) *fieldInfo {
+	if fi, ok := fieldCache.Load(t); ok {
+		return fi.(*fieldInfo)
+	}
+	fi := &fieldInfo{byName: map[string]int{}, pos: -1}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Name == "Pos" && f.Type == posType {
+			fi.pos = i
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" || !f.IsExported() {
+			continue
+		}
+		fi.byName[name] = i
+		fi.names = append(fi.names, name)
+	}
+	fieldCache.Store(t, fi)
+	return fi
+}
+
+// suggest returns "; did you mean X?" for the known name closest to key,
+// when one is close enough to be a typo.
+func suggest(key string, known []string) string {
+	best, bestDist := "", 3
+	for _, k := range known {
+		dist := editDistance(strings.ToLower(key), strings.ToLower(k))
+		if dist < bestDist && len(key) >= 3 && dist <= len(key)/4+1 {
+			best, bestDist = k, dist
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// yamlMessage strips the "yaml: " prefix the library puts on its errors.
+func yamlMessage(err error) string {
+	return strings.TrimPrefix(err.Error(), "yaml: ")
+}
+
+func reflectValue(p any) reflect.Value { return reflect.ValueOf(p).Elem() }

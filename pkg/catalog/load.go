@@ -1,0 +1,295 @@
+package catalog
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load reads catalogue files and directories and merges them into one
+// catalogue. A directory contributes its *.yaml and *.yml files whose kind is
+// Catalog, so rule tests may live beside them. Every problem in every file is
+// returned in the list; the catalogue is usable only when list.Err() is nil.
+func Load(paths ...string) (*Catalog, ErrorList) {
+	var files []*File
+	var errs ErrorList
+	for _, p := range paths {
+		fs, err := readPath(p)
+		if err != nil {
+			errs = append(errs, &Error{Pos: Pos{File: p}, Msg: err.Error()})
+			continue
+		}
+		files = append(files, fs...)
+	}
+	if len(files) == 0 && len(errs) == 0 {
+		errs = append(errs, &Error{Pos: Pos{File: strings.Join(paths, ",")}, Msg: "no catalogue files found"})
+	}
+	c, more := Parse(files...)
+	errs = append(errs, more...)
+	errs.Sort()
+	return c, errs
+}
+
+func readPath(p string) ([]*File, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("read catalogue: %w", err)
+	}
+	if !st.IsDir() {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read catalogue: %w", err)
+		}
+		return []*File{NewFile(p, data)}, nil
+	}
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		return nil, fmt.Errorf("read catalogue directory: %w", err)
+	}
+	var out []*File
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(p, name))
+		if err != nil {
+			return nil, fmt.Errorf("read catalogue: %w", err)
+		}
+		f := NewFile(filepath.Join(p, name), data)
+		if KindOf(f) == Kind {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// LoadFS is Load over a file system, for catalogues embedded in the binary
+// or mounted from a ConfigMap.
+func LoadFS(fsys fs.FS, names ...string) (*Catalog, ErrorList) {
+	var files []*File
+	var errs ErrorList
+	for _, n := range names {
+		data, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			errs = append(errs, &Error{Pos: Pos{File: n}, Msg: fmt.Sprintf("read catalogue: %v", err)})
+			continue
+		}
+		files = append(files, NewFile(n, data))
+	}
+	c, more := Parse(files...)
+	return c, append(errs, more...)
+}
+
+// KindOf returns the kind declared by the first document of f, or "" when
+// it cannot tell; it lets a directory mix catalogues and rule tests.
+func KindOf(f *File) string {
+	docs, err := f.Documents()
+	if err != nil || len(docs) == 0 {
+		return Kind // let the parser report the problem
+	}
+	if k := Field(Root(docs[0]), "kind"); k != nil {
+		return k.Value
+	}
+	return ""
+}
+
+// Parse decodes and merges catalogue files already in memory and validates
+// the result (everything but the CEL expressions, which pkg/cel checks).
+func Parse(files ...*File) (*Catalog, ErrorList) {
+	merged := &Catalog{Params: map[string]Param{}, Sources: map[string]Source{}}
+	var errs ErrorList
+	var first *Catalog
+	for _, f := range files {
+		merged.Files = append(merged.Files, f)
+		docs, err := f.Documents()
+		if err != nil {
+			errs = append(errs, err.(*Error))
+		}
+		for _, doc := range docs {
+			part, perrs := decodeDocument(f, doc)
+			errs = append(errs, perrs...)
+			if part == nil {
+				continue
+			}
+			if first == nil {
+				first = part
+				merged.APIVersion, merged.Kind, merged.Metadata, merged.Settings = part.APIVersion, part.Kind, part.Metadata, part.Settings
+			} else {
+				mergeHeader(merged, part, Root(doc), f, &errs)
+			}
+			mergeInto(merged, part, &errs)
+		}
+	}
+	if first == nil && len(errs) == 0 {
+		errs = append(errs, &Error{Pos: Pos{File: fileNames(files)}, Msg: "no catalogue document found"})
+	}
+	errs = append(errs, Validate(merged)...)
+	errs.AttachSnippets(files)
+	errs.Sort()
+	return merged, errs
+}
+
+func fileNames(files []*File) string {
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ",")
+}
+
+func decodeDocument(f *File, doc *yaml.Node) (*Catalog, ErrorList) {
+	root := Root(doc)
+	d := NewDecoder(f)
+	if root.Kind != yaml.MappingNode {
+		d.Errorf(root, "a catalogue must be a mapping, got %s", describe(root))
+		return nil, d.Errors()
+	}
+	var c Catalog
+	d.Decode(root, &c)
+	checkHeader(d, root, &c)
+	return &c, d.Errors()
+}
+
+// checkHeader refuses documents that are not catalogues, or catalogues of a
+// major version this build does not understand.
+func checkHeader(d *Decoder, root *yaml.Node, c *Catalog) {
+	av := Field(root, "apiVersion")
+	switch {
+	case av == nil:
+		d.Errorf(root, "missing apiVersion: want %s", APIVersion)
+	case !sameMajor(c.APIVersion, APIVersion):
+		d.Errorf(av, "unsupported apiVersion %q: this statusd reads %s", c.APIVersion, APIVersion)
+	}
+	k := Field(root, "kind")
+	switch {
+	case k == nil:
+		d.Errorf(root, "missing kind: want %s", Kind)
+	case c.Kind != Kind:
+		d.Errorf(k, "kind is %q, want %s", c.Kind, Kind)
+	}
+	md := Field(root, "metadata")
+	switch {
+	case md == nil:
+		d.Errorf(root, "missing metadata: a catalogue needs metadata.name and metadata.version")
+	default:
+		if c.Metadata.Name == "" {
+			d.Errorf(md, "metadata.name is required")
+		}
+		if c.Metadata.Version == "" {
+			d.Errorf(md, "metadata.version is required: it is carried on every Event")
+		}
+	}
+}
+
+// sameMajor compares group and major version: statusd.io/v1alpha1 and
+// statusd.io/v1beta2 share major 1.
+func sameMajor(got, want string) bool {
+	gg, gv, ok1 := strings.Cut(got, "/")
+	wg, wv, ok2 := strings.Cut(want, "/")
+	return ok1 && ok2 && gg == wg && major(gv) == major(wv) && major(gv) != ""
+}
+
+func major(v string) string {
+	if !strings.HasPrefix(v, "v") {
+		return ""
+	}
+	end := 1
+	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
+		end++
+	}
+	if end == 1 {
+		return ""
+	}
+	rest := v[end:]
+	if rest != "" && !strings.HasPrefix(rest, "alpha") && !strings.HasPrefix(rest, "beta") {
+		return ""
+	}
+	return v[:end]
+}
+
+func mergeHeader(into, part *Catalog, root *yaml.Node, f *File, errs *ErrorList) {
+	if part.Metadata != into.Metadata && part.Metadata.Name != "" {
+		md := Field(root, "metadata")
+		*errs = append(*errs, &Error{
+			Pos: Pos{File: f.Name, Line: md.Line, Col: md.Column},
+			Msg: fmt.Sprintf("metadata %s/%s differs from %s/%s in the first file: one catalogue has one name and version",
+				part.Metadata.Name, part.Metadata.Version, into.Metadata.Name, into.Metadata.Version),
+		})
+	}
+	if part.Settings.PublishSecondary {
+		into.Settings.PublishSecondary = true
+	}
+}
+
+func mergeInto(into, part *Catalog, errs *ErrorList) {
+	for _, name := range sortedKeys(part.Params) {
+		p := part.Params[name]
+		if prev, dup := into.Params[name]; dup {
+			errs.Errorf(p.Pos, "", "param %q is declared twice (first at %s)", name, prev.Pos)
+			continue
+		}
+		into.Params[name] = p
+	}
+	for _, name := range sortedKeys(part.Sources) {
+		s := part.Sources[name]
+		if prev, dup := into.Sources[name]; dup {
+			errs.Errorf(s.Pos, "", "source %q is declared twice (first at %s)", name, prev.Pos)
+			continue
+		}
+		into.Sources[name] = s
+	}
+	into.Variables = append(into.Variables, part.Variables...)
+	into.Reasons = append(into.Reasons, part.Reasons...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// SourceNames returns the source names in sorted order.
+func (c *Catalog) SourceNames() []string { return sortedKeys(c.Sources) }
+
+// ParamNames returns the param names in sorted order.
+func (c *Catalog) ParamNames() []string { return sortedKeys(c.Params) }
+
+// Reason returns the reason named name, or nil.
+func (c *Catalog) Reason(name string) *Reason {
+	i := slices.IndexFunc(c.Reasons, func(r Reason) bool { return r.Name == name })
+	if i < 0 {
+		return nil
+	}
+	return &c.Reasons[i]
+}
+
+// File returns the loaded file called name, or nil; errors use it for
+// snippets.
+func (c *Catalog) File(name string) *File {
+	for _, f := range c.Files {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Hash identifies the catalogue's content across all its files.
+func (c *Catalog) Hash() string {
+	var b strings.Builder
+	for _, f := range c.Files {
+		b.WriteString(f.Name)
+		b.WriteString(f.Hash())
+	}
+	return NewFile("", []byte(b.String())).Hash()
+}

@@ -1,0 +1,208 @@
+package catalog
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+)
+
+func (e *Expr) decodeNode(d *Decoder, n *yaml.Node) {
+	s, ok := d.String(n)
+	if !ok {
+		return
+	}
+	e.Text = s
+	e.Pos = d.Pos(n)
+	switch {
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		// The node points at the | or > indicator; the text starts on the
+		// next non-blank line, at its indentation.
+		for line := n.Line + 1; line <= n.Line+1+strings.Count(s, "\n")+1; line++ {
+			text := d.file.Line(line)
+			if strings.TrimSpace(text) == "" {
+				continue
+			}
+			e.Pos.Line = line
+			e.Pos.Col = len(text) - len(strings.TrimLeft(text, " ")) + 1
+			break
+		}
+		e.block = n.Style&yaml.LiteralStyle != 0
+	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+		e.Pos.Col++
+		e.quoted = true
+	}
+}
+
+func (du *Duration) decodeNode(d *Decoder, n *yaml.Node) {
+	du.Pos = d.Pos(n)
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" && n.Value == "0" {
+		du.Raw = "0"
+		return
+	}
+	s, ok := d.String(n)
+	if !ok {
+		return
+	}
+	du.Raw = s
+	if isIdent(s) && !looksLikeDuration(s) {
+		// A param name; Resolve fills D once params are known.
+		du.Param = s
+		return
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		d.Errorf(n, "%v", err)
+		return
+	}
+	du.D = v
+}
+
+// ParseDuration parses a duration in Prometheus's syntax (30s, 5m, 1h30m,
+// 2d, 1w) or Go's (1.5h), so both communities' habits work; "0" is zero.
+func ParseDuration(s string) (time.Duration, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	if v, err := model.ParseDuration(s); err == nil {
+		return time.Duration(v), nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, &durationError{s}
+	}
+	if v < 0 {
+		return 0, &durationError{s}
+	}
+	return v, nil
+}
+
+type durationError struct{ s string }
+
+func (e *durationError) Error() string {
+	return "invalid duration " + strconv.Quote(e.s) + ": want a length such as 30s, 5m, 1h30m or 2d, or a param name"
+}
+
+func looksLikeDuration(s string) bool {
+	return s != "" && s[0] >= '0' && s[0] <= '9'
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case i > 0 && r >= '0' && r <= '9':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (ns *Namespaces) decodeNode(d *Decoder, n *yaml.Node) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if s, ok := d.String(n); ok {
+			ns.Names = []string{s}
+		}
+	case yaml.SequenceNode:
+		d.decodeSlice(n, reflectValue(&ns.Names))
+	case yaml.MappingNode:
+		type plain Namespaces // without the decodeNode method
+		var p plain
+		d.decodeStruct(n, reflectValue(&p))
+		*ns = Namespaces(p)
+	default:
+		d.Errorf(n, "expected a namespace name, glob, list or {names, selector}, got %s", describe(n))
+	}
+}
+
+func (p *IntOrString) decodeNode(d *Decoder, n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
+		i, err := strconv.Atoi(n.Value)
+		if err != nil || i < 1 || i > 65535 {
+			d.Errorf(n, "port %s out of range 1-65535", n.Value)
+			return
+		}
+		p.Int = i
+		return
+	}
+	if s, ok := d.String(n); ok {
+		p.Str = s
+	}
+}
+
+func (g *Grace) decodeNode(d *Decoder, n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode {
+		g.For.decodeNode(d, n)
+		return
+	}
+	type plain Grace
+	var p plain
+	d.decodeStruct(n, reflectValue(&p))
+	*g = Grace(p)
+}
+
+func (j *Join) decodeNode(d *Decoder, n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode {
+		s, ok := d.String(n)
+		if !ok {
+			return
+		}
+		for _, k := range JoinKinds {
+			if s == string(k) {
+				j.Kind = k
+				return
+			}
+		}
+		names := make([]string, len(JoinKinds))
+		for i, k := range JoinKinds {
+			names[i] = string(k)
+		}
+		d.Errorf(n, "unknown join %q: want one of %s, or {key: <CEL>}%s", s, strings.Join(names, ", "), suggest(s, names))
+		j.Kind = JoinKind(s) // reported here; keeps validation from asking for a join again
+		return
+	}
+	type plain Join
+	var p plain
+	d.decodeStruct(n, reflectValue(&p))
+	*j = Join(p)
+	if j.Key.IsZero() {
+		d.Errorf(n, "join mapping needs a key expression")
+		return
+	}
+	j.Kind = JoinKey
+}
+
+func (p *Param) decodeNode(d *Decoder, n *yaml.Node) {
+	p.Pos = d.Pos(n)
+	var v any
+	if err := n.Decode(&v); err != nil {
+		d.Errorf(n, "%s", yamlMessage(err))
+		return
+	}
+	p.Value = normalize(v)
+}
+
+// normalize turns yaml.v3's ints into int64, so that CEL sees one integer
+// type whatever the value's size.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case []any:
+		for i := range x {
+			x[i] = normalize(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = normalize(x[k])
+		}
+	}
+	return v
+}
