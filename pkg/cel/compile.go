@@ -1,0 +1,589 @@
+package cel
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+
+	gocel "github.com/google/cel-go/cel"
+	"github.com/google/cel-go/checker"
+	"github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"k8s.io/apiserver/pkg/cel/library"
+
+	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/suppress"
+)
+
+// Default limits. The per-evaluation limit is ten times Kubernetes'
+// PerCallLimit because one statusd expression may legitimately scan a
+// namespace's pods; the tick budget bounds the sum, so a catalogue cannot
+// stall the daemon whatever its expressions do.
+const (
+	DefaultCostLimit      uint64 = 10_000_000
+	DefaultTickBudget     uint64 = 2_000_000_000
+	DefaultSourceSizeHint uint64 = 100_000
+	// defaultElementHint is the size assumed for lists, maps and strings
+	// inside an object (conditions, containers): objects are bounded by
+	// etcd's 1.5 MiB, and real lists are short.
+	defaultElementHint uint64 = 1_000
+)
+
+// Options are the limits an operator sets for statusd itself; they are not
+// part of the catalogue, so whoever can edit the catalogue cannot raise
+// them.
+type Options struct {
+	// CostLimit caps one expression: its estimated cost at load (larger ones
+	// are refused) and its actual cost at run time (larger evaluations are
+	// cut off and the reason is Unknown for that subject).
+	CostLimit uint64
+	// TickBudget caps the total cost of one evaluator (one tick); once it is
+	// spent, the remaining evaluations of the tick are Unknown.
+	TickBudget uint64
+	// SourceSizeHint is the number of objects assumed per source when
+	// estimating cost; it makes a scan of a source inside a scan of a source
+	// visibly quadratic at lint time.
+	SourceSizeHint uint64
+}
+
+func (o Options) withDefaults() Options {
+	if o.CostLimit == 0 {
+		o.CostLimit = DefaultCostLimit
+	}
+	if o.TickBudget == 0 {
+		o.TickBudget = DefaultTickBudget
+	}
+	if o.SourceSizeHint == 0 {
+		o.SourceSizeHint = DefaultSourceSizeHint
+	}
+	return o
+}
+
+// Program is one compiled expression.
+type Program struct {
+	// Expr is the source expression with its position.
+	Expr catalog.Expr
+	// Cost is the estimated cost range of one evaluation.
+	Cost checker.CostEstimate
+	// Field names where the expression sits (when, message, ...).
+	Field string
+
+	ast *gocel.Ast
+	prg gocel.Program
+	// traced is built on first explain: tracking state slows evaluation, so
+	// only explain pays for it.
+	tracedOnce sync.Once
+	traced     gocel.Program
+	tracedErr  error
+	refs       refs
+}
+
+// Edge is a compiled suppression edge.
+type Edge struct {
+	catalog.Edge
+	// Cause is the reason declaring the edge.
+	Cause string
+	// Key is the key expression of a key join.
+	Key *Program
+}
+
+// Reason is a compiled reason.
+type Reason struct {
+	catalog.Reason
+	When    *Program
+	Message *Program
+	Since   *Program
+	Edges   []*Edge
+	// Hash identifies the definition, including the params and variables it
+	// reads: engine state carries across a reload only for reasons whose
+	// hash did not change.
+	Hash string
+	// Rank is the reason's position in evaluation order.
+	Rank int
+}
+
+// Variable is a compiled variable.
+type Variable struct {
+	Name    string
+	Program *Program
+}
+
+// Catalog is a compiled catalogue, immutable and safe to share between
+// goroutines; each tick evaluates it through its own Evaluator.
+type Catalog struct {
+	// Source is the catalogue it was compiled from.
+	Source *catalog.Catalog
+	// Reasons are in evaluation order: every cause before its symptoms.
+	Reasons []*Reason
+	// Graph is the suppression graph.
+	Graph *suppress.Graph
+	// Variables in declaration order.
+	Variables []*Variable
+
+	byName    map[string]*Reason
+	varIndex  map[string]int
+	params    ref.Val
+	paramVals map[string]any
+	opts      Options
+}
+
+// Reason returns the reason called name, or nil.
+func (c *Catalog) Reason(name string) *Reason { return c.byName[name] }
+
+var (
+	envOnce sync.Once
+	envVal  *gocel.Env
+	envErr  error
+)
+
+// sharedEnv builds the environment once per process: building it validates
+// hundreds of declarations and takes milliseconds.
+func sharedEnv() (*gocel.Env, error) {
+	envOnce.Do(func() { envVal, envErr = newEnv() })
+	return envVal, envErr
+}
+
+// Compile compiles every expression of a validated catalogue, checks
+// references, cost and the suppression graph, and returns the compiled
+// catalogue with the problems found (warnings included). The catalogue is
+// usable only when errs.Err() is nil.
+func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
+	opts = opts.withDefaults()
+	env, err := sharedEnv()
+	if err != nil {
+		return nil, catalog.ErrorList{{Msg: fmt.Sprintf("internal error: build CEL environment: %v", err)}}
+	}
+	c := &Catalog{Source: src, byName: map[string]*Reason{}, varIndex: map[string]int{}, opts: opts}
+	cm := &compiler{env: env, cat: c, src: src, opts: opts}
+	c.paramVals, c.params = cm.params()
+	for i, v := range src.Variables {
+		c.varIndex[v.Name] = i
+	}
+	for i, v := range src.Variables {
+		p := cm.compile(v.Expression, "expression", "", nil)
+		if p != nil {
+			cm.checkVarOrder(p, v.Name, i)
+		}
+		c.Variables = append(c.Variables, &Variable{Name: v.Name, Program: p})
+	}
+	var names []string
+	var edges []suppress.Edge
+	for i := range src.Reasons {
+		r := &Reason{Reason: src.Reasons[i]}
+		names = append(names, r.Name)
+		r.When = cm.compile(r.Reason.When, "when", r.Name, gocel.BoolType)
+		r.Message = cm.compile(r.Reason.Message, "message", r.Name, gocel.StringType)
+		r.Since = cm.compile(r.Grace.Since, "grace.since", r.Name, nil)
+		for j, e := range r.Suppresses {
+			ce := &Edge{Edge: e, Cause: r.Name}
+			if e.Join.Kind == catalog.JoinKey {
+				ce.Key = cm.compile(e.Join.Key, "suppresses["+e.Reason+"].join.key", r.Name, gocel.StringType)
+			}
+			r.Edges = append(r.Edges, ce)
+			edges = append(edges, suppress.Edge{Cause: r.Name, Symptom: e.Reason, Join: string(e.Join.Kind), Index: j})
+		}
+		if _, dup := c.byName[r.Name]; !dup {
+			c.byName[r.Name] = r
+		}
+	}
+	g, cycles := suppress.NewGraph(names, edges)
+	for _, cyc := range cycles {
+		r := src.Reason(cyc.Path[0])
+		pos := r.Pos
+		for _, e := range r.Suppresses {
+			if e.Reason == cyc.Path[1] {
+				pos = e.Pos
+			}
+		}
+		cm.errs.Errorf(pos, r.Name, "%v", cyc)
+	}
+	if g != nil {
+		c.Graph = g
+		for rank, name := range g.Order() {
+			r := c.byName[name]
+			r.Rank = rank
+			c.Reasons = append(c.Reasons, r)
+		}
+	}
+	for _, r := range c.Reasons {
+		r.Hash = cm.hash(r)
+	}
+	cm.warnUnused()
+	cm.errs.AttachSnippets(src.Files)
+	cm.errs.Sort()
+	return c, cm.errs
+}
+
+type compiler struct {
+	env  *gocel.Env
+	cat  *Catalog
+	src  *catalog.Catalog
+	opts Options
+	errs catalog.ErrorList
+	used struct {
+		params, variables, sources map[string]bool
+		metrics                    bool
+	}
+}
+
+// compile parses, checks, estimates and plans one expression. It returns
+// nil for an empty expression, and nil with errors recorded for a bad one.
+func (cm *compiler) compile(e catalog.Expr, field, reason string, want *gocel.Type) *Program {
+	if e.IsZero() {
+		return nil
+	}
+	a, iss := cm.env.Compile(e.Text)
+	if iss.Err() != nil {
+		for _, ce := range iss.Errors() {
+			pos := e.Locate(ce.Location.Line(), ce.Location.Column())
+			cm.errs.Errorf(pos, reason, "%s: %s", field, ce.Message)
+		}
+		return nil
+	}
+	if want != nil {
+		out := a.OutputType()
+		if !out.IsExactType(want) && !out.IsExactType(gocel.DynType) {
+			cm.errs.Errorf(e.Pos, reason, "%s must return %s, got %s", field, want, out)
+			return nil
+		}
+	}
+	p := &Program{Expr: e, Field: field, ast: a}
+	p.refs = collectRefs(a)
+	if !cm.checkRefs(p, reason) {
+		return nil
+	}
+	est, err := cm.env.EstimateCost(a, &estimator{hint: cm.opts.SourceSizeHint})
+	if err != nil {
+		cm.errs.Errorf(e.Pos, reason, "%s: estimate cost: %v", field, err)
+		return nil
+	}
+	p.Cost = est
+	switch {
+	case est.Max > cm.opts.CostLimit:
+		cm.errs.Errorf(e.Pos, reason, "%s: estimated cost %s exceeds the limit %d: a scan inside a scan of a source is quadratic; use an indexed look-up (cluster.inNamespace, ownedBy, onNode, withLabels, lookup) instead",
+			field, formatCost(est.Max), cm.opts.CostLimit)
+		return nil
+	case est.Max > cm.opts.CostLimit/2:
+		cm.errs.Warnf(e.Pos, reason, "%s: estimated cost %s is near the limit %d", field, formatCost(est.Max), cm.opts.CostLimit)
+	}
+	prg, err := cm.env.Program(a,
+		gocel.EvalOptions(gocel.OptOptimize),
+		gocel.CostLimit(cm.opts.CostLimit),
+		gocel.CostTracking(&runtimeCost{}),
+		gocel.InterruptCheckFrequency(100),
+	)
+	if err != nil {
+		cm.errs.Errorf(e.Pos, reason, "%s: %v", field, err)
+		return nil
+	}
+	p.prg = prg
+	return p
+}
+
+func formatCost(c uint64) string {
+	if c == math.MaxUint64 {
+		return "unbounded"
+	}
+	return fmt.Sprintf("%d", c)
+}
+
+// checkRefs verifies that params, variables and sources an expression
+// names exist, reporting each at its own position.
+func (cm *compiler) checkRefs(p *Program, reason string) bool {
+	ok := true
+	mark := func(m *map[string]bool, k string) {
+		if *m == nil {
+			*m = map[string]bool{}
+		}
+		(*m)[k] = true
+	}
+	for _, r := range p.refs.params {
+		mark(&cm.used.params, r.name)
+		if _, found := cm.src.Params[r.name]; !found {
+			cm.errs.Errorf(p.Expr.Locate(r.line, r.col), reason, "%s: unknown param %q%s", p.Field, r.name, hint(r.name, cm.src.ParamNames()))
+			ok = false
+		}
+	}
+	for _, r := range p.refs.variables {
+		mark(&cm.used.variables, r.name)
+		if _, found := cm.cat.varIndex[r.name]; !found {
+			cm.errs.Errorf(p.Expr.Locate(r.line, r.col), reason, "%s: unknown variable %q", p.Field, r.name)
+			ok = false
+		}
+	}
+	for _, r := range p.refs.sources {
+		mark(&cm.used.sources, r.name)
+		s, found := cm.src.Sources[r.name]
+		switch {
+		case !found:
+			cm.errs.Errorf(p.Expr.Locate(r.line, r.col), reason, "%s: unknown source %q%s", p.Field, r.name, hint(r.name, cm.src.SourceNames()))
+			ok = false
+		case s.IsMetrics():
+			cm.errs.Errorf(p.Expr.Locate(r.line, r.col), reason, "%s: source %q is a metrics source; read it with cluster.metrics(pod)", p.Field, r.name)
+			ok = false
+		}
+	}
+	if p.refs.metrics {
+		cm.used.metrics = true
+	}
+	return ok
+}
+
+func hint(name string, known []string) string {
+	if len(known) == 0 {
+		return ""
+	}
+	return "; declared: " + strings.Join(known, ", ")
+}
+
+// checkVarOrder refuses a variable that reads itself or a later variable:
+// declaration order is evaluation order, which rules out cycles.
+func (cm *compiler) checkVarOrder(p *Program, name string, index int) {
+	for _, r := range p.refs.variables {
+		if j, ok := cm.cat.varIndex[r.name]; ok && j >= index {
+			cm.errs.Errorf(p.Expr.Locate(r.line, r.col), "", "variable %q reads variable %q, which is not declared before it", name, r.name)
+		}
+	}
+}
+
+// params converts the catalogue's params to CEL values. Strings that read
+// as durations become durations, so `now - since > params.stuckAfter`
+// type-checks at run time without a duration() call.
+func (cm *compiler) params() (map[string]any, ref.Val) {
+	vals := make(map[string]any, len(cm.src.Params))
+	for name, p := range cm.src.Params {
+		v := p.Value
+		if s, ok := v.(string); ok && looksLikeDuration(s) {
+			if d, err := catalog.ParseDuration(s); err == nil {
+				v = types.Duration{Duration: d}
+			}
+		}
+		vals[name] = v
+	}
+	return vals, types.NewStringInterfaceMap(types.DefaultTypeAdapter, vals)
+}
+
+func looksLikeDuration(s string) bool {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return false
+	}
+	last := s[len(s)-1]
+	return last == 's' || last == 'm' || last == 'h' || last == 'd' || last == 'w' || last == 'y'
+}
+
+// hash identifies a reason's meaning: its expressions, timers and the
+// params and variables they read. Moving a reason in the file or editing
+// its description keeps its state; changing its condition resets it.
+func (cm *compiler) hash(r *Reason) string {
+	h := sha256.New()
+	write := func(parts ...string) {
+		for _, p := range parts {
+			h.Write([]byte(p))
+			h.Write([]byte{0})
+		}
+	}
+	write(r.Name, r.Subject, r.Reason.When.Text, r.Reason.Message.Text, r.Summary, string(r.EventType()),
+		r.Grace.For.D.String(), r.Grace.Since.Text, r.Clear.D.String(), fmt.Sprint(r.Priority), r.Layer)
+	seenP, seenV := map[string]bool{}, map[string]bool{}
+	var visit func(p *Program)
+	visit = func(p *Program) {
+		if p == nil {
+			return
+		}
+		for _, ref := range p.refs.params {
+			seenP[ref.name] = true
+		}
+		for _, ref := range p.refs.variables {
+			if !seenV[ref.name] {
+				seenV[ref.name] = true
+				if i, ok := cm.cat.varIndex[ref.name]; ok && i < len(cm.cat.Variables) {
+					visit(cm.cat.Variables[i].Program)
+				}
+			}
+		}
+	}
+	visit(r.When)
+	visit(r.Message)
+	visit(r.Since)
+	for _, name := range sortedSet(seenP) {
+		b, _ := json.Marshal(cm.src.Params[name].Value)
+		write("param", name, string(b))
+	}
+	for _, name := range sortedSet(seenV) {
+		if i, ok := cm.cat.varIndex[name]; ok {
+			write("variable", name, cm.src.Variables[i].Expression.Text)
+		}
+	}
+	sum := h.Sum(nil)
+	return hex.EncodeToString(sum[:8])
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// warnUnused reports declarations nothing reads; they are usually typos of
+// something that is read.
+func (cm *compiler) warnUnused() {
+	subjects := map[string]bool{}
+	for _, r := range cm.src.Reasons {
+		subjects[r.Subject] = true
+	}
+	for _, name := range cm.src.SourceNames() {
+		s := cm.src.Sources[name]
+		if s.IsMetrics() {
+			if !cm.used.metrics {
+				cm.errs.Warnf(s.Pos, "", "metrics source %q is scraped but no expression reads metrics", name)
+			}
+			continue
+		}
+		if !subjects[name] && !cm.used.sources[name] {
+			cm.errs.Warnf(s.Pos, "", "source %q is not used by any reason", name)
+		}
+	}
+	for _, name := range cm.src.ParamNames() {
+		if !cm.used.params[name] && !usedAsDuration(cm.src, name) {
+			cm.errs.Warnf(cm.src.Params[name].Pos, "", "param %q is not used", name)
+		}
+	}
+	for _, v := range cm.src.Variables {
+		if !cm.used.variables[v.Name] {
+			cm.errs.Warnf(v.Pos, "", "variable %q is not used", v.Name)
+		}
+	}
+}
+
+func usedAsDuration(c *catalog.Catalog, param string) bool {
+	for _, r := range c.Reasons {
+		if r.Grace.For.Param == param || r.Clear.Param == param {
+			return true
+		}
+	}
+	for _, s := range c.Sources {
+		if s.Metrics != nil && (s.Metrics.Interval.Param == param || s.Metrics.Timeout.Param == param) {
+			return true
+		}
+	}
+	return false
+}
+
+// ref is one reference found in an expression, with its position.
+type refAt struct {
+	name      string
+	line, col int
+}
+
+type refs struct {
+	params, variables, sources []refAt
+	metrics                    bool
+}
+
+// collectRefs walks a checked AST for params.x, variables.x,
+// cluster.fn("source", ...) and metrics uses.
+func collectRefs(a *gocel.Ast) refs {
+	var out refs
+	native := a.NativeRep()
+	info := native.SourceInfo()
+	loc := func(id int64) (int, int) {
+		l := info.GetStartLocation(id)
+		return l.Line(), l.Column()
+	}
+	root := ast.NavigateAST(native)
+	for _, n := range ast.MatchDescendants(root, ast.KindMatcher(ast.SelectKind)) {
+		sel := n.AsSelect()
+		if sel.Operand().Kind() != ast.IdentKind {
+			continue
+		}
+		line, col := loc(n.ID())
+		col++ // a select starts at its dot; point at the field name
+		switch sel.Operand().AsIdent() {
+		case varParams:
+			out.params = append(out.params, refAt{sel.FieldName(), line, col})
+		case varVariables:
+			out.variables = append(out.variables, refAt{sel.FieldName(), line, col})
+		}
+	}
+	for _, n := range ast.MatchDescendants(root, ast.KindMatcher(ast.CallKind)) {
+		call := n.AsCall()
+		if !call.IsMemberFunction() || call.Target().Kind() != ast.IdentKind || call.Target().AsIdent() != varCluster {
+			continue
+		}
+		if call.FunctionName() == "metrics" {
+			out.metrics = true
+			continue
+		}
+		if !lookupFunctions[call.FunctionName()] || len(call.Args()) == 0 {
+			continue
+		}
+		arg := call.Args()[0]
+		if arg.Kind() != ast.LiteralKind {
+			continue
+		}
+		if s, ok := arg.AsLiteral().(types.String); ok {
+			line, col := loc(arg.ID())
+			out.sources = append(out.sources, refAt{string(s), line, col})
+		}
+	}
+	for _, n := range ast.MatchDescendants(root, ast.KindMatcher(ast.IdentKind)) {
+		if n.AsIdent() == varMetrics {
+			out.metrics = true
+		}
+	}
+	return out
+}
+
+// estimator gives the cost estimator sizes the dynamic, schema-less
+// objects cannot: a source holds SourceSizeHint objects, anything inside an
+// object defaultElementHint elements.
+type estimator struct {
+	hint uint64
+}
+
+func (e *estimator) EstimateSize(checker.AstNode) *checker.SizeEstimate {
+	return &checker.SizeEstimate{Min: 0, Max: defaultElementHint}
+}
+
+func (e *estimator) EstimateCallCost(function, overloadID string, target *checker.AstNode, args []checker.AstNode) *checker.CallEstimate {
+	if !strings.HasPrefix(overloadID, "statusd_cluster_") {
+		// Kubernetes' libraries (quantity, regex, lists, ...) estimate their own.
+		return (&library.CostEstimator{SizeEstimator: e}).EstimateCallCost(function, overloadID, target, args)
+	}
+	est := &checker.CallEstimate{CostEstimate: checker.CostEstimate{Min: 1, Max: 1}}
+	switch function {
+	case "objects", "inNamespace", "onNode", "ownedBy", "withLabels":
+		est.ResultSize = &checker.SizeEstimate{Min: 0, Max: e.hint}
+	}
+	if function == "withLabels" {
+		// Filtering a namespace by labels visits its objects.
+		est.CostEstimate = checker.CostEstimate{Min: 1, Max: e.hint}
+	}
+	return est
+}
+
+// runtimeCost charges statusd's own functions at run time: a label
+// selection costs the objects it visits; an indexed look-up is constant.
+type runtimeCost struct{}
+
+func (runtimeCost) CallCost(function, overloadID string, args []ref.Val, result ref.Val) *uint64 {
+	if !strings.HasPrefix(overloadID, "statusd_") {
+		return (&library.CostEstimator{}).CallCost(function, overloadID, args, result)
+	}
+	cost := uint64(1)
+	if function == "withLabels" {
+		if l, ok := result.(objList); ok {
+			cost += uint64(len(l.objs))
+		}
+	}
+	return &cost
+}

@@ -1,0 +1,56 @@
+// Package cel compiles a catalogue's expressions and evaluates them over a
+// snapshot. Callers import it as statusd.io/statusd/pkg/cel and never
+// import cel-go themselves; inside this package cel-go is imported as gocel.
+//
+// # The environment
+//
+// Expressions use Kubernetes' CEL as ValidatingAdmissionPolicy does (the
+// standard macros, optional types, ext strings, sets, lists and two-variable
+// comprehensions, and the Kubernetes quantity, regex, URL, IP, CIDR, format
+// and semver libraries), so an expression written for a policy reads the
+// same here. On top of that:
+//
+//	object                 the subject object, as the API server serves it
+//	params.<name>          catalogue constants; "5m"-like strings are durations
+//	variables.<name>       named sub-expressions, evaluated lazily per subject
+//	now                    the snapshot's time (a timestamp)
+//	metrics                the subject pod's scraped series (see below)
+//	cluster.version        the server's git version, such as "v1.36.3"
+//	cluster.major, .minor  its numeric parts
+//	cluster.versionSatisfies(">=1.28")        semver constraint check
+//	cluster.hasResource("group/version/resource")  is it served?
+//	cluster.objects(src)                 every object of a source (a scan)
+//	cluster.inNamespace(src, ns)         indexed by namespace
+//	cluster.onNode(src, node)            indexed by spec.nodeName
+//	cluster.ownedBy(src, uid)            indexed by ownerReference UID
+//	cluster.withLabels(src, ns, "a=b")   label selector ("" ns: all)
+//	cluster.lookup(src, ns, name)        optional object
+//	cluster.sourceStatus(src)            ready, absent, forbidden or failed
+//	cluster.metrics(podOrPods)           metrics handle of pods
+//	conditions(o)                        o.status.conditions, or []
+//	versionSatisfies(version, constraint)
+//
+// A metrics handle answers value(sel), has(sel), rate(sel, d),
+// increase(sel, d), delta(sel, d), avgOverTime(sel, d), maxOverTime(sel, d),
+// minOverTime(sel, d) and quantile(q, histogram, d), where sel is a
+// PromQL-like selector such as `vllm:num_requests_waiting{model_name="x"}`.
+// Values are summed across matching series and pods (max/min for the
+// over-time extremes, the worst pod for quantiles).
+//
+// # Unknown
+//
+// A missing metric, a failed or stale scrape, a forbidden source, an
+// expression error, the per-evaluation cost limit or the tick's budget all
+// make an evaluation Unknown, with the error. Unknown is neither true nor
+// false: the engine neither fires nor clears on it. An absent optional
+// source (a CRD that is not installed) reads as empty.
+//
+// # Cost
+//
+// Every expression's cost is estimated at compile time, assuming each
+// source holds Options.SourceSizeHint objects and lists inside objects hold
+// a thousand elements; an expression over Options.CostLimit is refused, one
+// over half of it is warned about. At run time each evaluation is cut off at
+// Options.CostLimit and a tick at Options.TickBudget, so a catalogue written
+// by anyone who can edit its ConfigMap cannot stall statusd.
+package cel

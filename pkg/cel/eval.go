@@ -1,0 +1,256 @@
+package cel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
+
+	"statusd.io/statusd/pkg/series"
+	"statusd.io/statusd/pkg/snapshot"
+)
+
+// Errors that classify a failed evaluation. Both are the catalogue's
+// problem, not statusd's: the finding is Unknown with the error text.
+var (
+	// ErrCostLimit: one evaluation exceeded Options.CostLimit.
+	ErrCostLimit = errors.New("evaluation cost limit exceeded")
+	// ErrBudget: the tick's total budget was spent before this evaluation.
+	ErrBudget = errors.New("tick cost budget exhausted")
+)
+
+// Evaluator evaluates a compiled catalogue against one snapshot. It caches
+// per subject (variables) and per snapshot (selectors), and counts the
+// tick's cost. It is not safe for concurrent use: a tick owns one.
+type Evaluator struct {
+	cat       *Catalog
+	snap      *snapshot.Snapshot
+	ctx       context.Context
+	cluster   *clusterVal
+	now       types.Timestamp
+	selectors selectorCache
+	// seriesSelectors caches parsed metric selectors for the tick.
+	seriesSelectors map[string]*series.Selector
+	spent           uint64
+	budget          uint64
+
+	subject *snapshot.Object
+	object  ref.Val
+	vars    map[string]ref.Val
+	varsVal *lazyVars
+	metrics ref.Val
+	act     activation
+}
+
+// NewEvaluator prepares an evaluation of snap. ctx bounds the tick: a
+// cancelled context interrupts a running expression.
+func (c *Catalog) NewEvaluator(ctx context.Context, snap *snapshot.Snapshot) *Evaluator {
+	ev := &Evaluator{
+		cat:             c,
+		snap:            snap,
+		ctx:             ctx,
+		now:             types.Timestamp{Time: snap.Time},
+		selectors:       selectorCache{},
+		seriesSelectors: map[string]*series.Selector{},
+		budget:          c.opts.TickBudget,
+		vars:            map[string]ref.Val{},
+	}
+	ev.cluster = newClusterVal(ev)
+	ev.varsVal = &lazyVars{Mapper: types.NewStringInterfaceMap(types.DefaultTypeAdapter, map[string]any{}), ev: ev}
+	ev.act.ev = ev
+	return ev
+}
+
+// Spent is the cost used so far.
+func (e *Evaluator) Spent() uint64 { return e.spent }
+
+// Snapshot is the snapshot being evaluated.
+func (e *Evaluator) Snapshot() *snapshot.Snapshot { return e.snap }
+
+// activation resolves the expression variables for the current subject
+// without allocating a map per evaluation.
+type activation struct{ ev *Evaluator }
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	ev := a.ev
+	switch name {
+	case varObject:
+		return ev.object, true
+	case varParams:
+		return ev.cat.params, true
+	case varVariables:
+		return ev.varsVal, true
+	case varCluster:
+		return ev.cluster, true
+	case varNow:
+		return ev.now, true
+	case varMetrics:
+		return ev.subjectMetrics(), true
+	}
+	return nil, false
+}
+
+func (a *activation) Parent() interpreter.Activation { return nil }
+
+// setSubject switches the per-subject state.
+func (e *Evaluator) setSubject(o *snapshot.Object) {
+	if e.subject == o {
+		return
+	}
+	e.subject = o
+	e.object = objectVal(o)
+	e.metrics = nil
+	clear(e.vars)
+}
+
+// Outcome is the three-valued result of a condition.
+type Outcome int
+
+// The outcomes. Unknown is neither true nor false: it neither fires nor
+// clears a reason.
+const (
+	False Outcome = iota
+	True
+	Unknown
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case True:
+		return "true"
+	case False:
+		return "false"
+	}
+	return "unknown"
+}
+
+// Result is a condition's evaluation on one subject.
+type Result struct {
+	Outcome Outcome
+	// Err explains Unknown.
+	Err error
+	// Cost is what the evaluation spent.
+	Cost uint64
+}
+
+// When evaluates a reason's condition on subject o.
+func (e *Evaluator) When(r *Reason, o *snapshot.Object) Result {
+	e.setSubject(o)
+	v, cost, err := e.eval(r.When)
+	if err != nil {
+		return Result{Outcome: Unknown, Err: err, Cost: cost}
+	}
+	b, ok := v.(types.Bool)
+	if !ok {
+		return Result{Outcome: Unknown, Err: fmt.Errorf("when returned %s, not bool", v.Type().TypeName()), Cost: cost}
+	}
+	if b {
+		return Result{Outcome: True, Cost: cost}
+	}
+	return Result{Outcome: False, Cost: cost}
+}
+
+// maxMessage bounds a message: Events cap theirs, and a runaway expression
+// must not build megabytes.
+const maxMessage = 4096
+
+// Message renders the reason's message for o. When the expression errors or
+// yields an empty or non-string value, the static summary is returned with
+// the error, so a broken message never loses the Event.
+func (e *Evaluator) Message(r *Reason, o *snapshot.Object) (string, error) {
+	if r.Message == nil {
+		return r.Summary, nil
+	}
+	e.setSubject(o)
+	v, _, err := e.eval(r.Message)
+	if err != nil {
+		return r.Summary, err
+	}
+	s, ok := v.(types.String)
+	if !ok || strings.TrimSpace(string(s)) == "" {
+		return r.Summary, fmt.Errorf("message returned %q (%s)", fmt.Sprint(v.Value()), v.Type().TypeName())
+	}
+	msg := string(s)
+	if len(msg) > maxMessage {
+		msg = msg[:maxMessage]
+	}
+	return msg, nil
+}
+
+// Since evaluates a reason's grace.since on o. ok is false when the reason
+// has none or it failed, in which case the grace window runs from the first
+// tick that saw the condition.
+func (e *Evaluator) Since(r *Reason, o *snapshot.Object) (t time.Time, err error) {
+	if r.Since == nil {
+		return time.Time{}, nil
+	}
+	e.setSubject(o)
+	v, _, err := e.eval(r.Since)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return toTime(v)
+}
+
+// Key evaluates a key join's expression on o. An empty key joins nothing.
+func (e *Evaluator) Key(edge *Edge, o *snapshot.Object) (string, error) {
+	e.setSubject(o)
+	v, _, err := e.eval(edge.Key)
+	if err != nil {
+		return "", err
+	}
+	s, ok := v.(types.String)
+	if !ok {
+		return "", fmt.Errorf("join key returned %s, not string", v.Type().TypeName())
+	}
+	return string(s), nil
+}
+
+func (e *Evaluator) eval(p *Program) (ref.Val, uint64, error) {
+	if e.spent >= e.budget {
+		return nil, 0, fmt.Errorf("%w: %d spent of %d", ErrBudget, e.spent, e.budget)
+	}
+	v, det, err := p.prg.ContextEval(e.ctx, &e.act)
+	var cost uint64
+	if det != nil && det.ActualCost() != nil {
+		cost = *det.ActualCost()
+	}
+	e.spent += cost
+	if err != nil {
+		return nil, cost, classify(err)
+	}
+	if types.IsError(v) {
+		return nil, cost, classify(v.(*types.Err))
+	}
+	return v, cost, nil
+}
+
+// variable evaluates a variable for the current subject, once.
+func (e *Evaluator) variable(name string) (ref.Val, bool) {
+	if v, ok := e.vars[name]; ok {
+		return v, true
+	}
+	i, ok := e.cat.varIndex[name]
+	if !ok || e.cat.Variables[i].Program == nil {
+		return nil, false
+	}
+	v, _, err := e.eval(e.cat.Variables[i].Program)
+	if err != nil {
+		v = types.NewErr("variable %s: %v", name, err)
+	}
+	e.vars[name] = v
+	return v, true
+}
+
+func classify(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "cost limit exceeded") {
+		return fmt.Errorf("%w: %s", ErrCostLimit, msg)
+	}
+	return errors.New(msg)
+}

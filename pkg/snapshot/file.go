@@ -1,0 +1,221 @@
+package snapshot
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"statusd.io/statusd/pkg/catalog"
+)
+
+// FileKind is the kind a snapshot file declares.
+const FileKind = "Snapshot"
+
+// File is a snapshot as written to disk by `statusd snapshot` and read by
+// `statusd eval`, `statusd explain` and rule tests: Kubernetes objects
+// exactly as `kubectl get -o yaml` prints them, metrics pages per pod, the
+// cluster facts and the time.
+type File struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// Time is when the snapshot was taken; evaluation uses it as now unless
+	// told otherwise.
+	Time string `json:"time,omitempty"`
+	// Cluster holds the version and, optionally, the served resources. When
+	// Resources is empty, every resource the catalogue names counts as
+	// served.
+	Cluster Cluster `json:"cluster,omitempty"`
+	// Sources records sources that could not be read (forbidden, failed).
+	Sources map[string]SourceState `json:"sources,omitempty"`
+	// Objects are Kubernetes objects; a List's items are taken one by one.
+	Objects []map[string]any `json:"objects,omitempty"`
+	// Metrics are scrape results, one per pod and scrape.
+	Metrics []Scrape `json:"metrics,omitempty"`
+}
+
+// SourceState is a source's recorded status.
+type SourceState struct {
+	Status Status `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Scrape is one scrape of one pod in a snapshot file.
+type Scrape struct {
+	// Pod is namespace/name.
+	Pod string `json:"pod"`
+	// Source is the metrics source that scraped it.
+	Source string `json:"source,omitempty"`
+	// At is when it was scraped; the snapshot time by default.
+	At string `json:"at,omitempty"`
+	// Text is the page, in Prometheus text format.
+	Text string `json:"text,omitempty"`
+	// Error is the scrape's failure; a failed scrape makes every query on
+	// the pod Unknown.
+	Error string `json:"error,omitempty"`
+}
+
+// ReadFile reads and strictly decodes a snapshot file.
+func ReadFile(name string) (*File, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot: %w", err)
+	}
+	return Decode(catalog.NewFile(name, data))
+}
+
+// Decode strictly decodes a snapshot file. Objects keep whatever fields they
+// have (they are the cluster's data, not ours), but the envelope is strict.
+func Decode(f *catalog.File) (*File, error) {
+	docs, err := f.Documents()
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) != 1 {
+		return nil, &catalog.Error{Pos: catalog.Pos{File: f.Name, Line: 1}, Msg: fmt.Sprintf("a snapshot file holds one document, found %d", len(docs))}
+	}
+	d := catalog.NewDecoder(f)
+	var out File
+	root := catalog.Root(docs[0])
+	d.Decode(root, &out)
+	if out.Kind != FileKind {
+		d.Errorf(root, "kind is %q, want %s", out.Kind, FileKind)
+	}
+	if out.Time != "" {
+		if _, err := time.Parse(time.RFC3339, out.Time); err != nil {
+			d.Errorf(catalog.Field(root, "time"), "time %q is not RFC 3339", out.Time)
+		}
+	}
+	if errs := d.Errors(); len(errs) > 0 {
+		return nil, errs
+	}
+	for i := range out.Objects {
+		out.Objects[i] = Normalize(out.Objects[i]).(map[string]any)
+	}
+	return &out, nil
+}
+
+// Normalize makes decoded YAML look like decoded JSON, which is what the
+// API server's watch caches hold: int64 numbers, RFC 3339 strings for
+// timestamps, string-keyed maps.
+func Normalize(v any) any {
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case uint64:
+		return float64(x)
+	case time.Time:
+		return x.UTC().Format(time.RFC3339)
+	case []any:
+		for i := range x {
+			x[i] = Normalize(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = Normalize(x[k])
+		}
+	case map[any]any:
+		m := make(map[string]any, len(x))
+		for k, val := range x {
+			m[fmt.Sprint(k)] = Normalize(val)
+		}
+		return m
+	}
+	return v
+}
+
+// Flatten expands Lists (kind: List, or any *List with items) into their
+// items.
+func Flatten(objs []map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, o := range objs {
+		if items, ok := o["items"].([]any); ok {
+			for _, it := range items {
+				if m, ok := it.(map[string]any); ok {
+					out = append(out, m)
+				}
+			}
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// DecodeObjects decodes a YAML stream of Kubernetes objects (one per
+// document, or Lists), as kubectl get -o yaml prints them.
+func DecodeObjects(f *catalog.File) ([]map[string]any, error) {
+	docs, err := f.Documents()
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]any
+	for _, doc := range docs {
+		var m map[string]any
+		if err := catalog.Root(doc).Decode(&m); err != nil {
+			return nil, &catalog.Error{Pos: catalog.Pos{File: f.Name, Line: doc.Line}, Msg: fmt.Sprintf("object: %v", err)}
+		}
+		out = append(out, Normalize(m).(map[string]any))
+	}
+	return Flatten(out), nil
+}
+
+// Assemble builds a snapshot of the catalogue's sources from a snapshot
+// file: every object goes to each source that selects it, exactly as live
+// informers would have selected it. at overrides the file's time when not
+// zero.
+func Assemble(c *catalog.Catalog, f *File, at time.Time) (*Snapshot, error) {
+	if at.IsZero() && f.Time != "" {
+		at, _ = time.Parse(time.RFC3339, f.Time)
+	}
+	if at.IsZero() {
+		return nil, fmt.Errorf("snapshot has no time: set time in the file or pass one")
+	}
+	cluster := f.Cluster
+	if len(cluster.Resources) == 0 {
+		// Without a list, every resource the catalogue names is served.
+		for _, name := range c.SourceNames() {
+			if src := c.Sources[name]; !src.IsMetrics() {
+				cluster.Resources = append(cluster.Resources, src.GVR())
+			}
+		}
+	}
+	b := NewBuilder(at, cluster)
+	objs := make([]*Object, 0, len(f.Objects))
+	nsLabels := map[string]map[string]string{}
+	for _, m := range Flatten(f.Objects) {
+		o := NewObject(m)
+		objs = append(objs, o)
+		if o.Kind == "Namespace" && o.APIVersion == "v1" {
+			nsLabels[o.Name] = o.Labels
+			if nsLabels[o.Name] == nil {
+				nsLabels[o.Name] = map[string]string{}
+			}
+		}
+	}
+	served := map[string]bool{}
+	for _, r := range cluster.Resources {
+		served[r] = true
+	}
+	for _, name := range c.SourceNames() {
+		src := c.Sources[name]
+		if src.IsMetrics() {
+			continue
+		}
+		b.set(name) // a source with no objects is still a (ready, empty) source
+		if st, ok := f.Sources[name]; ok {
+			b.SetStatus(name, st.Status, st.Error)
+		} else if !served[src.GVR()] {
+			b.SetStatus(name, StatusAbsent, "")
+		}
+		sel := NewSelection(src)
+		for _, o := range objs {
+			if sel.Matches(o, nsLabels[o.Namespace]) {
+				b.Add(name, o)
+			}
+		}
+	}
+	if err := addScrapes(b, f.Metrics, at); err != nil {
+		return nil, err
+	}
+	return b.Build(), nil
+}

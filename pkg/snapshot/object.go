@@ -1,0 +1,149 @@
+package snapshot
+
+import (
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Object is one Kubernetes object as the API server serves it (the
+// unstructured content), with the fields that indexes and suppression joins
+// need parsed once, so a tick never re-parses metadata.
+type Object struct {
+	// Content is the object as decoded from JSON or YAML.
+	Content map[string]any
+
+	APIVersion string
+	Kind       string
+	Namespace  string
+	Name       string
+	UID        string
+	// Node is the node the object is on: spec.nodeName for pods, the name
+	// itself for Nodes.
+	Node   string
+	Labels map[string]string
+	// Owners are the UIDs of every ownerReference.
+	Owners []string
+	// Controller is the UID of the controlling ownerReference, if any.
+	Controller string
+	// Created is metadata.creationTimestamp; zero when absent.
+	Created time.Time
+	// Deleting is metadata.deletionTimestamp; zero when not being deleted.
+	Deleting time.Time
+
+	cached atomic.Value
+}
+
+// NewObject parses the metadata of content. It never fails: an object with
+// odd metadata is still an object, and the expressions decide what to make
+// of it.
+func NewObject(content map[string]any) *Object {
+	o := &Object{Content: content}
+	o.APIVersion, _ = content["apiVersion"].(string)
+	o.Kind, _ = content["kind"].(string)
+	md, _ := content["metadata"].(map[string]any)
+	o.Namespace, _ = md["namespace"].(string)
+	o.Name, _ = md["name"].(string)
+	o.UID, _ = md["uid"].(string)
+	if ls, ok := md["labels"].(map[string]any); ok {
+		o.Labels = make(map[string]string, len(ls))
+		for k, v := range ls {
+			if s, ok := v.(string); ok {
+				o.Labels[k] = s
+			}
+		}
+	}
+	if refs, ok := md["ownerReferences"].([]any); ok {
+		for _, r := range refs {
+			ref, _ := r.(map[string]any)
+			uid, _ := ref["uid"].(string)
+			if uid == "" {
+				continue
+			}
+			o.Owners = append(o.Owners, uid)
+			if c, _ := ref["controller"].(bool); c {
+				o.Controller = uid
+			}
+		}
+	}
+	o.Created = parseTime(md["creationTimestamp"])
+	o.Deleting = parseTime(md["deletionTimestamp"])
+	switch o.Kind {
+	case "Node":
+		o.Node = o.Name
+	default:
+		if spec, ok := content["spec"].(map[string]any); ok {
+			o.Node, _ = spec["nodeName"].(string)
+		}
+	}
+	return o
+}
+
+func parseTime(v any) time.Time {
+	switch t := v.(type) {
+	case string:
+		p, err := time.Parse(time.RFC3339, t)
+		if err == nil {
+			return p
+		}
+	case time.Time:
+		return t
+	}
+	return time.Time{}
+}
+
+// Key is namespace/name, or name for cluster-scoped objects.
+func (o *Object) Key() string {
+	if o.Namespace == "" {
+		return o.Name
+	}
+	return o.Namespace + "/" + o.Name
+}
+
+// Ref names the object for people: Kind/namespace/name.
+func (o *Object) Ref() string { return o.Kind + "/" + o.Key() }
+
+// ID is the identity findings are keyed by: the UID when the object has
+// one (so a recreated object is a new subject), else its Ref.
+func (o *Object) ID() string {
+	if o.UID != "" {
+		return o.UID
+	}
+	return o.Ref()
+}
+
+// GroupVersion parses APIVersion.
+func (o *Object) GroupVersion() schema.GroupVersion {
+	gv, _ := schema.ParseGroupVersion(o.APIVersion)
+	return gv
+}
+
+// Cached returns what SetCached stored. It lets the CEL evaluator convert an
+// object once per snapshot instead of once per expression.
+func (o *Object) Cached() any { return o.cached.Load() }
+
+// SetCached stores the evaluator's converted form of the object; every
+// caller must store values of one type.
+func (o *Object) SetCached(v any) { o.cached.Store(v) }
+
+// ResourceFor guesses the plural resource of a kind, the way kubectl does
+// for kinds it has not discovered, with the irregular plurals of the kinds
+// statusd's catalogues use.
+func ResourceFor(kind string) string {
+	lower := strings.ToLower(kind)
+	switch lower {
+	case "endpoints":
+		return "endpoints"
+	case "":
+		return ""
+	}
+	switch {
+	case strings.HasSuffix(lower, "s"), strings.HasSuffix(lower, "x"), strings.HasSuffix(lower, "ch"), strings.HasSuffix(lower, "sh"):
+		return lower + "es"
+	case strings.HasSuffix(lower, "y") && len(lower) > 1 && !strings.ContainsRune("aeiou", rune(lower[len(lower)-2])):
+		return lower[:len(lower)-1] + "ies"
+	}
+	return lower + "s"
+}
