@@ -1,0 +1,489 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/snapshot"
+	"statusd.io/statusd/pkg/suppress"
+)
+
+// Options configure an engine.
+type Options struct {
+	// Logger receives state changes (never per-tick chatter); discarded when
+	// nil.
+	Logger *slog.Logger
+}
+
+// key identifies a finding's state: a reason on a subject.
+type key struct {
+	reason  string
+	subject string // Subject.ID()
+}
+
+// record is the state carried between ticks for one reason on one subject.
+// Only the goroutine running Tick touches records, under Engine.mu.
+type record struct {
+	subject Subject
+	// firstTrue is the first tick of the current episode that saw the
+	// condition true; the grace window starts here unless grace.since says
+	// otherwise.
+	firstTrue time.Time
+	lastTrue  time.Time
+	firing    bool
+	// firingSince is when it fired; zero while pending.
+	firingSince time.Time
+	// falseSince is when a firing finding's condition turned false.
+	falseSince time.Time
+	// published is set once the finding has been published in this
+	// episode, so that its recovery is announced.
+	published bool
+	// seen marks records touched by the current tick.
+	seen bool
+}
+
+// Engine turns a compiled catalogue and a stream of snapshots into
+// findings, keeping grace, firing and clear timers between ticks. Tick,
+// Reload and Restore may be called from different goroutines; they
+// serialise on mu.
+type Engine struct {
+	mu      sync.Mutex
+	cat     *cel.Catalog
+	state   map[key]*record
+	dropped []*Finding // firing findings whose reason a reload removed
+	log     *slog.Logger
+}
+
+// New returns an engine for cat with no state.
+func New(cat *cel.Catalog, opts Options) *Engine {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{cat: cat, state: map[key]*record{}, log: log.With("component", "engine")}
+}
+
+// Catalog returns the catalogue in force.
+func (e *Engine) Catalog() *cel.Catalog {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cat
+}
+
+// Reload swaps in a new catalogue. State carries over for reasons whose
+// definition (cel.Reason.Hash) did not change, as Prometheus copies alert
+// state across rule reloads; other state is dropped, and firing findings of
+// reasons that disappeared or changed are reported resolved on the next
+// tick, so that their Events do not linger.
+func (e *Engine) Reload(cat *cel.Catalog) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	kept, dropped := 0, 0
+	for k, rec := range e.state {
+		old, nw := e.cat.Reason(k.reason), cat.Reason(k.reason)
+		if old != nil && nw != nil && old.Hash == nw.Hash {
+			kept++
+			continue
+		}
+		dropped++
+		if rec.firing && rec.published {
+			because := "reason removed from the catalogue"
+			if nw != nil {
+				because = "reason redefined in the catalogue"
+			}
+			f := &Finding{Reason: k.reason, Subject: rec.subject, State: Resolved, WasPublished: true, ResolvedBecause: because}
+			if old != nil {
+				f.Layer, f.Priority, f.Severity = old.Layer, old.Priority, string(old.EventType())
+			}
+			e.dropped = append(e.dropped, f)
+		}
+		delete(e.state, k)
+	}
+	e.cat = cat
+	e.log.Info("Catalogue swapped", "catalog", cat.Source.Metadata.Name, "version", cat.Source.Metadata.Version, "keptState", kept, "droppedState", dropped)
+}
+
+// Restored is a firing finding rebuilt from outside (statusd's own Events
+// after a restart), so that a restart neither re-announces it nor resolves
+// it falsely.
+type Restored struct {
+	Reason      string
+	Subject     Subject
+	FiringSince time.Time
+}
+
+// Restore seeds firing state. Findings already known are left alone.
+func (e *Engine) Restore(rs []Restored) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range rs {
+		if e.cat.Reason(r.Reason) == nil {
+			continue
+		}
+		k := key{r.Reason, r.Subject.ID()}
+		if _, ok := e.state[k]; ok {
+			continue
+		}
+		e.state[k] = &record{subject: r.Subject, firstTrue: r.FiringSince, lastTrue: r.FiringSince, firing: true, firingSince: r.FiringSince, published: true}
+	}
+}
+
+// Tick evaluates the catalogue on snap, at snap.Time, and advances every
+// timer. Ticks may come at any interval: windows compare times, never count
+// ticks.
+func (e *Engine) Tick(ctx context.Context, snap *snapshot.Snapshot) *Result {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := &tick{
+		e:     e,
+		now:   snap.Time,
+		snap:  snap,
+		ev:    e.cat.NewEvaluator(ctx, snap),
+		index: suppress.NewIndex(e.cat.Graph),
+		res: &Result{
+			Time:    snap.Time,
+			Catalog: e.cat.Source.Metadata.Name,
+			Version: e.cat.Source.Metadata.Version,
+		},
+	}
+	for _, rec := range e.state {
+		rec.seen = false
+	}
+	t.res.Resolved = append(t.res.Resolved, e.dropped...)
+	e.dropped = nil
+	for _, r := range e.cat.Reasons {
+		t.reason(r)
+	}
+	t.prioritise()
+	t.res.Cost = t.ev.Spent()
+	return t.res
+}
+
+// tick is one Tick's working state.
+type tick struct {
+	e     *Engine
+	now   time.Time
+	snap  *snapshot.Snapshot
+	ev    *cel.Evaluator
+	index *suppress.Index
+	res   *Result
+}
+
+func (t *tick) reason(r *cel.Reason) {
+	set := t.snap.Set(r.Subject)
+	readable := set != nil && set.Status != snapshot.StatusForbidden && set.Status != snapshot.StatusFailed
+	if set != nil {
+		for _, o := range set.Objects() {
+			t.evaluate(r, o)
+		}
+	}
+	// Records whose subject was not in this snapshot: the object is gone
+	// (resolve), or the source cannot be read (hold: absence of evidence is
+	// not recovery).
+	for k, rec := range t.e.state {
+		if k.reason != r.Name || rec.seen {
+			continue
+		}
+		if !readable && set != nil {
+			rec.seen = true
+			f := t.finding(r, rec, Unknown)
+			f.Err = "source " + r.Subject + " cannot be read: " + set.Err
+			f.Held = rec.firing
+			t.res.Findings = append(t.res.Findings, f)
+			continue
+		}
+		if rec.firing {
+			f := t.finding(r, rec, Resolved)
+			f.Duration = t.now.Sub(rec.firingSince)
+			f.WasPublished = rec.published
+			f.ResolvedBecause = "subject no longer exists"
+			t.res.Resolved = append(t.res.Resolved, f)
+			t.e.log.Info("Finding resolved", "reason", r.Name, "subject", rec.subject.String(), "because", f.ResolvedBecause)
+		}
+		delete(t.e.state, k)
+	}
+}
+
+func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
+	subj := SubjectOf(o)
+	k := key{r.Name, subj.ID()}
+	rec := t.e.state[k]
+	res := t.ev.When(r, o)
+	t.res.Evaluations++
+	var f *Finding
+	switch res.Outcome {
+	case cel.False:
+		if rec == nil {
+			return
+		}
+		rec.seen = true
+		if !rec.firing {
+			// A pending condition that stops holding starts over.
+			delete(t.e.state, k)
+			return
+		}
+		if rec.falseSince.IsZero() {
+			rec.falseSince = t.now
+		}
+		if t.now.Sub(rec.falseSince) >= r.Clear.D {
+			f = t.finding(r, rec, Resolved)
+			f.Duration = t.now.Sub(rec.firingSince)
+			f.WasPublished = rec.published
+			f.Cost = res.Cost
+			t.res.Resolved = append(t.res.Resolved, f)
+			delete(t.e.state, k)
+			t.e.log.Info("Finding resolved", "reason", r.Name, "subject", subj.String(), "firedFor", f.Duration)
+			return
+		}
+		// Still firing while it clears: hysteresis.
+		f = t.finding(r, rec, Firing)
+		f.ClearingSince = rec.falseSince
+		f.ClearsAt = rec.falseSince.Add(r.Clear.D)
+		t.addCause(r, o, f, suppress.Firing)
+		t.suppressOrPublish(r, o, f)
+	case cel.Unknown:
+		if rec == nil {
+			f = &Finding{Subject: subj, State: Unknown, Err: res.Err.Error(), Cost: res.Cost}
+			t.fill(r, f)
+			t.res.Findings = append(t.res.Findings, f)
+			return
+		}
+		rec.seen = true
+		// Unknown neither fires nor clears: a clear window needs an
+		// unbroken run of false, and a grace window an unbroken run of true
+		// (it keeps its start, but cannot complete on an Unknown tick).
+		rec.falseSince = time.Time{}
+		if rec.firing {
+			// Held: the fault is not known to be over, so it stays firing.
+			f = t.finding(r, rec, Firing)
+			f.Held = true
+			f.Err = res.Err.Error()
+			f.Cost = res.Cost
+			t.addCause(r, o, f, suppress.Firing)
+			t.suppressOrPublish(r, o, f)
+			return
+		}
+		f = t.finding(r, rec, Unknown)
+		f.Err = res.Err.Error()
+		f.Cost = res.Cost
+		t.addCause(r, o, f, suppress.Pending)
+		t.res.Findings = append(t.res.Findings, f)
+		return
+	case cel.True:
+		if rec == nil {
+			rec = &record{subject: subj, firstTrue: t.now}
+			t.e.state[k] = rec
+		}
+		rec.seen = true
+		rec.subject = subj
+		rec.lastTrue = t.now
+		rec.falseSince = time.Time{}
+		if rec.firing {
+			f = t.finding(r, rec, Firing)
+			f.Cost = res.Cost
+			t.addCause(r, o, f, suppress.Firing)
+			t.suppressOrPublish(r, o, f)
+			return
+		}
+		start := rec.firstTrue
+		if r.Since != nil {
+			if since, err := t.ev.Since(r, o); err == nil && !since.IsZero() && !since.After(t.now) {
+				start = since
+			}
+		}
+		f = t.finding(r, rec, Pending)
+		f.Cost = res.Cost
+		f.PendingSince = start
+		f.FiresAt = start.Add(r.Grace.For.D)
+		if t.now.Before(f.FiresAt) {
+			t.addCause(r, o, f, suppress.Pending)
+			t.holdOrPend(r, o, f)
+			return
+		}
+		// Grace has passed. A pending cause still holds it back.
+		if held, cause := t.heldBy(r, o); held {
+			f.HeldBy = cause
+			t.addCause(r, o, f, suppress.Pending)
+			t.res.Findings = append(t.res.Findings, f)
+			return
+		}
+		rec.firing = true
+		rec.firingSince = t.now
+		f.State = Firing
+		f.FiringSince = t.now
+		t.addCause(r, o, f, suppress.Firing)
+		t.suppressOrPublish(r, o, f)
+		t.e.log.Info("Finding firing", "reason", r.Name, "subject", subj.String())
+	}
+}
+
+// finding builds a finding from a record.
+func (t *tick) finding(r *cel.Reason, rec *record, st State) *Finding {
+	f := &Finding{
+		Subject:      rec.subject,
+		State:        st,
+		PendingSince: rec.firstTrue,
+		FiringSince:  rec.firingSince,
+		LastTrue:     rec.lastTrue,
+	}
+	t.fill(r, f)
+	return f
+}
+
+func (t *tick) fill(r *cel.Reason, f *Finding) {
+	f.Reason, f.Layer, f.Priority, f.Severity = r.Name, r.Layer, r.Priority, string(r.EventType())
+}
+
+// keys returns subject o's join keys for edge e, on the cause or symptom
+// side.
+func (t *tick) keys(e suppress.Edge, o *snapshot.Object, asCause bool) []string {
+	cause := t.e.cat.Reason(e.Cause)
+	ce := cause.Edges[e.Index]
+	if ce.Join.Kind != catalog.JoinKey {
+		return suppress.NamedKeys(ce.Join.Kind, o, asCause)
+	}
+	k, err := t.ev.Key(ce, o)
+	if err != nil || k == "" {
+		return nil
+	}
+	return []string{k}
+}
+
+// addCause records f as an active cause for the reason's outgoing edges.
+func (t *tick) addCause(r *cel.Reason, o *snapshot.Object, f *Finding, st suppress.State) {
+	for _, e := range t.e.cat.Graph.EdgesOf(r.Name) {
+		t.index.Add(e, t.keys(e, o, true), suppress.Cause{Reason: r.Name, Subject: f.Subject.String(), Priority: r.Priority, State: st})
+	}
+}
+
+// match finds the cause joined to symptom subject o.
+func (t *tick) match(r *cel.Reason, o *snapshot.Object) (suppress.Cause, bool) {
+	if len(t.e.cat.Graph.CausesOf(r.Name)) == 0 {
+		return suppress.Cause{}, false
+	}
+	return t.index.Match(r.Name, func(e suppress.Edge) []string { return t.keys(e, o, false) })
+}
+
+func (t *tick) causeRef(c suppress.Cause) *CauseRef {
+	ref := &CauseRef{Reason: c.Reason}
+	ref.Subject = parseSubject(c.Subject)
+	return ref
+}
+
+// heldBy reports whether a pending cause holds a not-yet-firing symptom.
+func (t *tick) heldBy(r *cel.Reason, o *snapshot.Object) (bool, *CauseRef) {
+	c, ok := t.match(r, o)
+	if !ok || c.State != suppress.Pending {
+		return false, nil
+	}
+	return true, t.causeRef(c)
+}
+
+// holdOrPend files a pending finding, noting a firing cause that will hide
+// it anyway, for explain.
+func (t *tick) holdOrPend(r *cel.Reason, o *snapshot.Object, f *Finding) {
+	if c, ok := t.match(r, o); ok {
+		if c.State == suppress.Firing {
+			f.SuppressedBy = t.causeRef(c)
+		} else {
+			f.HeldBy = t.causeRef(c)
+		}
+	}
+	t.res.Findings = append(t.res.Findings, f)
+}
+
+// suppressOrPublish files a firing finding: hidden when a firing cause joins
+// it, otherwise a candidate for publication, decided by prioritise.
+func (t *tick) suppressOrPublish(r *cel.Reason, o *snapshot.Object, f *Finding) {
+	if c, ok := t.match(r, o); ok && c.State == suppress.Firing {
+		f.State = Suppressed
+		f.SuppressedBy = t.causeRef(c)
+		f.Published = false
+	}
+	t.res.Findings = append(t.res.Findings, f)
+	// Messages are rendered for what an operator may look at: firing,
+	// suppressed and pending findings alike.
+	msg, err := t.ev.Message(r, o)
+	f.Message = msg
+	if err != nil {
+		f.MessageErr = err.Error()
+	}
+}
+
+// prioritise picks each subject's root cause among its unsuppressed firing
+// findings, marks what to publish, renders messages of pending findings,
+// and sorts the result.
+func (t *tick) prioritise() {
+	bySubject := map[string][]*Finding{}
+	for _, f := range t.res.Findings {
+		if f.State == Firing {
+			bySubject[f.Subject.ID()] = append(bySubject[f.Subject.ID()], f)
+		}
+	}
+	publishAll := t.e.cat.Source.Settings.PublishSecondary
+	for _, fs := range bySubject {
+		slices.SortFunc(fs, func(a, b *Finding) int {
+			return cmp.Or(cmp.Compare(b.Priority, a.Priority), cmp.Compare(t.rank(a.Reason), t.rank(b.Reason)))
+		})
+		for i, f := range fs {
+			f.Root = i == 0
+			f.Published = f.Root || publishAll
+			if f.Published {
+				k := key{f.Reason, f.Subject.ID()}
+				if rec := t.e.state[k]; rec != nil {
+					rec.published = true
+				}
+			}
+		}
+	}
+	for _, f := range t.res.Findings {
+		if f.State == Pending && f.Message == "" {
+			r := t.e.cat.Reason(f.Reason)
+			if set := t.snap.Set(r.Subject); set != nil {
+				if o := findObject(set, f.Subject); o != nil {
+					f.Message, _ = t.ev.Message(r, o)
+				}
+			}
+		}
+	}
+	order := func(a, b *Finding) int {
+		return cmp.Or(strings.Compare(a.Subject.String(), b.Subject.String()), cmp.Compare(t.rank(a.Reason), t.rank(b.Reason)))
+	}
+	slices.SortFunc(t.res.Findings, order)
+	slices.SortFunc(t.res.Resolved, order)
+}
+
+func (t *tick) rank(reason string) int {
+	if r := t.e.cat.Reason(reason); r != nil {
+		return r.Rank
+	}
+	return -1
+}
+
+func findObject(set *snapshot.Set, s Subject) *snapshot.Object {
+	if s.UID != "" {
+		if o := set.ByUID(s.UID); o != nil {
+			return o
+		}
+	}
+	return set.Get(s.Namespace, s.Name)
+}
+
+// parseSubject reverses Subject.String for cause references.
+func parseSubject(s string) Subject {
+	parts := strings.SplitN(s, "/", 3)
+	switch len(parts) {
+	case 3:
+		return Subject{Kind: parts[0], Namespace: parts[1], Name: parts[2]}
+	case 2:
+		return Subject{Kind: parts[0], Name: parts[1]}
+	}
+	return Subject{Name: s}
+}

@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"time"
+
+	"statusd.io/statusd/pkg/snapshot"
+)
+
+// State is where a finding stands after a tick.
+type State string
+
+// Finding states.
+const (
+	// Pending: the condition holds but its grace window has not passed, or
+	// a joined cause is itself pending.
+	Pending State = "Pending"
+	// Firing: reported. Whether it is published also depends on priority
+	// (Root) and the catalogue's publishSecondary setting.
+	Firing State = "Firing"
+	// Suppressed: it would fire, but a firing cause hides it.
+	Suppressed State = "Suppressed"
+	// Unknown: the condition could not be evaluated; a firing finding stays
+	// firing (Held) and a pending one stays pending.
+	Unknown State = "Unknown"
+	// Resolved: it was firing and its condition has been false for its
+	// clear window, or its subject is gone.
+	Resolved State = "Resolved"
+)
+
+// Subject identifies the object a finding is about.
+type Subject struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+	UID        string `json:"uid,omitempty"`
+}
+
+// SubjectOf describes o.
+func SubjectOf(o *snapshot.Object) Subject {
+	return Subject{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: o.UID}
+}
+
+// String renders Kind/namespace/name (Kind/name when cluster-scoped).
+func (s Subject) String() string {
+	if s.Namespace == "" {
+		return s.Kind + "/" + s.Name
+	}
+	return s.Kind + "/" + s.Namespace + "/" + s.Name
+}
+
+// ID keys state: the UID when known, so that a recreated object starts
+// afresh, else the reference.
+func (s Subject) ID() string {
+	if s.UID != "" {
+		return s.UID
+	}
+	return s.String()
+}
+
+// CauseRef names the finding that hides or holds another.
+type CauseRef struct {
+	Reason  string  `json:"reason"`
+	Subject Subject `json:"subject"`
+}
+
+// Finding is one reason on one subject after a tick.
+type Finding struct {
+	Reason   string  `json:"reason"`
+	Layer    string  `json:"layer,omitempty"`
+	Priority int     `json:"priority"`
+	Severity string  `json:"severity"`
+	Subject  Subject `json:"subject"`
+	State    State   `json:"state"`
+	// Root is set on the highest-priority unsuppressed firing finding of
+	// its subject: the subject's root cause.
+	Root bool `json:"root,omitempty"`
+	// Published says whether emit should publish it: roots always,
+	// secondaries when the catalogue says so.
+	Published bool   `json:"published,omitempty"`
+	Message   string `json:"message,omitempty"`
+	// MessageErr is set when the message expression failed and the static
+	// summary was used.
+	MessageErr string `json:"messageError,omitempty"`
+	// Err explains Unknown.
+	Err string `json:"error,omitempty"`
+	// Held is set when an Unknown evaluation kept a firing finding firing.
+	Held bool `json:"held,omitempty"`
+
+	// PendingSince is the start of the grace window.
+	PendingSince time.Time `json:"pendingSince,omitzero"`
+	// FiresAt is when the grace window ends.
+	FiresAt time.Time `json:"firesAt,omitzero"`
+	// FiringSince is when it started firing.
+	FiringSince time.Time `json:"firingSince,omitzero"`
+	// ClearingSince is when a firing finding's condition turned false.
+	ClearingSince time.Time `json:"clearingSince,omitzero"`
+	// ClearsAt is when it resolves if the condition stays false.
+	ClearsAt time.Time `json:"clearsAt,omitzero"`
+	// LastTrue is the last tick the condition held.
+	LastTrue time.Time `json:"lastTrue,omitzero"`
+
+	// SuppressedBy names the firing cause hiding it.
+	SuppressedBy *CauseRef `json:"suppressedBy,omitempty"`
+	// HeldBy names the pending cause holding it pending.
+	HeldBy *CauseRef `json:"heldBy,omitempty"`
+
+	// Duration is how long a resolved finding fired.
+	Duration time.Duration `json:"duration,omitempty"`
+	// WasPublished says a resolved finding had been published, so its
+	// recovery deserves an Event.
+	WasPublished bool `json:"wasPublished,omitempty"`
+	// ResolvedBecause explains an unusual resolution (subject deleted,
+	// reason removed from the catalogue).
+	ResolvedBecause string `json:"resolvedBecause,omitempty"`
+
+	// Cost is the CEL cost the finding's evaluations spent this tick.
+	Cost uint64 `json:"cost,omitempty"`
+}
+
+// Result is the outcome of one tick.
+type Result struct {
+	// Time is the snapshot's time.
+	Time time.Time `json:"time"`
+	// Catalog and Version identify the catalogue that decided.
+	Catalog string `json:"catalog"`
+	Version string `json:"version"`
+	// Findings holds every finding not simply false, ordered by subject
+	// then evaluation order: Pending, Firing, Suppressed and Unknown ones.
+	Findings []*Finding `json:"findings"`
+	// Resolved holds the findings that resolved this tick.
+	Resolved []*Finding `json:"resolved,omitempty"`
+	// Cost is the tick's total CEL cost.
+	Cost uint64 `json:"cost"`
+	// Evaluations counts condition evaluations.
+	Evaluations int `json:"evaluations"`
+}
+
+// Published returns the findings emit should publish.
+func (r *Result) Published() []*Finding {
+	var out []*Finding
+	for _, f := range r.Findings {
+		if f.Published {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// For returns the findings about subject s (matched by ID or by
+// Kind/namespace/name).
+func (r *Result) For(s string) []*Finding {
+	var out []*Finding
+	for _, f := range r.Findings {
+		if f.Subject.String() == s || f.Subject.UID == s {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Find returns the finding of reason on subject s, or nil.
+func (r *Result) Find(reason, s string) *Finding {
+	for _, f := range r.Findings {
+		if f.Reason == reason && (f.Subject.String() == s || f.Subject.UID == s) {
+			return f
+		}
+	}
+	return nil
+}
