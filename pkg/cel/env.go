@@ -43,6 +43,8 @@ var mapStringDyn = gocel.MapType(gocel.StringType, gocel.DynType)
 func newEnv() (*gocel.Env, error) {
 	return gocel.NewEnv(
 		gocel.HomogeneousAggregateLiterals(),
+		// Kept so explain can print comprehensions as written.
+		gocel.EnableMacroCallTracking(),
 		gocel.EagerlyValidateDeclarations(true),
 		gocel.DefaultUTCTimeZone(true),
 		gocel.CrossTypeNumericComparisons(true),

@@ -24,8 +24,12 @@ type Step struct {
 	Depth int `json:"depth"`
 }
 
-// maxValue bounds a rendered value: explain is for reading.
-const maxValue = 160
+// maxValue bounds a rendered value, and maxTraceDepth the nesting shown:
+// explain is for reading, and deep nodes are field accesses.
+const (
+	maxValue      = 160
+	maxTraceDepth = 4
+)
 
 // Trace evaluates r's condition on o with state tracking and returns the
 // outcome and the values of its sub-expressions (cel-go's OptTrackState),
@@ -40,7 +44,7 @@ func (e *Evaluator) Trace(r *Reason, o *snapshot.Object) (Result, []Step) {
 			return
 		}
 		p.traced, p.tracedErr = env.Program(p.ast,
-			gocel.EvalOptions(gocel.OptTrackState, gocel.OptExhaustiveEval),
+			gocel.EvalOptions(gocel.OptTrackState, gocel.OptExhaustiveEval, gocel.OptTrackCost),
 			gocel.CostLimit(e.cat.opts.CostLimit),
 			gocel.CostTracking(&runtimeCost{}),
 			gocel.InterruptCheckFrequency(100),
@@ -49,33 +53,17 @@ func (e *Evaluator) Trace(r *Reason, o *snapshot.Object) (Result, []Step) {
 	if p.tracedErr != nil {
 		return Result{Outcome: Unknown, Err: p.tracedErr}, nil
 	}
-	e.setSubject(o)
-	v, det, err := p.traced.ContextEval(e.ctx, &e.act)
-	var cost uint64
-	if det != nil && det.ActualCost() != nil {
-		cost = *det.ActualCost()
-	}
-	e.spent += cost
-	res := Result{Cost: cost}
-	switch {
-	case err != nil:
-		res.Outcome, res.Err = Unknown, classify(err)
-	case types.IsError(v):
-		res.Outcome, res.Err = Unknown, classify(v.(*types.Err))
-	case v == types.True:
-		res.Outcome = True
-	case v == types.False:
-		res.Outcome = False
-	default:
-		res.Outcome, res.Err = Unknown, fmt.Errorf("when returned %s, not bool", v.Type().TypeName())
-	}
+	// The outcome and cost come from the ordinary program, so explain
+	// agrees with the tick; the traced run (exhaustive, so both sides of
+	// every && and || have values) supplies only the sub-expression values.
+	res := e.When(r, o)
+	_, det, _ := p.traced.ContextEval(e.ctx, &e.act)
 	if det == nil || det.State() == nil {
 		return res, nil
 	}
 	state := det.State()
 	native := p.ast.NativeRep()
 	info := native.SourceInfo()
-	text := p.Expr.Text
 	var steps []Step
 	var walk func(n ast.NavigableExpr, depth int)
 	walk = func(n ast.NavigableExpr, depth int) {
@@ -84,55 +72,31 @@ func (e *Evaluator) Trace(r *Reason, o *snapshot.Object) (Result, []Step) {
 			return
 		}
 		if val, ok := state.Value(n.ID()); ok {
-			steps = append(steps, Step{Expr: exprText(text, info, n), Value: render(val), Depth: depth})
+			steps = append(steps, Step{Expr: exprText(info, n), Value: render(val), Depth: depth})
 		}
-		if n.Kind() == ast.ComprehensionKind {
+		if n.Kind() == ast.ComprehensionKind || depth >= maxTraceDepth {
 			return
 		}
 		for _, c := range n.Children() {
 			walk(c, depth+1)
 		}
 	}
-	walk(ast.NavigateAST(native), 0)
+	// The root is the whole condition, which explain prints already.
+	for _, c := range ast.NavigateAST(native).Children() {
+		walk(c, 0)
+	}
 	return res, steps
 }
 
-// exprText returns the source text of a node, or its unparsed form when the
-// source range is unknown (macro expansions).
-func exprText(src string, info *ast.SourceInfo, n ast.NavigableExpr) string {
-	if r, ok := info.GetOffsetRange(n.ID()); ok && r.Start >= 0 && r.Stop <= int32(len(src)) && r.Start < r.Stop {
-		// Offsets are in code points.
-		runes := []rune(src)
-		if int(r.Stop) <= len(runes) {
-			s := strings.Join(strings.Fields(string(runes[r.Start:r.Stop])), " ")
-			if balanced(s) {
-				return s
-			}
-		}
-	}
+// exprText renders a node as CEL, re-sugaring macros (the environment
+// keeps macro calls for this), so that explain shows what the operator
+// wrote rather than its expansion.
+func exprText(info *ast.SourceInfo, n ast.NavigableExpr) string {
 	s, err := gocel.ExprToString(n, info)
 	if err != nil {
 		return fmt.Sprintf("<expr %d>", n.ID())
 	}
-	return s
-}
-
-// balanced reports whether brackets balance, which tells a whole
-// sub-expression from a clipped range.
-func balanced(s string) bool {
-	depth := 0
-	for _, r := range s {
-		switch r {
-		case '(', '[', '{':
-			depth++
-		case ')', ']', '}':
-			depth--
-			if depth < 0 {
-				return false
-			}
-		}
-	}
-	return depth == 0
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func render(v ref.Val) string {

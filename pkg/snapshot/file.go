@@ -170,19 +170,36 @@ func Assemble(c *catalog.Catalog, f *File, at time.Time) (*Snapshot, error) {
 	if at.IsZero() {
 		return nil, fmt.Errorf("snapshot has no time: set time in the file or pass one")
 	}
-	cluster := f.Cluster
-	if len(cluster.Resources) == 0 {
-		// Without a list, every resource the catalogue names is served.
-		for _, name := range c.SourceNames() {
-			if src := c.Sources[name]; !src.IsMetrics() {
-				cluster.Resources = append(cluster.Resources, src.GVR())
-			}
+	b := NewBuilder(at, ServedDefault(c, f.Cluster))
+	b.Select(c, f.Objects, f.Sources)
+	if err := addScrapes(b, f.Metrics, at); err != nil {
+		return nil, err
+	}
+	return b.Build(), nil
+}
+
+// ServedDefault returns cluster with its resource list filled in, when
+// empty, with every resource the catalogue names: a snapshot that does not
+// say otherwise serves them all.
+func ServedDefault(c *catalog.Catalog, cluster Cluster) Cluster {
+	if len(cluster.Resources) > 0 {
+		return cluster
+	}
+	for _, name := range c.SourceNames() {
+		if src := c.Sources[name]; !src.IsMetrics() {
+			cluster.Resources = append(cluster.Resources, src.GVR())
 		}
 	}
-	b := NewBuilder(at, cluster)
-	objs := make([]*Object, 0, len(f.Objects))
+	return cluster
+}
+
+// Select adds the catalogue's object sources to the snapshot, each with the
+// objects of objs it selects. A source whose resource is not served is
+// absent; states override a source's status (forbidden, failed).
+func (b *Builder) Select(c *catalog.Catalog, contents []map[string]any, states map[string]SourceState) {
+	objs := make([]*Object, 0, len(contents))
 	nsLabels := map[string]map[string]string{}
-	for _, m := range Flatten(f.Objects) {
+	for _, m := range Flatten(contents) {
 		o := NewObject(m)
 		objs = append(objs, o)
 		if o.Kind == "Namespace" && o.APIVersion == "v1" {
@@ -192,19 +209,15 @@ func Assemble(c *catalog.Catalog, f *File, at time.Time) (*Snapshot, error) {
 			}
 		}
 	}
-	served := map[string]bool{}
-	for _, r := range cluster.Resources {
-		served[r] = true
-	}
 	for _, name := range c.SourceNames() {
 		src := c.Sources[name]
 		if src.IsMetrics() {
 			continue
 		}
 		b.set(name) // a source with no objects is still a (ready, empty) source
-		if st, ok := f.Sources[name]; ok {
+		if st, ok := states[name]; ok {
 			b.SetStatus(name, st.Status, st.Error)
-		} else if !served[src.GVR()] {
+		} else if !b.snap.resources[src.GVR()] {
 			b.SetStatus(name, StatusAbsent, "")
 		}
 		sel := NewSelection(src)
@@ -214,8 +227,4 @@ func Assemble(c *catalog.Catalog, f *File, at time.Time) (*Snapshot, error) {
 			}
 		}
 	}
-	if err := addScrapes(b, f.Metrics, at); err != nil {
-		return nil, err
-	}
-	return b.Build(), nil
 }

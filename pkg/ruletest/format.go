@@ -1,0 +1,181 @@
+package ruletest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/snapshot"
+)
+
+// Kind is the kind a rule-test file declares.
+const Kind = "RuleTest"
+
+// DefaultStart is the time t=0 of a case that does not set start.
+const DefaultStart = "2026-01-01T00:00:00Z"
+
+// File is a rule-test file: the catalogue files it tests and its cases.
+type File struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// Catalogs are catalogue files or directories, relative to this file.
+	Catalogs []string `json:"catalogs"`
+	// Cases run independently, each with fresh engine state.
+	Cases []Case `json:"cases"`
+
+	// Name is the path the file was read from.
+	Name string `json:"-"`
+	dir  string
+}
+
+// Case is a sequence of snapshots at time offsets, each with expectations.
+type Case struct {
+	Pos  catalog.Pos `json:"-"`
+	Name string      `json:"name"`
+	// Start is t=0, RFC 3339; DefaultStart when empty. Fixtures copied from
+	// a cluster carry absolute timestamps, so a case can align with them.
+	Start string `json:"start,omitempty"`
+	// Exact makes every step's expectations exhaustive: a finding no
+	// expectation names fails the case. Subset matching is the default.
+	Exact bool `json:"exact,omitempty"`
+	// Series are metric series in promtool's notation, scraped from t=0 at
+	// their interval.
+	Series []SeriesInput `json:"series,omitempty"`
+	Steps  []Step        `json:"steps"`
+}
+
+// SeriesInput is one pod's series in promtool notation.
+type SeriesInput struct {
+	// Pod is namespace/name.
+	Pod string `json:"pod"`
+	// Interval between scrapes, 15s by default.
+	Interval catalog.Duration `json:"interval,omitempty"`
+	// Values maps a series (name{labels}) to its values, such as '0+5x40'.
+	Values map[string]string `json:"values"`
+}
+
+// Step is one snapshot in a case.
+type Step struct {
+	Pos catalog.Pos `json:"-"`
+	// At is the offset from the case's start.
+	At catalog.Duration `json:"at"`
+	// Cluster facts; inherited from the previous step when absent.
+	Cluster *snapshot.Cluster `json:"cluster,omitempty"`
+	// Objects are the cluster's objects at this step, as kubectl get -o yaml
+	// prints them. When a step gives neither objects nor objectFiles, it
+	// keeps the previous step's.
+	Objects []map[string]any `json:"objects,omitempty"`
+	// ObjectFiles are YAML files of objects, relative to the test file.
+	ObjectFiles []string `json:"objectFiles,omitempty"`
+	// Sources override source states (forbidden, failed); inherited.
+	Sources map[string]snapshot.SourceState `json:"sources,omitempty"`
+	// Metrics are scrapes taken at this step.
+	Metrics []snapshot.Scrape `json:"metrics,omitempty"`
+	// Expect is what must hold after the step's tick.
+	Expect Expect `json:"expect,omitempty"`
+}
+
+// Expect lists expected findings by state.
+type Expect struct {
+	Firing     []Expectation `json:"firing,omitempty"`
+	Pending    []Expectation `json:"pending,omitempty"`
+	Suppressed []Expectation `json:"suppressed,omitempty"`
+	Unknown    []Expectation `json:"unknown,omitempty"`
+	Resolved   []Expectation `json:"resolved,omitempty"`
+	// NotFiring asserts the reason neither fires nor is suppressed (on the
+	// subject, or anywhere when subject is empty).
+	NotFiring []Expectation `json:"notFiring,omitempty"`
+}
+
+// Expectation names a reason on a subject, with optional detail checks.
+type Expectation struct {
+	Pos    catalog.Pos `json:"-"`
+	Reason string      `json:"reason"`
+	// Subject is Kind/namespace/name or Kind/name; empty matches any.
+	Subject string `json:"subject,omitempty"`
+	// By is the cause: suppressedBy for suppressed, heldBy for pending.
+	By string `json:"by,omitempty"`
+	// Root, when set, requires (or forbids) the finding being its
+	// subject's root cause.
+	Root *bool `json:"root,omitempty"`
+	// Message must be a substring of the message.
+	Message string `json:"message,omitempty"`
+	// MessageExact must equal the message.
+	MessageExact string `json:"messageExact,omitempty"`
+	// Error must be a substring of an Unknown finding's error.
+	Error string `json:"error,omitempty"`
+}
+
+// ReadFile reads and strictly decodes a rule-test file.
+func ReadFile(name string) (*File, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("read rule test: %w", err)
+	}
+	return Decode(catalog.NewFile(name, data))
+}
+
+// Decode strictly decodes a rule-test file; every problem is reported with
+// its position.
+func Decode(f *catalog.File) (*File, error) {
+	docs, err := f.Documents()
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) != 1 {
+		return nil, &catalog.Error{Pos: catalog.Pos{File: f.Name, Line: 1}, Msg: fmt.Sprintf("a rule-test file holds one document, found %d", len(docs))}
+	}
+	d := catalog.NewDecoder(f)
+	root := catalog.Root(docs[0])
+	var out File
+	d.Decode(root, &out)
+	errs := d.Errors()
+	if out.Kind != Kind {
+		errs.Errorf(d.Pos(root), "", "kind is %q, want %s", out.Kind, Kind)
+	}
+	if len(out.Catalogs) == 0 {
+		errs.Errorf(d.Pos(root), "", "catalogs is required: name the catalogue files this test runs against")
+	}
+	for i := range out.Cases {
+		validateCase(&out.Cases[i], &errs)
+	}
+	if len(errs) > 0 {
+		errs.AttachSnippets([]*catalog.File{f})
+		errs.Sort()
+		return nil, errs
+	}
+	out.Name = f.Name
+	out.dir = filepath.Dir(f.Name)
+	return &out, nil
+}
+
+func validateCase(c *Case, errs *catalog.ErrorList) {
+	if c.Name == "" {
+		errs.Errorf(c.Pos, "", "case needs a name")
+	}
+	if c.Start != "" {
+		if _, err := time.Parse(time.RFC3339, c.Start); err != nil {
+			errs.Errorf(c.Pos, "", "case %q: start %q is not RFC 3339", c.Name, c.Start)
+		}
+	}
+	if len(c.Steps) == 0 {
+		errs.Errorf(c.Pos, "", "case %q has no steps", c.Name)
+	}
+	var last time.Duration = -1
+	for _, s := range c.Steps {
+		if s.At.Param != "" {
+			errs.Errorf(s.At.Pos, "", "case %q: at must be a duration such as 0m or 6m", c.Name)
+		}
+		if s.At.D <= last {
+			errs.Errorf(s.At.Pos, "", "case %q: step at %s does not come after the previous step", c.Name, s.At.D)
+		}
+		last = s.At.D
+	}
+	for _, si := range c.Series {
+		if si.Interval.Param != "" {
+			errs.Errorf(si.Interval.Pos, "", "case %q: interval must be a duration", c.Name)
+		}
+	}
+}
