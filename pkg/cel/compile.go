@@ -15,6 +15,7 @@ import (
 	"github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
 	"k8s.io/apiserver/pkg/cel/library"
 
 	"statusd.io/statusd/pkg/catalog"
@@ -577,7 +578,17 @@ type runtimeCost struct{}
 
 func (runtimeCost) CallCost(function, overloadID string, args []ref.Val, result ref.Val) *uint64 {
 	if !strings.HasPrefix(overloadID, "statusd_") {
-		return (&library.CostEstimator{}).CallCost(function, overloadID, args, result)
+		if c := (&library.CostEstimator{}).CallCost(function, overloadID, args, result); c != nil {
+			return c
+		}
+		// Sorting, flattening, ranges and the like cost what they produce.
+		if l, ok := result.(traits.Lister); ok {
+			if n, ok := l.Size().(types.Int); ok && n > 1 {
+				cost := uint64(n)
+				return &cost
+			}
+		}
+		return nil
 	}
 	cost := uint64(1)
 	if function == "withLabels" {
