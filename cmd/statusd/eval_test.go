@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"statusd.io/statusd/pkg/engine"
+)
+
+// TestEvalExampleSnapshot runs the README's main job: the shipped
+// catalogue on the example snapshot names each broken add-on's root cause.
+func TestEvalExampleSnapshot(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"eval", "--snapshot", "../../examples/addons-snapshot.yaml", "-o", "json"}, &out, &errOut)
+	require.Equal(t, 0, code, errOut.String())
+	var res engine.Result
+	require.NoError(t, json.Unmarshal(out.Bytes(), &res))
+	roots := map[string]string{}
+	for _, f := range res.Findings {
+		if f.Root {
+			roots[f.Subject.String()] = f.Reason
+		}
+	}
+	assert.Equal(t, "AddonInstallFailed", roots["HelmRelease/iaas-addon-kuberay-p3m9/kuberay-p3m9"])
+	assert.Equal(t, "AddonReleaseStuck", roots["HelmRelease/iaas-addon-jupyterhub-old1/jupyterhub-old1"])
+	assert.Equal(t, "AddonPodsUnschedulable", roots["Pod/iaas-addon-model-provider-q8z1/vllm-qwen3-5-35b-0"])
+	assert.NotContains(t, roots, "HelmRelease/iaas-addon-jupyterhub-x7k2/jupyterhub-x7k2", "the healthy add-on has no root cause")
+	suppressed := res.Find("AddonPodsUnschedulable", "Pod/iaas-addon-kuberay-p3m9/kuberay-operator-7d9f8-xk2lp")
+	require.NotNil(t, suppressed)
+	assert.Equal(t, engine.Suppressed, suppressed.State)
+	assert.Equal(t, "AddonInstallFailed", suppressed.SuppressedBy.Reason)
+}
+
+func TestEvalAndExplainOutputs(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string
+	}{
+		{
+			name: "table names root causes and suppressed symptoms",
+			args: []string{"eval", "--snapshot", "../../examples/addons-snapshot.yaml"},
+			want: []string{"SUBJECT", "ROOT CAUSE", "AddonInstallFailed", "AddonPodsUnschedulable←AddonInstallFailed", "Insufficient cpu"},
+		},
+		{
+			name: "yaml output",
+			args: []string{"eval", "--snapshot", "../../examples/addons-snapshot.yaml", "-o", "yaml"},
+			want: []string{"catalog: cluster-addons", "state: Suppressed"},
+		},
+		{
+			name: "explain prints the suppression chain",
+			args: []string{"explain", "--snapshot", "../../examples/addons-snapshot.yaml", "Pod/iaas-addon-kuberay-p3m9/kuberay-operator-7d9f8-xk2lp"},
+			want: []string{"AddonPodsUnschedulable", "=> true", "state: Suppressed", "suppressed: AddonPodsUnschedulable ← AddonInstallFailed on HelmRelease/iaas-addon-kuberay-p3m9/kuberay-p3m9"},
+		},
+		{name: "explain of an unknown subject fails", args: []string{"explain", "--snapshot", "../../examples/addons-snapshot.yaml", "Pod/x/y"}, wantCode: 1},
+		{name: "missing snapshot flag", args: []string{"eval"}, wantCode: 1},
+		{name: "bad output format", args: []string{"eval", "--snapshot", "../../examples/addons-snapshot.yaml", "-o", "xml"}, wantCode: 1},
+		{name: "bad time", args: []string{"eval", "--snapshot", "../../examples/addons-snapshot.yaml", "--at", "yesterday"}, wantCode: 1},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tc.args, &out, &errOut)
+			require.Equal(t, tc.wantCode, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+			for _, w := range tc.want {
+				assert.Contains(t, out.String(), w)
+			}
+		})
+	}
+}
+
+func TestTestRulesCommand(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{name: "passing file", args: []string{"test", "rules", "../../pkg/ruletest/testdata/pass.yaml"}, want: "2 passed, 0 failed"},
+		{name: "coverage required and met", args: []string{"test", "rules", "--require-coverage", "../../pkg/ruletest/testdata/pass.yaml"}, want: "every reason and suppression edge is exercised"},
+		{name: "coverage required and missed", args: []string{"test", "rules", "--require-coverage", "--run", "queue", "../../pkg/ruletest/testdata/pass.yaml"}, wantCode: 1, want: "coverage required: 3 gaps"},
+		{name: "wrong expectation prints a diff and fails", args: []string{"test", "rules", "../../pkg/ruletest/testdata/fail.yaml"}, wantCode: 1, want: `- firing ReleaseBroken on HelmRelease/shop/web: no such finding`},
+		{name: "no files", args: []string{"test", "rules"}, wantCode: 2},
+		{name: "bad regexp", args: []string{"test", "rules", "--run", "(", "x"}, wantCode: 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tc.args, &out, &errOut)
+			require.Equal(t, tc.wantCode, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+			assert.Contains(t, out.String()+errOut.String(), tc.want)
+		})
+	}
+}
+
+func TestTestRulesWritesJUnit(t *testing.T) {
+	path := t.TempDir() + "/junit.xml"
+	var out, errOut bytes.Buffer
+	code := run([]string{"test", "rules", "--junit", path, "../../pkg/ruletest/testdata/fail.yaml"}, &out, &errOut)
+	require.Equal(t, 1, code)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `<testcase name="wrong expectation"`)
+	assert.Contains(t, string(data), `<failure message="step 1 (at 0s):"`)
+}

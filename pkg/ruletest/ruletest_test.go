@@ -1,0 +1,129 @@
+package ruletest
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test ./pkg/ruletest -update")
+	require.Equal(t, string(want), string(got), "stale golden file %s; run go test ./pkg/ruletest -update", path)
+}
+
+func run(t *testing.T, opts Options, files ...string) (*Runner, *Report, string) {
+	t.Helper()
+	var out bytes.Buffer
+	r := NewRunner(opts)
+	rep := r.RunAll(context.Background(), files, &out)
+	r.WriteSummary(&out, rep)
+	return r, rep, out.String()
+}
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		name       string
+		file       string
+		run        string
+		wantFailed int
+		wantCases  int
+		wantGaps   int
+	}{
+		{name: "passing cases cover the catalogue", file: "testdata/pass.yaml", wantCases: 2, wantGaps: 0},
+		{name: "a wrong expectation fails with a diff", file: "testdata/fail.yaml", wantCases: 1, wantFailed: 1, wantGaps: 4},
+		{name: "run selects cases", file: "testdata/pass.yaml", run: "queue", wantCases: 1, wantGaps: 3},
+		{name: "a broken file is a failed case", file: "testdata/bad.yaml", wantCases: 1, wantFailed: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts Options
+			if tc.run != "" {
+				opts.Run = regexp.MustCompile(tc.run)
+			}
+			r, rep, out := run(t, opts, tc.file)
+			assert.Len(t, rep.Cases, tc.wantCases, out)
+			assert.Equal(t, tc.wantFailed, rep.Failed(), out)
+			gaps := 0
+			for _, c := range r.Coverages() {
+				gaps += len(c.Gaps())
+			}
+			assert.Equal(t, tc.wantGaps, gaps, out)
+		})
+	}
+}
+
+func TestFailureOutput(t *testing.T) {
+	_, _, out := run(t, Options{}, "testdata/fail.yaml")
+	golden(t, "fail.out", []byte(out))
+}
+
+func TestDecodeErrorsHavePositions(t *testing.T) {
+	_, err := ReadFile("testdata/bad.yaml")
+	require.Error(t, err)
+	golden(t, "bad.out", []byte(err.Error()+"\n"))
+}
+
+func TestJUnit(t *testing.T) {
+	_, rep, _ := run(t, Options{}, "testdata/pass.yaml", "testdata/fail.yaml")
+	for _, c := range rep.Cases {
+		c.Duration = 0 // keep the golden file stable
+	}
+	var buf bytes.Buffer
+	require.NoError(t, WriteJUnit(&buf, rep))
+	golden(t, "junit.xml", buf.Bytes())
+}
+
+func TestCollectFindsRuleTestsOnly(t *testing.T) {
+	files, err := Collect("testdata")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"testdata/bad.yaml", "testdata/fail.yaml", "testdata/pass.yaml"}, files)
+}
+
+func TestNotationSlicesRoundTrip(t *testing.T) {
+	// Loading a series step by step must give the same samples as loading
+	// it whole: render is the bridge.
+	for _, in := range []string{"1 2 3", "0+5x3", "1 _x2 stale 4", "Inf -Inf 0.25", "1000000 0.001"} {
+		t.Run(in, func(t *testing.T) {
+			steps := mustNotation(t, in)
+			again := mustNotation(t, render(steps))
+			require.Len(t, again, len(steps))
+			for i := range steps {
+				assert.Equal(t, steps[i].Missing, again[i].Missing)
+				assert.Equal(t, steps[i].Stale, again[i].Stale)
+				if !steps[i].Missing && !steps[i].Stale {
+					assert.Equal(t, steps[i].Value, again[i].Value) //nolint:testifylint // exact round trip wanted
+				}
+			}
+		})
+	}
+}
+
+// FuzzDecode checks that no rule-test file, however broken, panics the
+// decoder.
+func FuzzDecode(f *testing.F) {
+	for _, name := range []string{"pass.yaml", "fail.yaml", "bad.yaml"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		require.NoError(f, err)
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = Decode(newFile("fuzz.yaml", data))
+	})
+}
