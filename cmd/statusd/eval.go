@@ -8,11 +8,12 @@ import (
 	"io"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/engine"
 	"statusd.io/statusd/pkg/report"
 	"statusd.io/statusd/pkg/snapshot"
-	"sigs.k8s.io/yaml"
 )
 
 func init() {
