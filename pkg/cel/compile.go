@@ -34,6 +34,18 @@ const (
 	// inside an object (conditions, containers): objects are bounded by
 	// etcd's 1.5 MiB, and real lists are short.
 	defaultElementHint uint64 = 1_000
+	// defaultLookupHint is the size assumed for what an indexed look-up
+	// returns (cluster.inNamespace, onNode, ownedBy, withLabels): one
+	// namespace's, node's, owner's or label value's share of a source, not
+	// the whole source. Kubernetes' scalability thresholds put 110 pods on a
+	// node and a few thousand in a namespace. With the whole source assumed,
+	// a look-up followed by a check of each object's conditions cost as much
+	// as a scan of the source and was refused, although it is exactly what
+	// the refusal message recommends; a scan inside a scan stays refused.
+	defaultLookupHint uint64 = 1_000
+	// defaultConditionsHint bounds conditions(o): conditions are a list map
+	// keyed by type, and no kind defines more than a few dozen types.
+	defaultConditionsHint uint64 = 32
 )
 
 // Options are the limits an operator sets for statusd itself; they are not
@@ -545,8 +557,10 @@ func collectRefs(a *gocel.Ast) refs {
 }
 
 // estimator gives the cost estimator sizes the dynamic, schema-less
-// objects cannot: a source holds SourceSizeHint objects, anything inside an
-// object defaultElementHint elements.
+// objects cannot: a source holds SourceSizeHint objects, an indexed look-up
+// returns defaultLookupHint of them (at most the whole source), conditions(o)
+// defaultConditionsHint, anything else inside an object defaultElementHint
+// elements.
 type estimator struct {
 	hint uint64
 }
@@ -556,14 +570,19 @@ func (e *estimator) EstimateSize(checker.AstNode) *checker.SizeEstimate {
 }
 
 func (e *estimator) EstimateCallCost(function, overloadID string, target *checker.AstNode, args []checker.AstNode) *checker.CallEstimate {
+	if overloadID == "statusd_conditions_dyn" {
+		return &checker.CallEstimate{CostEstimate: checker.CostEstimate{Min: 1, Max: 1}, ResultSize: &checker.SizeEstimate{Min: 0, Max: defaultConditionsHint}}
+	}
 	if !strings.HasPrefix(overloadID, "statusd_cluster_") {
 		// Kubernetes' libraries (quantity, regex, lists, ...) estimate their own.
 		return (&library.CostEstimator{SizeEstimator: e}).EstimateCallCost(function, overloadID, target, args)
 	}
 	est := &checker.CallEstimate{CostEstimate: checker.CostEstimate{Min: 1, Max: 1}}
 	switch function {
-	case "objects", "inNamespace", "onNode", "ownedBy", "withLabels":
+	case "objects":
 		est.ResultSize = &checker.SizeEstimate{Min: 0, Max: e.hint}
+	case "inNamespace", "onNode", "ownedBy", "withLabels":
+		est.ResultSize = &checker.SizeEstimate{Min: 0, Max: min(e.hint, defaultLookupHint)}
 	}
 	if function == "withLabels" {
 		// Filtering a namespace by labels visits its objects.

@@ -48,9 +48,13 @@
 // # Cost
 //
 // Every expression's cost is estimated at compile time, assuming each
-// source holds Options.SourceSizeHint objects and lists inside objects hold
-// a thousand elements; an expression over Options.CostLimit is refused, one
-// over half of it is warned about. At run time each evaluation is cut off at
+// source holds Options.SourceSizeHint objects, an indexed look-up
+// (inNamespace, onNode, ownedBy, withLabels) returns a thousand of them,
+// conditions(o) holds 32 conditions and other lists inside objects hold a
+// thousand elements; an expression over Options.CostLimit is refused, one
+// over half of it is warned about. So a look-up followed by a check of each
+// object it returns passes, and a scan of a source inside a scan of a
+// source does not. At run time each evaluation is cut off at
 // Options.CostLimit and a tick at Options.TickBudget, so a catalogue written
 // by anyone who can edit its ConfigMap cannot stall statusd.
 package cel
