@@ -55,6 +55,15 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// requireSyntaxError checks that err is a *SyntaxError pointing into input.
+func requireSyntaxError(t *testing.T, err error, input string) {
+	t.Helper()
+	var se *SyntaxError
+	require.ErrorAs(t, err, &se)
+	require.GreaterOrEqual(t, se.Offset, 0)
+	require.LessOrEqual(t, se.Offset, len(input))
+}
+
 func FuzzSelector(f *testing.F) {
 	for _, s := range seedLines(f, "selectors.txt") {
 		f.Add(s)
@@ -67,10 +76,7 @@ func FuzzSelector(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		sel, err := ParseSelector(s)
 		if err != nil {
-			var se *SyntaxError
-			require.ErrorAs(t, err, &se)
-			require.GreaterOrEqual(t, se.Offset, 0)
-			require.LessOrEqual(t, se.Offset, len(s))
+			requireSyntaxError(t, err, s)
 			return
 		}
 		require.Equal(t, strings.TrimSpace(s), sel.String())
@@ -92,10 +98,7 @@ func FuzzNotation(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		steps, err := ParseNotation(s)
 		if err != nil {
-			var se *SyntaxError
-			require.ErrorAs(t, err, &se)
-			require.GreaterOrEqual(t, se.Offset, 0)
-			require.LessOrEqual(t, se.Offset, len(s))
+			requireSyntaxError(t, err, s)
 			return
 		}
 		require.LessOrEqual(t, len(steps), MaxSteps)

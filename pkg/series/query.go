@@ -34,12 +34,30 @@ func (c call) String() string {
 	return fmt.Sprintf("%s(%s)", c.fn, sel)
 }
 
-// wrap puts the query and the target in front of err.
-func (h *History) wrap(c call, err error) error {
-	return fmt.Errorf("%s%s: %w", c, h.where, err)
+// run validates c and, under the read lock and once the target is known
+// to be fresh, runs eval over the window (from, now] in milliseconds. Any
+// error gets the query and the target in front of it.
+func (h *History) run(now time.Time, c call, ranged bool, eval func(from, now int64) (float64, error)) (float64, error) {
+	v, err := func() (float64, error) {
+		if err := h.validate(c, ranged); err != nil {
+			return 0, err
+		}
+		ms := now.UnixMilli()
+		h.mu.RLock()
+		defer h.mu.RUnlock()
+		if err := h.check(ms); err != nil {
+			return 0, err
+		}
+		return eval(ms-c.window.Milliseconds(), ms)
+	}()
+	if err != nil {
+		return 0, fmt.Errorf("%s%s: %w", c, h.where, err)
+	}
+	return v, nil
 }
 
-// validate refuses arguments no data could satisfy.
+// validate refuses arguments no data could satisfy, before looking at any
+// data: a mistake in a rule is reported as such, whatever the target's state.
 func (h *History) validate(c call, ranged bool) error {
 	if c.sel == nil {
 		return fmt.Errorf("%w: %w", ErrInvalidArgument, errNilSelector)
@@ -52,6 +70,15 @@ func (h *History) validate(c call, ranged bool) error {
 	}
 	if c.window.Milliseconds() > h.retention {
 		return fmt.Errorf("%w: window %s is longer than the retention %s", ErrInvalidArgument, model.Duration(c.window), ago(h.retention))
+	}
+	if c.fn != "quantile" {
+		return nil
+	}
+	if math.IsNaN(c.q) || c.q < 0 || c.q > 1 {
+		return fmt.Errorf("%w: quantile %g is outside [0, 1]", ErrInvalidArgument, c.q)
+	}
+	if c.sel.name == "" {
+		return fmt.Errorf("%w: the selector must name the histogram", ErrInvalidArgument)
 	}
 	return nil
 }
@@ -71,22 +98,12 @@ func result(v float64) (float64, error) {
 // without the series writes.
 func (h *History) Value(now time.Time, sel *Selector) (float64, error) {
 	c := call{fn: "value", sel: sel}
-	v, err := h.value(now.UnixMilli(), c)
-	if err != nil {
-		return 0, h.wrap(c, err)
-	}
-	return v, nil
+	return h.run(now, c, false, func(_, now int64) (float64, error) {
+		return h.value(now, c)
+	})
 }
 
 func (h *History) value(now int64, c call) (float64, error) {
-	if err := h.validate(c, false); err != nil {
-		return 0, err
-	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if err := h.check(now); err != nil {
-		return 0, err
-	}
 	var (
 		sum                 float64
 		matched, got, ended int
@@ -151,14 +168,12 @@ const notEnough = "not enough samples (one in the window, two in all)"
 
 // sloped sums the slopes of the series c picks, each scaled by scale.
 func (h *History) sloped(now time.Time, c call, counter bool, scale float64) (float64, error) {
-	v, err := h.ranged(now.UnixMilli(), c, notEnough, func(tr *track, from, to int64) (float64, bool) {
-		v, ok := slope(&tr.samples, from, to, h.staleAfter, counter)
-		return v * scale, ok
+	return h.run(now, c, true, func(from, now int64) (float64, error) {
+		return h.sum(c, notEnough, func(tr *track) (float64, bool) {
+			v, ok := slope(&tr.samples, from, now, h.staleAfter, counter)
+			return v * scale, ok
+		})
 	})
-	if err != nil {
-		return 0, h.wrap(c, err)
-	}
-	return v, nil
 }
 
 // AvgOverTime returns the mean of the samples in (now-window, now] of each
@@ -194,44 +209,33 @@ func (h *History) MinOverTime(now time.Time, sel *Selector, window time.Duration
 // overTime folds each series' samples in the window with fold, which gets
 // the running value, the next sample and that sample's 1-based count.
 func (h *History) overTime(now time.Time, c call, fold func(acc, v float64, n int) float64) (float64, error) {
-	v, err := h.ranged(now.UnixMilli(), c, "no sample in the window", func(tr *track, from, to int64) (float64, bool) {
-		var acc float64
-		n := 0
-		for i, end := tr.samples.search(from), tr.samples.search(to); i < end; i++ {
-			_, v := tr.samples.at(i)
-			if math.IsNaN(v) { // also skips staleness markers
-				continue
+	return h.run(now, c, true, func(from, now int64) (float64, error) {
+		return h.sum(c, "no sample in the window", func(tr *track) (float64, bool) {
+			var acc float64
+			n := 0
+			for i, end := tr.samples.search(from), tr.samples.search(now); i < end; i++ {
+				_, v := tr.samples.at(i)
+				if math.IsNaN(v) { // also skips staleness markers
+					continue
+				}
+				n++
+				acc = fold(acc, v, n)
 			}
-			n++
-			acc = fold(acc, v, n)
-		}
-		return acc, n > 0
+			return acc, n > 0
+		})
 	})
-	if err != nil {
-		return 0, h.wrap(c, err)
-	}
-	return v, nil
 }
 
-// ranged evaluates perSeries on every series sel picks over (now-window,
-// now] and sums the results; short explains a series that gave none.
-func (h *History) ranged(now int64, c call, short string, perSeries func(tr *track, from, to int64) (float64, bool)) (float64, error) {
-	if err := h.validate(c, true); err != nil {
-		return 0, err
-	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if err := h.check(now); err != nil {
-		return 0, err
-	}
-	from := now - c.window.Milliseconds()
+// sum adds up perSeries over every series c picks; short explains a series
+// that gave no value. The caller holds the read lock.
+func (h *History) sum(c call, short string, perSeries func(tr *track) (float64, bool)) (float64, error) {
 	var (
 		sum          float64
 		matched, got int
 	)
 	for tr := range h.matching(c.sel) {
 		matched++
-		if v, ok := perSeries(tr, from, now); ok {
+		if v, ok := perSeries(tr); ok {
 			sum += v
 			got++
 		}
@@ -312,29 +316,12 @@ type bucket struct {
 // finite bound. A window without observations is ErrNoData, not zero.
 func (h *History) Quantile(now time.Time, q float64, sel *Selector, window time.Duration) (float64, error) {
 	c := call{fn: "quantile", sel: sel, window: window, q: q}
-	v, err := h.quantile(now.UnixMilli(), c)
-	if err != nil {
-		return 0, h.wrap(c, err)
-	}
-	return v, nil
+	return h.run(now, c, true, func(from, now int64) (float64, error) {
+		return h.quantile(c, from, now)
+	})
 }
 
-func (h *History) quantile(now int64, c call) (float64, error) {
-	if err := h.validate(c, true); err != nil {
-		return 0, err
-	}
-	if math.IsNaN(c.q) || c.q < 0 || c.q > 1 {
-		return 0, fmt.Errorf("%w: quantile %g is outside [0, 1]", ErrInvalidArgument, c.q)
-	}
-	if c.sel.name == "" {
-		return 0, fmt.Errorf("%w: the selector must name the histogram", ErrInvalidArgument)
-	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if err := h.check(now); err != nil {
-		return 0, err
-	}
-	from := now - c.window.Milliseconds()
+func (h *History) quantile(c call, from, now int64) (float64, error) {
 	var (
 		// Room for a typical histogram without a heap allocation.
 		buckets = make([]bucket, 0, 32)

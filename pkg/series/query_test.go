@@ -1,6 +1,7 @@
 package series
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"strconv"
@@ -616,9 +617,9 @@ func TestQuantile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			interval := cmpOrDuration(tt.interval, 50*time.Second)
-			now := cmpOrDuration(tt.now, 50*time.Second)
-			window := cmpOrDuration(tt.window, time.Minute)
+			interval := cmp.Or(tt.interval, 50*time.Second)
+			now := cmp.Or(tt.now, 50*time.Second)
+			window := cmp.Or(tt.window, time.Minute)
 			sel := tt.selector
 			if sel == "" {
 				sel = name
@@ -636,13 +637,6 @@ func TestQuantile(t *testing.T) {
 			assert.InDelta(t, tt.want, got, 1e-9)
 		})
 	}
-}
-
-func cmpOrDuration(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 func TestQuantileScrapeFailed(t *testing.T) {
