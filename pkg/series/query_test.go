@@ -44,6 +44,21 @@ func counter(points ...float64) []scrape {
 	return out
 }
 
+// requireResult checks a query's answer: with wantErr, an error matching
+// it whose message holds wantMsg, and zero rather than a plausible number;
+// otherwise want.
+func requireResult(t *testing.T, got float64, err error, want float64, wantErr error, wantMsg string) {
+	t.Helper()
+	if wantErr != nil {
+		require.ErrorIs(t, err, wantErr)
+		assert.Contains(t, err.Error(), wantMsg)
+		assert.Zero(t, got)
+		return
+	}
+	require.NoError(t, err)
+	assert.InDelta(t, want, got, 1e-9)
+}
+
 func TestRangeFunctions(t *testing.T) {
 	type query func(h *History, now time.Time, sel *Selector, w time.Duration) (float64, error)
 	var (
@@ -290,14 +305,7 @@ func TestRangeFunctions(t *testing.T) {
 				sel = "c"
 			}
 			got, err := tt.query(h, at(tt.now), mustSelector(t, sel), tt.window)
-			if tt.wantErr != nil {
-				require.ErrorIs(t, err, tt.wantErr)
-				assert.Contains(t, err.Error(), tt.wantMsg)
-				assert.Zero(t, got)
-				return
-			}
-			require.NoError(t, err)
-			assert.InDelta(t, tt.want, got, 1e-9)
+			requireResult(t, got, err, tt.want, tt.wantErr, tt.wantMsg)
 		})
 	}
 }
@@ -627,14 +635,7 @@ func TestQuantile(t *testing.T) {
 			h := newTestHistory(t, Options{})
 			require.NoError(t, h.Load(t0, interval, tt.inputs...))
 			got, err := h.Quantile(t0.Add(now), tt.q, mustSelector(t, sel), window)
-			if tt.wantErr != nil {
-				require.ErrorIs(t, err, tt.wantErr)
-				assert.Contains(t, err.Error(), tt.wantMsg)
-				assert.Zero(t, got)
-				return
-			}
-			require.NoError(t, err)
-			assert.InDelta(t, tt.want, got, 1e-9)
+			requireResult(t, got, err, tt.want, tt.wantErr, tt.wantMsg)
 		})
 	}
 }
