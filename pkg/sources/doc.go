@@ -1,0 +1,60 @@
+// Package sources reads a live cluster into snapshots: the objects of every
+// catalogue source from shared dynamic informers, the cluster's served
+// resources and version from discovery, and pod metrics from a bounded
+// scraper.
+//
+// statusd evaluates its catalogue every few seconds, and a LIST per source
+// per tick would load the API server in proportion to the cluster's size.
+// Sources therefore keeps one watch cache per group/version/resource,
+// namespace and label selector: after the initial sync a tick reads only
+// memory (Snapshot makes no API call), and the API server sends only
+// changes. Several catalogue sources that select the same objects share one
+// informer; a catalogue reload (Apply) starts the informers it needs, stops
+// the ones it no longer needs and keeps the rest, caches and all.
+//
+// # What is cached
+//
+// The caches hold objects trimmed by a transform that drops
+// metadata.managedFields and the last-applied-configuration annotation:
+// bookkeeping no expression reads, and on a typical pod more than a third of
+// its decoded size. Each cached object is also parsed once, when it
+// changes, into a snapshot.Object, so a snapshot costs a pointer per object
+// plus the snapshot's own indexes, never a re-parse.
+//
+// Selection is applied server-side where the API allows it (exact namespace
+// names become one informer per namespace, the label selector becomes the
+// list and watch selector) and client-side otherwise (namespace globs and
+// namespace label selectors, the latter from a Namespaces informer), with
+// snapshot.Selection, so that a live snapshot and a snapshot file select
+// exactly the same objects.
+//
+// # Source states
+//
+// A source is Ready when all its informers have synced. Discovery, repeated
+// every Options.Rediscover, decides the rest: a resource the cluster does not
+// serve makes an optional source Absent and any other source Failed, and a
+// custom resource whose definition appears later starts its informer without
+// a restart (one that disappears stops it). A 403 on list or watch makes a
+// source Forbidden while every other source goes on. Each transition into
+// Forbidden or Failed is logged and reported once, through
+// Options.OnSourceProblem and the Problems counter of Stats, however often
+// the informer retries; the daemon turns it into a Warning Event. Informers
+// resume by themselves after the API server restarts (client-go reflectors
+// re-watch from their last resource version) and keep serving their cache
+// meanwhile.
+//
+// Secrets are never read: Apply refuses a catalogue that names core
+// secrets, whatever the validator let through.
+//
+// # Metrics
+//
+// Scrape targets come only from the pods a metrics source selects, at
+// http://<status.podIP>:<port><path>, the port resolved by name from the
+// pod's container ports: a catalogue holds no URLs, so whoever edits it
+// cannot make statusd call an arbitrary address, and redirects are not
+// followed. A bounded pool of workers (Options.ScrapeWorkers) scrapes each
+// pod at its source's interval with the source's timeout and a body-size
+// limit, and records each result in the pod's series.History; a failed
+// scrape is recorded as a failure, so the queries that read it are Unknown,
+// never zero. A pod that leaves the selection takes its history with it.
+package sources

@@ -1,0 +1,146 @@
+package sources
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/snapshot"
+)
+
+// Snapshot builds a snapshot at now from the watch caches and the metrics
+// histories. It makes no API call: its cost is a pointer per cached object
+// plus the snapshot's indexes. A source that is not Ready (waiting, absent,
+// forbidden, failed) is in the snapshot with its status and no objects.
+func (s *Sources) Snapshot(now time.Time) *snapshot.Snapshot {
+	states := s.refresh()
+	s.mu.Lock()
+	b := snapshot.NewBuilder(now, snapshot.Cluster{Version: s.disc.version, Resources: s.disc.resources})
+	s.selected(states, func(name string, st sourceState, objs []*snapshot.Object) {
+		b.SetStatus(name, st.Status, st.Error)
+		b.Add(name, objs...)
+	})
+	s.mu.Unlock()
+	for _, pm := range s.scraper.histories() {
+		b.AddMetrics(pm)
+	}
+	return b.Build()
+}
+
+// selected calls fn for every object source, in name order, with its state
+// and, when Ready, the objects it selects. The caller holds s.mu.
+func (s *Sources) selected(states map[string]sourceState, fn func(name string, st sourceState, objs []*snapshot.Object)) {
+	var nsLabels map[string]map[string]string
+	for _, name := range slices.Sorted(maps.Keys(s.sources)) {
+		src := s.sources[name]
+		if src.metrics != nil {
+			continue
+		}
+		st := states[name]
+		if st.Status != snapshot.StatusReady {
+			fn(name, st, nil)
+			continue
+		}
+		_, namespaced := s.served(src)
+		check := src.clientSide && namespaced
+		if check && src.needsNamespaces(namespaced) && nsLabels == nil {
+			nsLabels = s.namespaceLabels()
+		}
+		var objs []*snapshot.Object
+		for _, k := range src.keys(namespaced) {
+			i := s.informers[k]
+			if i == nil {
+				continue
+			}
+			i.each(func(o *snapshot.Object) {
+				if !check || src.sel.NamespaceMatches(o.Namespace, nsLabels[o.Namespace]) {
+					objs = append(objs, o)
+				}
+			})
+		}
+		fn(name, st, objs)
+	}
+}
+
+// namespaceLabels returns each namespace's labels from the namespaces
+// informer; a namespace without labels has an empty map, so that it is
+// known. The caller holds s.mu.
+func (s *Sources) namespaceLabels() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	if i := s.informers[namespacesKey]; i != nil {
+		i.each(func(o *snapshot.Object) {
+			ls := o.Labels
+			if ls == nil {
+				ls = map[string]string{}
+			}
+			out[o.Name] = ls
+		})
+	}
+	return out
+}
+
+// File returns what `statusd snapshot` writes: the objects every Ready
+// source selects (each once, trimmed as cached), the states of sources that
+// could not be read, the cluster's version and served resources, and the
+// last scrape of every metrics target (kept only with Options.KeepPages).
+// snapshot.Assemble selects the same objects from it as Snapshot does live;
+// for that the Namespace objects that namespace label selectors need are
+// included too.
+func (s *Sources) File(now time.Time) *snapshot.File {
+	states := s.refresh()
+	f := &snapshot.File{
+		APIVersion: catalog.APIVersion,
+		Kind:       snapshot.FileKind,
+		Time:       now.UTC().Format(time.RFC3339),
+		Sources:    map[string]snapshot.SourceState{},
+	}
+	seen := map[string]bool{}
+	var objs []*snapshot.Object
+	add := func(o *snapshot.Object) {
+		id := o.APIVersion + "/" + o.Kind + "/" + o.Key()
+		if !seen[id] {
+			seen[id] = true
+			objs = append(objs, o)
+		}
+	}
+	needNamespaces := false
+	s.mu.Lock()
+	f.Cluster = snapshot.Cluster{Version: s.disc.version, Resources: s.disc.resources}
+	s.selected(states, func(name string, st sourceState, sel []*snapshot.Object) {
+		switch st.Status {
+		case snapshot.StatusForbidden, snapshot.StatusFailed:
+			f.Sources[name] = st.SourceState
+		}
+		_, namespaced := s.served(s.sources[name])
+		needNamespaces = needNamespaces || s.sources[name].needsNamespaces(namespaced)
+		for _, o := range sel {
+			add(o)
+		}
+	})
+	if needNamespaces {
+		inNamespace := map[string]bool{}
+		for _, o := range objs {
+			inNamespace[o.Namespace] = true
+		}
+		if i := s.informers[namespacesKey]; i != nil {
+			i.each(func(o *snapshot.Object) {
+				if inNamespace[o.Name] {
+					add(o)
+				}
+			})
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(objs, func(a, b *snapshot.Object) int {
+		return cmp.Or(strings.Compare(a.APIVersion, b.APIVersion), strings.Compare(a.Kind, b.Kind),
+			strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+	})
+	for _, o := range objs {
+		f.Objects = append(f.Objects, o.Content)
+	}
+	f.Metrics = s.scraper.pages()
+	return f
+}
