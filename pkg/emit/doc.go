@@ -1,0 +1,70 @@
+// Package emit publishes the engine's decisions as Kubernetes Events,
+// quietly and exactly once: one Event per (subject, reason), kept alive
+// while the reason fires, followed by a Normal <Reason>Resolved Event when
+// it stops.
+//
+// # Identity
+//
+// An Event's name is derived from what does not change across restarts,
+// leaders and catalogue versions: the subject's UID and the reason's name
+// (EventName). A restarted statusd, or a new leader, computes the same name
+// and updates the Event instead of writing a second one; a create that
+// finds the name taken turns into a patch.
+//
+// # Why core/v1 Events with count and lastTimestamp
+//
+// events.k8s.io/v1 makes an Event's note (message), reason, count and
+// timestamps immutable after creation and would express repetition only
+// through series. A changed message ("3 of 5 replicas ready" becoming "0 of
+// 5") would then need a new Event under a new name, breaking the one Event
+// per (subject, reason) rule. core/v1 lets a merge patch refresh message,
+// count, lastTimestamp and annotations in place, and kubectl get/describe
+// show count and last-seen from exactly those fields. statusd still sets
+// eventTime, reportingController, reportingInstance and action, which the
+// API server requires for an Event whose involvedObject lives in another
+// namespace (a fixed Options.Namespace, cluster-scoped subjects in
+// kube-system) and which in exchange caps message at 1024 bytes; messages
+// are therefore always cut to 1024 bytes at a UTF-8 boundary.
+//
+// # Never flooding the API server
+//
+// The Writer keeps an in-memory record per firing (subject, reason): what
+// it last wrote (message, episode start) and when. Publish compares the
+// tick's findings with those records and queues a write only when one is
+// due: a new firing episode, a changed message or Event type, or a
+// heartbeat (Options.Heartbeat, default 10 minutes) since the last write.
+// A steady fault therefore costs one create and then one patch per
+// heartbeat, whatever the tick rate; its count (observations) and
+// lastTimestamp ride along with the next due write. The heartbeat must stay
+// below the API server's --event-ttl (default 1h) so a firing Event never
+// ages out; one that did is recreated on its next write.
+//
+// Writes happen on worker goroutines fed by a keyed, rate-limited work
+// queue: Publish only updates records and enqueues keys, so evaluation
+// never waits on the API server. A key already queued or waiting for a
+// retry is not queued again, so a burst of ticks collapses into one write
+// of the latest state. Every request first takes a token from a client-side
+// token bucket (Options.QPS, Options.Burst). A failed write is retried with
+// per-key exponential backoff (Options.RetryBase up to Options.RetryMax);
+// errors that retrying cannot fix (invalid, bad request, namespace gone)
+// are dropped, counted and retried at the next heartbeat at the earliest.
+//
+// # Ownership
+//
+// The records (and pending resolutions) belong to the Writer and are
+// guarded by one mutex. Publish and Restore change the desired side of a
+// record (message, count, annotations); workers read a copy of it, write
+// without holding the lock, and then record what was written. A record is
+// forgotten when its finding resolves; a worker whose record was forgotten
+// or replaced while its request was in flight drops the outcome.
+//
+// # Restarts
+//
+// Restore lists statusd's own Events (label app.kubernetes.io/managed-by=
+// statusd and reportingComponent = Options.Controller) and rebuilds both the
+// engine's firing state (engine.Restored) and the Writer's records, so a
+// restart neither re-announces a firing reason nor resolves it falsely. A
+// firing Event is restored unless a <Reason>Resolved Event on the same
+// subject resolves an episode that started no earlier (annotation
+// statusd.io/firing-since on both).
+package emit

@@ -1,0 +1,667 @@
+package emit_test
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"statusd.io/statusd/internal/testenv"
+	"statusd.io/statusd/pkg/emit"
+	"statusd.io/statusd/pkg/engine"
+)
+
+func TestMain(m *testing.M) {
+	testenv.Main(m, testenv.Options{})
+}
+
+// t0 is the fake clock's start. The API server does not care that Event
+// timestamps are not its own time.
+var t0 = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+
+const (
+	catalogName    = "emit-test"
+	catalogVersion = "7"
+	heartbeat      = 10 * time.Minute
+	// waitTimeout bounds polling for the writer to settle on a loaded
+	// two-core machine.
+	waitTimeout = time.Minute
+)
+
+// leakCheck verifies, after every other cleanup of the test, that it left no
+// goroutine behind. Connections of client-go's shared transports outlive a
+// test by design and are not leaks.
+func leakCheck(t *testing.T) {
+	t.Helper()
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() {
+		goleak.VerifyNone(t, before,
+			goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+			goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+			goleak.IgnoreAnyFunction("net/http.(*http2ClientConn).readLoop"),
+			goleak.IgnoreAnyFunction("net/http.(*http2clientConnReadLoop).run"),
+		)
+	})
+}
+
+// requests counts the Event requests a client sends, by HTTP method, at the
+// transport: what the API server sees, retries included.
+type requests struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+type countingTransport struct {
+	next http.RoundTripper
+	reqs *requests
+}
+
+func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.Contains(r.URL.Path, "/events") {
+		c.reqs.mu.Lock()
+		c.reqs.n[r.Method]++
+		c.reqs.mu.Unlock()
+	}
+	return c.next.RoundTrip(r)
+}
+
+func (r *requests) count(method string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n[method]
+}
+
+// writes is every create, update and patch sent.
+func (r *requests) writes() int {
+	return r.count(http.MethodPost) + r.count(http.MethodPatch) + r.count(http.MethodPut)
+}
+
+// rig is a running Writer on a fake clock whose requests are counted.
+type rig struct {
+	w     *emit.Writer
+	clock *clocktesting.FakeClock
+	reqs  *requests
+}
+
+// start runs a Writer as cfg's user until the test ends. opts.Clock, if
+// unset, becomes a fake clock at t0.
+func start(t *testing.T, cfg *rest.Config, opts emit.Options) *rig {
+	t.Helper()
+	r := &rig{reqs: &requests{n: map[string]int{}}}
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{next: rt, reqs: r.reqs} })
+	client, err := kubernetes.NewForConfig(cfg)
+	require.NoError(t, err)
+	if opts.Clock == nil {
+		opts.Clock = clocktesting.NewFakeClock(t0)
+	}
+	r.clock, _ = opts.Clock.(*clocktesting.FakeClock)
+	if opts.Instance == "" {
+		opts.Instance = "statusd-0"
+	}
+	if opts.Heartbeat == 0 {
+		opts.Heartbeat = heartbeat
+	}
+	if opts.QPS == 0 {
+		opts.QPS, opts.Burst = 100, 100
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r.w, err = emit.NewWriter(client, opts)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	return r
+}
+
+// tick publishes res at its time and waits until the writer has written
+// everything it decided to write.
+func (r *rig) tick(t *testing.T, res *engine.Result) {
+	t.Helper()
+	r.clock.SetTime(res.Time)
+	r.w.Publish(res)
+	waitIdle(t, r.w)
+}
+
+func waitIdle(t *testing.T, w *emit.Writer) {
+	t.Helper()
+	require.Eventually(t, func() bool { return w.Stats().Pending == 0 }, waitTimeout, 5*time.Millisecond, "writer never settled: %+v", w.Stats())
+}
+
+// newNamespace creates a namespace for one test and deletes it (and its
+// Events) afterwards.
+func newNamespace(t *testing.T) *corev1.Namespace {
+	t.Helper()
+	client := testenv.Shared().Client()
+	ns, err := client.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "emit-"},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		err := client.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("delete namespace %s: %v", ns.Name, err)
+		}
+	})
+	return ns
+}
+
+// configMap creates a ConfigMap to be a finding's subject.
+func configMap(t *testing.T, ns, name string, data map[string]string) engine.Subject {
+	t.Helper()
+	cm, err := testenv.Shared().Client().CoreV1().ConfigMaps(ns).Create(t.Context(), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Data:       data,
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	return engine.Subject{APIVersion: "v1", Kind: "ConfigMap", Namespace: ns, Name: name, UID: string(cm.UID)}
+}
+
+func namespaceSubject(ns *corev1.Namespace) engine.Subject {
+	return engine.Subject{APIVersion: "v1", Kind: "Namespace", Name: ns.Name, UID: string(ns.UID)}
+}
+
+// eventsAbout lists every Event, in any namespace, whose involvedObject is
+// the subject, and deletes those outside the test's namespaces when the
+// test ends.
+func eventsAbout(t *testing.T, s engine.Subject) []corev1.Event {
+	t.Helper()
+	client := testenv.Shared().Client()
+	list, err := client.CoreV1().Events(metav1.NamespaceAll).List(t.Context(), metav1.ListOptions{
+		FieldSelector: fields.OneTermEqualSelector("involvedObject.uid", s.UID).String(),
+	})
+	require.NoError(t, err)
+	for _, ev := range list.Items {
+		if ev.Namespace == metav1.NamespaceDefault || ev.Namespace == metav1.NamespaceSystem {
+			t.Cleanup(func() {
+				_ = client.CoreV1().Events(ev.Namespace).Delete(context.Background(), ev.Name, metav1.DeleteOptions{})
+			})
+		}
+	}
+	return list.Items
+}
+
+// onlyEvent returns the one Event about s with reason, failing unless there
+// is exactly one.
+func onlyEvent(t *testing.T, s engine.Subject, reason string) corev1.Event {
+	t.Helper()
+	var out []corev1.Event
+	for _, ev := range eventsAbout(t, s) {
+		if ev.Reason == reason {
+			out = append(out, ev)
+		}
+	}
+	require.Len(t, out, 1, "Events %s on %s", reason, s)
+	return out[0]
+}
+
+func finding(s engine.Subject, reason, msg string, since time.Time) *engine.Finding {
+	return &engine.Finding{
+		Reason: reason, Layer: "config", Priority: 50, Severity: corev1.EventTypeWarning,
+		Subject: s, State: engine.Firing, Root: true, Published: true,
+		Message: msg, FiringSince: since,
+	}
+}
+
+func result(at time.Time, fs ...*engine.Finding) *engine.Result {
+	return &engine.Result{Time: at, Catalog: catalogName, Version: catalogVersion, Findings: fs}
+}
+
+func TestPublishCreatesOneEventOnTheSubject(t *testing.T) {
+	leakCheck(t)
+	cfg := testenv.Shared().Config()
+	ns := newNamespace(t).Name
+	fixed := newNamespace(t).Name
+
+	tests := []struct {
+		name    string
+		opts    emit.Options
+		cluster bool // the subject is a Namespace, not a ConfigMap
+		wantNS  string
+	}{
+		{name: "namespaced subject, Event in its namespace", wantNS: ns},
+		{name: "cluster-scoped subject, Event in default", cluster: true, wantNS: "default"},
+		{name: "cluster-scoped subject, cluster namespace kube-system", opts: emit.Options{ClusterNamespace: "kube-system"}, cluster: true, wantNS: "kube-system"},
+		{name: "fixed namespace kube-system", opts: emit.Options{Namespace: "kube-system"}, wantNS: "kube-system"},
+		{name: "fixed namespace kube-system, cluster-scoped subject", opts: emit.Options{Namespace: "kube-system"}, cluster: true, wantNS: "kube-system"},
+		{name: "fixed other namespace", opts: emit.Options{Namespace: fixed}, wantNS: fixed},
+		{name: "fixed other namespace, cluster-scoped subject falls back to default", opts: emit.Options{Namespace: fixed}, cluster: true, wantNS: "default"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var subj engine.Subject
+			if tc.cluster {
+				subj = namespaceSubject(newNamespace(t))
+			} else {
+				subj = configMap(t, ns, "cm-"+string(rune('a'+i)), nil)
+			}
+			other := configMap(t, ns, "other-"+string(rune('a'+i)), nil)
+			cause := engine.CauseRef{Reason: "ConfigBroken", Subject: engine.Subject{Kind: subj.Kind, Namespace: subj.Namespace, Name: subj.Name}}
+			since := t0.Add(-3 * time.Minute)
+			res := result(t0,
+				finding(subj, "ConfigBroken", "config "+subj.Name+" is broken", since),
+				&engine.Finding{Reason: "ConfigStale", Subject: subj, State: engine.Suppressed, SuppressedBy: &cause},
+				&engine.Finding{Reason: "ConsumerFailing", Subject: other, State: engine.Suppressed, SuppressedBy: &cause},
+			)
+			r := start(t, cfg, tc.opts)
+			r.tick(t, res)
+
+			evs := eventsAbout(t, subj)
+			require.Len(t, evs, 1, "exactly one Event")
+			ev := evs[0]
+			assert.Equal(t, tc.wantNS, ev.Namespace)
+			assert.Equal(t, emit.EventName(subj, "ConfigBroken"), ev.Name)
+			assert.Equal(t, "ConfigBroken", ev.Reason)
+			assert.Equal(t, corev1.EventTypeWarning, ev.Type)
+			assert.Equal(t, "config "+subj.Name+" is broken", ev.Message)
+			assert.Equal(t, corev1.ObjectReference{
+				APIVersion: subj.APIVersion, Kind: subj.Kind, Namespace: subj.Namespace, Name: subj.Name, UID: ev.InvolvedObject.UID,
+			}, ev.InvolvedObject)
+			assert.Equal(t, subj.UID, string(ev.InvolvedObject.UID))
+			assert.Equal(t, emit.DefaultController, ev.ReportingController)
+			assert.Equal(t, "statusd-0", ev.ReportingInstance)
+			assert.Equal(t, emit.ActionDetected, ev.Action)
+			assert.EqualValues(t, 1, ev.Count)
+			assert.True(t, ev.EventTime.Time.Equal(since), "eventTime is the episode start: %v", ev.EventTime)
+			assert.True(t, ev.FirstTimestamp.Time.Equal(since))
+			assert.True(t, ev.LastTimestamp.Time.Equal(t0))
+			assert.Equal(t, map[string]string{emit.LabelManagedBy: emit.ManagedBy}, ev.Labels)
+			assert.Equal(t, map[string]string{
+				emit.AnnotationCatalog:        catalogName,
+				emit.AnnotationCatalogVersion: catalogVersion,
+				emit.AnnotationLayer:          "config",
+				emit.AnnotationPriority:       "50",
+				emit.AnnotationRoot:           "true",
+				emit.AnnotationSuppresses:     "ConfigStale, ConsumerFailing on ConfigMap/" + ns + "/" + other.Name,
+				emit.AnnotationFiringSince:    since.Format(time.RFC3339Nano),
+			}, ev.Annotations)
+			assert.Empty(t, eventsAbout(t, other), "suppressed findings are not published")
+		})
+	}
+}
+
+// TestSteadyFaultWritesOncePerHeartbeat holds one fault for many heartbeat
+// intervals and counts the requests the API server receives. The bound is
+// 1 create + floor(held / heartbeat) patches: a patch is due at the first
+// tick at least one heartbeat after the previous write, so late ticks only
+// ever lower the count.
+func TestSteadyFaultWritesOncePerHeartbeat(t *testing.T) {
+	leakCheck(t)
+	cfg := testenv.Shared().Config()
+	ns := newNamespace(t).Name
+
+	tests := []struct {
+		name        string
+		every       time.Duration
+		held        time.Duration
+		wantPatches int // exact; ticks that divide the heartbeat land on it
+	}{
+		{name: "30s ticks for ten heartbeats", every: 30 * time.Second, held: 10 * heartbeat, wantPatches: 10},
+		{name: "5s ticks for two heartbeats", every: 5 * time.Second, held: 2 * heartbeat, wantPatches: 2},
+		// 47s ticks reach a heartbeat 11s late each time: 611s apart, so 9
+		// patches in 6000s.
+		{name: "47s ticks for ten heartbeats", every: 47 * time.Second, held: 10 * heartbeat, wantPatches: 9},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			subj := configMap(t, ns, "steady-"+string(rune('a'+i)), nil)
+			r := start(t, cfg, emit.Options{})
+			ticks := 0
+			for at := time.Duration(0); at <= tc.held; at += tc.every {
+				r.tick(t, result(t0.Add(at), finding(subj, "ConfigBroken", "config is broken", t0)))
+				ticks++
+			}
+
+			t.Logf("%d ticks over %v: %d POST, %d PATCH, %d PUT", ticks, tc.held,
+				r.reqs.count(http.MethodPost), r.reqs.count(http.MethodPatch), r.reqs.count(http.MethodPut))
+			assert.Equal(t, 1, r.reqs.count(http.MethodPost), "one create")
+			assert.Equal(t, tc.wantPatches, r.reqs.count(http.MethodPatch), "one patch per heartbeat")
+			assert.Zero(t, r.reqs.count(http.MethodPut), "no full updates")
+			assert.Zero(t, r.reqs.count(http.MethodGet), "no reads")
+			assert.LessOrEqual(t, r.reqs.writes(), 1+int(tc.held/heartbeat), "the documented bound")
+			st := r.w.Stats()
+			assert.Equal(t, uint64(1), st.Creates)
+			assert.Equal(t, uint64(tc.wantPatches), st.Patches)
+			assert.Empty(t, st.Failures)
+
+			ev := onlyEvent(t, subj, "ConfigBroken")
+			assert.Len(t, eventsAbout(t, subj), 1, "updated, never duplicated")
+			assert.True(t, ev.FirstTimestamp.Time.Equal(t0))
+			lastWrite := t0.Add(time.Duration(tc.wantPatches) * ((heartbeat + tc.every - 1) / tc.every) * tc.every)
+			assert.True(t, ev.LastTimestamp.Time.Equal(lastWrite), "lastTimestamp %v is the last heartbeat's tick %v", ev.LastTimestamp, lastWrite)
+			wantCount := int32((lastWrite.Sub(t0) / tc.every) + 1)
+			assert.Equal(t, wantCount, ev.Count, "count is the ticks observed up to the last write")
+		})
+	}
+}
+
+func TestMessageOrTypeChangeIsWrittenAtOnce(t *testing.T) {
+	leakCheck(t)
+	cfg := testenv.Shared().Config()
+	ns := newNamespace(t).Name
+
+	type step struct {
+		msg, severity string
+		wantWrites    int // cumulative
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{name: "message changes", steps: []step{
+			{"2 of 5 replicas ready", "Warning", 1},
+			{"2 of 5 replicas ready", "Warning", 1},
+			{"0 of 5 replicas ready", "Warning", 2},
+			{"0 of 5 replicas ready", "Warning", 2},
+			{"2 of 5 replicas ready", "Warning", 3},
+		}},
+		{name: "type changes", steps: []step{
+			{"degraded", "Normal", 1},
+			{"degraded", "Warning", 2},
+			{"degraded", "Warning", 2},
+		}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			subj := configMap(t, ns, "change-"+string(rune('a'+i)), nil)
+			r := start(t, cfg, emit.Options{})
+			for j, s := range tc.steps {
+				f := finding(subj, "ReplicasMissing", s.msg, t0)
+				f.Severity = s.severity
+				r.tick(t, result(t0.Add(time.Duration(j)*30*time.Second), f))
+				assert.Equal(t, s.wantWrites, r.reqs.writes(), "writes after step %d", j)
+				ev := onlyEvent(t, subj, "ReplicasMissing")
+				if r.reqs.writes() == s.wantWrites && j > 0 && tc.steps[j-1].wantWrites != s.wantWrites {
+					assert.Equal(t, s.msg, ev.Message, "step %d", j)
+					assert.Equal(t, s.severity, ev.Type, "step %d", j)
+				}
+			}
+		})
+	}
+}
+
+func TestResolvedWritesNormalEventAndRecurrenceReusesTheEvent(t *testing.T) {
+	leakCheck(t)
+	cfg := testenv.Shared().Config()
+	ns := newNamespace(t).Name
+	subj := configMap(t, ns, "flapping", nil)
+	r := start(t, cfg, emit.Options{})
+
+	// First episode: fires at t0, resolves 42 minutes later.
+	r.tick(t, result(t0, finding(subj, "ConfigBroken", "config is broken", t0)))
+	gone := finding(subj, "ConfigBroken", "", t0)
+	gone.State, gone.Published, gone.WasPublished, gone.Duration = engine.Resolved, false, true, 42*time.Minute
+	res := result(t0.Add(42 * time.Minute))
+	res.Resolved = []*engine.Finding{gone}
+	r.tick(t, res)
+
+	ok := onlyEvent(t, subj, "ConfigBrokenResolved")
+	assert.Equal(t, emit.ResolvedEventName(subj, "ConfigBroken"), ok.Name)
+	assert.Equal(t, corev1.EventTypeNormal, ok.Type)
+	assert.Equal(t, emit.ActionResolved, ok.Action)
+	assert.Equal(t, "ConfigBroken on ConfigMap/"+ns+"/flapping resolved after 42m", ok.Message)
+	assert.Equal(t, subj.UID, string(ok.InvolvedObject.UID))
+	assert.Equal(t, "ConfigBroken", ok.Annotations[emit.AnnotationResolves])
+	assert.Equal(t, "42m0s", ok.Annotations[emit.AnnotationDuration])
+	assert.Equal(t, t0.Format(time.RFC3339Nano), ok.Annotations[emit.AnnotationFiringSince])
+	assert.EqualValues(t, 1, ok.Count)
+	assert.Zero(t, r.w.Stats().Firing, "the firing record is forgotten")
+	firing := onlyEvent(t, subj, "ConfigBroken")
+	assert.EqualValues(t, 1, firing.Count, "the firing Event is left alone to age out")
+
+	// A resolved finding that was never published announces nothing.
+	quiet := finding(subj, "ConfigQuiet", "", t0)
+	quiet.State, quiet.Published, quiet.WasPublished = engine.Resolved, false, false
+	res = result(t0.Add(43 * time.Minute))
+	res.Resolved = []*engine.Finding{quiet}
+	r.tick(t, res)
+	assert.Len(t, eventsAbout(t, subj), 2)
+
+	// Second episode: the same Event, restarted, not counted on the old one.
+	second := t0.Add(time.Hour)
+	r.tick(t, result(second, finding(subj, "ConfigBroken", "config is broken again", second)))
+	firing = onlyEvent(t, subj, "ConfigBroken")
+	assert.Equal(t, emit.EventName(subj, "ConfigBroken"), firing.Name)
+	assert.EqualValues(t, 1, firing.Count)
+	assert.True(t, firing.FirstTimestamp.Time.Equal(second), "firstTimestamp %v", firing.FirstTimestamp)
+	assert.True(t, firing.EventTime.Time.Equal(second), "eventTime %v", firing.EventTime)
+	assert.Equal(t, "config is broken again", firing.Message)
+
+	gone = finding(subj, "ConfigBroken", "", second)
+	gone.State, gone.Published, gone.WasPublished, gone.Duration = engine.Resolved, false, true, 90*time.Second
+	res = result(second.Add(90 * time.Second))
+	res.Resolved = []*engine.Finding{gone}
+	r.tick(t, res)
+	ok = onlyEvent(t, subj, "ConfigBrokenResolved")
+	assert.EqualValues(t, 2, ok.Count, "the Resolved Event counts resolutions")
+	assert.Equal(t, "ConfigBroken on ConfigMap/"+ns+"/flapping resolved after 1m30s", ok.Message)
+	assert.Equal(t, second.Format(time.RFC3339Nano), ok.Annotations[emit.AnnotationFiringSince])
+	assert.Len(t, eventsAbout(t, subj), 2, "one firing and one Resolved Event, whatever the episodes")
+}
+
+// TestRestartContinuesTheSameEvent stops a writer mid-fault and starts a new
+// one, as a restart or a new leader does: Restore hands back the firing
+// state, the first ticks write nothing, the next heartbeat patches the same
+// Event, and a fault resolved before the restart is not restored.
+func TestRestartContinuesTheSameEvent(t *testing.T) {
+	leakCheck(t)
+	cfg := testenv.Shared().Config()
+	ns := newNamespace(t).Name
+	firingSubj := configMap(t, ns, "still-broken", nil)
+	fixedSubj := configMap(t, ns, "fixed-before-restart", nil)
+	controller := "statusd.io/restart-test" // Restore sees only this test's Events
+	since := t0.Add(-5 * time.Minute).Add(123456789 * time.Nanosecond)
+
+	clk := clocktesting.NewFakeClock(t0)
+	old := start(t, cfg, emit.Options{Controller: controller, Instance: "statusd-old", Clock: clk})
+	for i := range 4 {
+		at := t0.Add(time.Duration(i) * 30 * time.Second)
+		fs := []*engine.Finding{finding(firingSubj, "ConfigBroken", "config is broken", since)}
+		res := result(at, append(fs, finding(fixedSubj, "ConfigBroken", "config is broken", since))...)
+		if i == 3 {
+			gone := finding(fixedSubj, "ConfigBroken", "", since)
+			gone.State, gone.Published, gone.WasPublished, gone.Duration = engine.Resolved, false, true, at.Sub(since)
+			res = result(at, fs...)
+			res.Resolved = []*engine.Finding{gone}
+		}
+		old.tick(t, res)
+	}
+	require.Equal(t, 3, old.reqs.count(http.MethodPost), "two firing Events and one Resolved")
+	require.Zero(t, old.reqs.count(http.MethodPatch), "no heartbeat yet")
+	before := onlyEvent(t, firingSubj, "ConfigBroken")
+	// Observations between writes ride along with the next write; the three
+	// unwritten ones die with the old process.
+	require.EqualValues(t, 1, before.Count)
+
+	// The restart: a new writer, a little later, as another instance.
+	clk2 := clocktesting.NewFakeClock(t0.Add(2 * time.Minute))
+	nw := start(t, cfg, emit.Options{Controller: controller, Instance: "statusd-new", Clock: clk2})
+	restored, err := nw.w.Restore(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []engine.Restored{{Reason: "ConfigBroken", Subject: firingSubj, FiringSince: since}}, restored)
+	for i := range 20 {
+		at := t0.Add(2*time.Minute + time.Duration(i)*20*time.Second) // up to t0+8m20s
+		nw.tick(t, result(at, finding(firingSubj, "ConfigBroken", "config is broken", since)))
+	}
+	assert.Zero(t, nw.reqs.writes(), "nothing re-announced, nothing resolved")
+	assert.Equal(t, 1, nw.reqs.count(http.MethodGet), "one LIST")
+
+	nw.tick(t, result(t0.Add(heartbeat), finding(firingSubj, "ConfigBroken", "config is broken", since)))
+	assert.Equal(t, 1, nw.reqs.count(http.MethodPatch), "the heartbeat after the last write before the restart")
+	assert.Zero(t, nw.reqs.count(http.MethodPost), "no create")
+
+	after := onlyEvent(t, firingSubj, "ConfigBroken")
+	assert.Equal(t, before.Name, after.Name)
+	assert.Equal(t, before.UID, after.UID, "the same object, patched")
+	assert.Equal(t, "statusd-new", after.ReportingInstance)
+	assert.Equal(t, before.Count+21, after.Count, "the count continues")
+	assert.True(t, after.EventTime.Time.Equal(since.Truncate(time.Microsecond)))
+	for _, ev := range eventsAbout(t, firingSubj) {
+		assert.NotEqual(t, "ConfigBrokenResolved", ev.Reason, "no false resolution")
+	}
+	assert.Len(t, eventsAbout(t, fixedSubj), 2, "the fixed subject keeps its firing and Resolved Events, and nothing more")
+}
+
+func TestLongMessagesAreCutAtARuneBoundary(t *testing.T) {
+	leakCheck(t)
+	cfg := testenv.Shared().Config()
+	ns := newNamespace(t)
+	tests := []struct {
+		name    string
+		cluster bool // a cluster-scoped subject forces the eventTime branch of validation
+		first   string
+		second  string
+	}{
+		{name: "three-byte runes", first: strings.Repeat("日本", 400), second: strings.Repeat("語", 700)},
+		{name: "four-byte runes off by one", first: "x" + strings.Repeat("🔥", 300), second: "xy" + strings.Repeat("🔥", 300)},
+		{name: "two-byte runes on a cluster-scoped subject", cluster: true, first: strings.Repeat("é", 1000), second: "ü" + strings.Repeat("é", 1000)},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			subj := configMap(t, ns.Name, "long-"+string(rune('a'+i)), nil)
+			if tc.cluster {
+				subj = namespaceSubject(newNamespace(t))
+			}
+			r := start(t, cfg, emit.Options{})
+			for j, msg := range []string{tc.first, tc.second} {
+				r.tick(t, result(t0.Add(time.Duration(j)*time.Minute), finding(subj, "ConfigBroken", msg, t0)))
+				ev := onlyEvent(t, subj, "ConfigBroken")
+				assert.LessOrEqual(t, len(ev.Message), emit.MaxMessageBytes, "write %d", j)
+				assert.Greater(t, len(ev.Message), emit.MaxMessageBytes-8, "write %d: cut no further than needed", j)
+				assert.True(t, utf8.ValidString(ev.Message), "write %d", j)
+				assert.True(t, strings.HasPrefix(msg, strings.TrimSuffix(ev.Message, "…")), "write %d keeps the head", j)
+			}
+			assert.Equal(t, 1, r.reqs.count(http.MethodPost))
+			assert.Equal(t, 1, r.reqs.count(http.MethodPatch), "the changed long message is a changed message")
+			assert.Empty(t, r.w.Stats().Failures)
+		})
+	}
+}
+
+// TestRejectedWritesAreRetriedWithoutBlocking publishes while the API server
+// refuses or cannot be reached: Publish returns at once, failures and
+// retries are counted, backoff is on the (fake) clock, and once writes are
+// allowed the same Events appear exactly once.
+func TestRejectedWritesAreRetriedWithoutBlocking(t *testing.T) {
+	leakCheck(t)
+	env := testenv.Shared()
+	ns := newNamespace(t).Name
+
+	// A port nothing listens on.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedAddr := l.Addr().String()
+	require.NoError(t, l.Close())
+
+	tests := []struct {
+		name  string
+		user  string // RBAC user; "" means the admin at an address nothing serves
+		verb  string
+		grant bool // grant the user Event writes and expect the Events
+	}{
+		{name: "forbidden until granted", user: "statusd-no-events", verb: "create", grant: true},
+		{name: "nothing listening", verb: "create"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := env.Config()
+			if tc.user != "" {
+				cfg = env.ConfigFor(tc.user)
+			} else {
+				cfg.Host = "https://" + closedAddr
+			}
+			var subjects []engine.Subject
+			for j := range 3 {
+				subjects = append(subjects, configMap(t, ns, "denied-"+string(rune('a'+i))+string(rune('0'+j)), nil))
+			}
+			r := start(t, cfg, emit.Options{RetryBase: time.Second, RetryMax: 4 * time.Second})
+			publish := func(at time.Time) {
+				var fs []*engine.Finding
+				for _, s := range subjects {
+					fs = append(fs, finding(s, "ConfigBroken", "config is broken", t0))
+				}
+				r.clock.SetTime(at)
+				r.w.Publish(result(at, fs...))
+			}
+
+			began := time.Now()
+			for j := range 50 {
+				publish(t0.Add(time.Duration(j) * time.Second))
+			}
+			assert.Less(t, time.Since(began), time.Second, "50 ticks of Publish must not wait for the API server")
+
+			// Failures are counted; retries come as the fake clock passes the
+			// backoff, never on their own.
+			require.Eventually(t, func() bool { return r.w.Stats().Failures[tc.verb] >= 3 }, waitTimeout, 5*time.Millisecond)
+			require.Eventually(t, func() bool {
+				r.clock.Step(5 * time.Second)
+				return r.w.Stats().Retries >= 9
+			}, waitTimeout, 20*time.Millisecond, "retries: %+v", r.w.Stats())
+			st := r.w.Stats()
+			assert.GreaterOrEqual(t, st.Failures[tc.verb], st.Retries, "every retry follows a failure")
+			assert.Zero(t, st.Dropped, "a refusal that may pass is not dropped")
+			assert.Equal(t, 3, st.Pending)
+			for _, s := range subjects {
+				assert.Empty(t, eventsAbout(t, s))
+			}
+			began = time.Now()
+			publish(r.clock.Now())
+			assert.Less(t, time.Since(began), 100*time.Millisecond, "Publish with writes backing off")
+
+			if !tc.grant {
+				return
+			}
+			grantEventWrites(t, ns, tc.user)
+			require.Eventually(t, func() bool {
+				r.clock.Step(5 * time.Second)
+				return r.w.Stats().Pending == 0
+			}, waitTimeout, 50*time.Millisecond, "never written: %+v", r.w.Stats())
+			for _, s := range subjects {
+				ev := onlyEvent(t, s, "ConfigBroken")
+				assert.EqualValues(t, 51, ev.Count, "every tick counted while the writes failed")
+			}
+		})
+	}
+}
+
+// grantEventWrites lets user write Events in ns, as statusd's Role does.
+func grantEventWrites(t *testing.T, ns, user string) {
+	t.Helper()
+	client := testenv.Shared().Client()
+	_, err := client.RbacV1().Roles(ns).Create(t.Context(), &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "statusd-events"},
+		Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{""}, Resources: []string{"events"},
+			Verbs: []string{"create", "patch", "get", "list"},
+		}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = client.RbacV1().RoleBindings(ns).Create(t.Context(), &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "statusd-events"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "statusd-events"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+}
