@@ -31,9 +31,13 @@ const (
 	DefaultTickBudget     uint64 = 2_000_000_000
 	DefaultSourceSizeHint uint64 = 100_000
 	// defaultElementHint is the size assumed for lists, maps and strings
-	// inside an object (conditions, containers): objects are bounded by
-	// etcd's 1.5 MiB, and real lists are short.
-	defaultElementHint uint64 = 1_000
+	// inside an object. Objects are schema-less (dyn), so one hint serves
+	// strings, lists and maps alike: names are at most 253 characters,
+	// label values 63, and lists of containers, ports or conditions are
+	// short. A larger hint
+	// would price a single scan of a large source's names past the limit;
+	// the run-time limit catches a real outlier.
+	defaultElementHint uint64 = 256
 	// defaultLookupHint is the size assumed for what an indexed look-up
 	// returns (cluster.inNamespace, onNode, ownedBy, withLabels): one
 	// namespace's, node's, owner's or label value's share of a source, not
@@ -179,7 +183,9 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 		c.varIndex[v.Name] = i
 	}
 	for i, v := range src.Variables {
-		p := cm.compile(v.Expression, "expression", "", nil)
+		// The field names the variable, as expressions read it, since a
+		// variable has no reason to name.
+		p := cm.compile(v.Expression, "variables."+v.Name, "", nil)
 		if p != nil {
 			cm.checkVarOrder(p, v.Name, i)
 		}
@@ -255,7 +261,8 @@ func (cm *compiler) compile(e catalog.Expr, field, reason string, want *gocel.Ty
 	if iss.Err() != nil {
 		for _, ce := range iss.Errors() {
 			pos := e.Locate(ce.Location.Line(), ce.Location.Column())
-			cm.errs.Errorf(pos, reason, "%s: %s", field, ce.Message)
+			// statusd declares no container; cel-go names the empty one anyway.
+			cm.errs.Errorf(pos, reason, "%s: %s", field, strings.TrimSuffix(ce.Message, " (in container '')"))
 		}
 		return nil
 	}
@@ -279,7 +286,7 @@ func (cm *compiler) compile(e catalog.Expr, field, reason string, want *gocel.Ty
 	p.Cost = est
 	switch {
 	case est.Max > cm.opts.CostLimit:
-		cm.errs.Errorf(e.Pos, reason, "%s: estimated cost %s exceeds the limit %d: a scan inside a scan of a source is quadratic; use an indexed look-up (cluster.inNamespace, ownedBy, onNode, withLabels, lookup) instead",
+		cm.errs.Errorf(e.Pos, reason, "%s: estimated cost %s exceeds the limit %d: scanning a whole source per subject, or a scan inside a scan, costs too much in a large cluster; use an indexed look-up (cluster.inNamespace, ownedBy, onNode, withLabels, lookup) instead",
 			field, formatCost(est.Max), cm.opts.CostLimit)
 		return nil
 	case est.Max > cm.opts.CostLimit/2:
