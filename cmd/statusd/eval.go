@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -101,6 +104,7 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var f snapshotFlags
 	f.register(fs)
+	server := fs.String("server", "", "explain on a running statusd instead of a snapshot: its HTTP address, such as http://localhost:8080")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: statusd explain [flags] SUBJECT   (Kind/namespace/name, Kind/name or UID)")
 		fs.PrintDefaults()
@@ -111,6 +115,18 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() != 1 {
 		fs.Usage()
 		return 2
+	}
+	if *server != "" {
+		ex, err := fetchExplanation(*server, fs.Arg(0))
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		if err := printAs(stdout, f.output, ex, func(w io.Writer) error { return report.Explain(w, ex) }); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
 	}
 	cat, snap, ok := f.load(stderr)
 	if !ok {
@@ -146,4 +162,28 @@ func printAs(w io.Writer, format string, v any, table func(io.Writer) error) err
 		return err
 	}
 	return table(w)
+}
+
+// fetchExplanation asks a running statusd (its /explain endpoint) about
+// subject.
+func fetchExplanation(server, subject string) (*engine.Explanation, error) {
+	u := strings.TrimRight(server, "/") + "/explain?subject=" + url.QueryEscape(subject)
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Get(u)
+	if err != nil {
+		return nil, fmt.Errorf("explain on %s: %w", server, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("explain on %s: %w", server, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("explain on %s: %s: %s", server, resp.Status, strings.TrimSpace(string(body)))
+	}
+	var ex engine.Explanation
+	if err := json.Unmarshal(body, &ex); err != nil {
+		return nil, fmt.Errorf("explain on %s: decode answer: %w", server, err)
+	}
+	return &ex, nil
 }

@@ -2,14 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/daemon"
 	"statusd.io/statusd/pkg/engine"
+	"statusd.io/statusd/pkg/snapshot"
 )
 
 // TestEvalExampleSnapshot runs the README's main job: the shipped
@@ -51,7 +57,7 @@ func TestEvalAndExplainOutputs(t *testing.T) {
 		{
 			name: "yaml output",
 			args: []string{"eval", "--snapshot", "../../examples/addons-snapshot.yaml", "-o", "yaml"},
-			want: []string{"catalog: cluster-addons", "state: Suppressed"},
+			want: []string{"catalog: ", "state: Suppressed", "suppressedBy:"},
 		},
 		{
 			name: "explain prints the suppression chain",
@@ -110,3 +116,45 @@ func TestTestRulesWritesJUnit(t *testing.T) {
 	assert.Contains(t, string(data), `<testcase name="wrong expectation"`)
 	assert.Contains(t, string(data), `<failure message="step 1 (at 0s):"`)
 }
+
+// TestExplainAgainstAServer asks a running daemon's /explain endpoint, the
+// way an operator does with statusd explain --server.
+func TestExplainAgainstAServer(t *testing.T) {
+	var errOut bytes.Buffer
+	var f snapshotFlags
+	f.snapshot, f.output = "../../examples/addons-snapshot.yaml", "table"
+	cat, snap, ok := f.load(&errOut)
+	require.True(t, ok, errOut.String())
+	d, err := daemon.New(daemon.Options{Sources: fixedSources{snap}, Publisher: nopPublisher{}, Catalog: cat})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+	require.Eventually(t, func() bool { res, _ := d.Last(); return res != nil }, 10*time.Second, 10*time.Millisecond)
+	srv := httptest.NewServer(d.Handler())
+	defer srv.Close()
+
+	var out bytes.Buffer
+	code := run([]string{"explain", "--server", srv.URL, "Pod/iaas-addon-kuberay-p3m9/kuberay-operator-7d9f8-xk2lp"}, &out, &errOut)
+	require.Equal(t, 0, code, errOut.String())
+	assert.Contains(t, out.String(), "suppressed: AddonPodsUnschedulable ← AddonInstallFailed")
+
+	out.Reset()
+	errOut.Reset()
+	code = run([]string{"explain", "--server", srv.URL, "Pod/nowhere/nothing"}, &out, &errOut)
+	require.Equal(t, 1, code)
+	assert.Contains(t, errOut.String(), "404 Not Found")
+}
+
+// fixedSources serves one snapshot at every tick.
+type fixedSources struct{ snap *snapshot.Snapshot }
+
+func (f fixedSources) Apply(*catalog.Catalog) error          { return nil }
+func (f fixedSources) Snapshot(time.Time) *snapshot.Snapshot { return f.snap }
+func (f fixedSources) Changed() <-chan struct{}              { return nil }
+
+type nopPublisher struct{}
+
+func (nopPublisher) Publish(context.Context, *engine.Result)            {}
+func (nopPublisher) Restore(context.Context) ([]engine.Restored, error) { return nil, nil }

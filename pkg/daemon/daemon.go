@@ -43,8 +43,9 @@ type Sources interface {
 
 // Publisher is what the daemon needs of the Event writer.
 type Publisher interface {
-	// Publish hands over a tick's decisions; it must not block on the API.
-	Publish(ctx context.Context, res *engine.Result)
+	// Publish hands over a tick's decisions; it queues the writes and must
+	// not block on the API.
+	Publish(res *engine.Result)
 	// Restore rebuilds firing state from what was published before.
 	Restore(ctx context.Context) ([]engine.Restored, error)
 }
@@ -291,7 +292,7 @@ func (d *Daemon) tick(ctx context.Context) {
 	began := time.Now()
 	snap := d.opts.Sources.Snapshot(d.opts.Now())
 	res := d.engine.Tick(tctx, snap)
-	d.opts.Publisher.Publish(tctx, res)
+	d.opts.Publisher.Publish(res)
 	d.metrics.observe(res, time.Since(began).Seconds())
 	d.last.Store(&tickState{res: res, snap: snap})
 	d.ready.Store(true)

@@ -91,7 +91,7 @@ type memPublisher struct {
 	ticks    chan *engine.Result
 }
 
-func (p *memPublisher) Publish(_ context.Context, res *engine.Result) {
+func (p *memPublisher) Publish(res *engine.Result) {
 	if p.inFlight.Add(1) > 1 {
 		p.overlap.Store(true)
 	}
