@@ -156,5 +156,5 @@ func (f fixedSources) Changed() <-chan struct{}              { return nil }
 
 type nopPublisher struct{}
 
-func (nopPublisher) Publish(context.Context, *engine.Result)            {}
+func (nopPublisher) Publish(*engine.Result)                             {}
 func (nopPublisher) Restore(context.Context) ([]engine.Restored, error) { return nil, nil }
