@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -53,11 +54,10 @@ func leakCheck(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	t.Cleanup(func() {
 		goleak.VerifyNone(t, before,
-			goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-			goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+			goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
+			goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
 			goleak.IgnoreAnyFunction("net/http.(*http2ClientConn).readLoop"),
-			goleak.IgnoreAnyFunction("net/http.(*http2clientConnReadLoop).run"),
+			goleak.IgnoreAnyFunction("golang.org/x/net/http2.(*ClientConn).readLoop"),
 		)
 	})
 }
@@ -217,6 +217,30 @@ func onlyEvent(t *testing.T, s engine.Subject, reason string) corev1.Event {
 	return out[0]
 }
 
+// gather collects w through a pedantic registry (which also checks that
+// Describe and Collect agree) and returns metric's values by verb.
+func gather(t *testing.T, w *emit.Writer, metric string) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(w))
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != metric {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "verb" {
+					out[l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
 func finding(s engine.Subject, reason, msg string, since time.Time) *engine.Finding {
 	return &engine.Finding{
 		Reason: reason, Layer: "config", Priority: 50, Severity: corev1.EventTypeWarning,
@@ -342,6 +366,8 @@ func TestSteadyFaultWritesOncePerHeartbeat(t *testing.T) {
 			assert.Zero(t, r.reqs.count(http.MethodGet), "no reads")
 			assert.LessOrEqual(t, r.reqs.writes(), 1+int(tc.held/heartbeat), "the documented bound")
 			st := r.w.Stats()
+			assert.Equal(t, map[string]float64{"create": 1, "patch": float64(tc.wantPatches), "get": 0, "list": 0},
+				gather(t, r.w, "statusd_event_requests_total"), "the collector agrees")
 			assert.Equal(t, uint64(1), st.Creates)
 			assert.Equal(t, uint64(tc.wantPatches), st.Patches)
 			assert.Empty(t, st.Failures)
@@ -459,6 +485,33 @@ func TestResolvedWritesNormalEventAndRecurrenceReusesTheEvent(t *testing.T) {
 	assert.Equal(t, "ConfigBroken on ConfigMap/"+ns+"/flapping resolved after 1m30s", ok.Message)
 	assert.Equal(t, second.Format(time.RFC3339Nano), ok.Annotations[emit.AnnotationFiringSince])
 	assert.Len(t, eventsAbout(t, subj), 2, "one firing and one Resolved Event, whatever the episodes")
+}
+
+// TestUnpublishedRecordIsForgottenAndTheEventTakenOver: a firing finding
+// that stops being published (a new cause suppresses it) keeps no record for
+// ever; published again, it takes its Event over instead of duplicating it.
+func TestUnpublishedRecordIsForgottenAndTheEventTakenOver(t *testing.T) {
+	leakCheck(t)
+	ns := newNamespace(t).Name
+	subj := configMap(t, ns, "hidden", nil)
+	r := start(t, testenv.Shared().Config(), emit.Options{})
+	f := finding(subj, "ConfigBroken", "config is broken", t0)
+	r.tick(t, result(t0, f))
+	require.Equal(t, 1, r.w.Stats().Firing)
+
+	r.tick(t, result(t0.Add(time.Hour)))
+	assert.Equal(t, 1, r.w.Stats().Firing, "kept within six heartbeats")
+	r.tick(t, result(t0.Add(time.Hour+heartbeat+time.Second)))
+	assert.Zero(t, r.w.Stats().Firing, "forgotten after six heartbeats")
+
+	r.tick(t, result(t0.Add(2*time.Hour), f))
+	ev := onlyEvent(t, subj, "ConfigBroken")
+	assert.EqualValues(t, 1, ev.Count, "a record rebuilt from nothing counts afresh")
+	assert.True(t, ev.FirstTimestamp.Time.Equal(t0), "the same episode")
+	assert.True(t, ev.LastTimestamp.Time.Equal(t0.Add(2*time.Hour)))
+	assert.Equal(t, 2, r.reqs.count(http.MethodPost), "a create that finds the name taken...")
+	assert.Equal(t, 1, r.reqs.count(http.MethodPatch), "...becomes a patch")
+	assert.Empty(t, r.w.Stats().Failures, "a taken name is not a failure")
 }
 
 // TestRestartContinuesTheSameEvent stops a writer mid-fault and starts a new

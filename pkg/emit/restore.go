@@ -58,6 +58,7 @@ func (w *Writer) Restore(ctx context.Context) ([]engine.Restored, error) {
 
 	var out []engine.Restored
 	skipped := 0
+	now := w.opts.Clock.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, ev := range firing {
@@ -99,6 +100,7 @@ func (w *Writer) Restore(ctx context.Context) ([]engine.Restored, error) {
 			wroteType:  ev.Type,
 			wroteSince: since,
 			wroteAt:    last,
+			seenAt:     now,
 		}
 		out = append(out, engine.Restored{Reason: ev.Reason, Subject: s, FiringSince: since})
 	}

@@ -130,7 +130,15 @@ type record struct {
 	wroteAt     time.Time // clock time of the last successful write
 	blockedTill time.Time // after a permanent failure, no write before this
 	pending     bool      // queued, waiting for a retry, or in flight
+	seenAt      time.Time // clock time of the last observation (or restore)
 }
+
+// staleHeartbeats is how many heartbeats a record survives without being
+// published (its finding suppressed or demoted, or restored for a reason the
+// catalogue no longer has). By then the Event has aged out of the API server
+// (--event-ttl, default 1h, is six default heartbeats), and a finding that is
+// published again simply takes its Event over.
+const staleHeartbeats = 6
 
 // Writer publishes engine results as Events. Publish and Restore may be
 // called from any goroutine; Run runs the workers that write.
@@ -195,6 +203,18 @@ func (w *Writer) Publish(res *engine.Result) {
 			w.observeLocked(res, f, sup, seen, now)
 		}
 	}
+	w.pruneLocked(now)
+}
+
+// pruneLocked forgets records not published for staleHeartbeats, so that
+// memory follows what fires rather than what ever fired.
+func (w *Writer) pruneLocked(now time.Time) {
+	for k, rec := range w.records {
+		if !rec.pending && now.Sub(rec.seenAt) > staleHeartbeats*w.opts.Heartbeat {
+			delete(w.records, k)
+			w.log.Debug("Event record forgotten", "reason", k.reason, "subject", rec.want.subject.String())
+		}
+	}
 }
 
 // observeLocked folds one tick's observation of a published finding into
@@ -223,6 +243,7 @@ func (w *Writer) observeLocked(res *engine.Result, f *engine.Finding, sup map[st
 	rec.want.annotations = firingAnnotations(res, f, since, sup[causeKey(f.Reason, f.Subject)])
 	rec.want.last = seen
 	rec.want.count++
+	rec.seenAt = now
 	if !rec.pending && w.dueLocked(rec, now) {
 		rec.pending = true
 		w.addLocked(item{k: k})
