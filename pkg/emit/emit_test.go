@@ -20,6 +20,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	k8stypes "k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -522,59 +523,96 @@ func TestRestartContinuesTheSameEvent(t *testing.T) {
 	leakCheck(t)
 	cfg := testenv.Shared().Config()
 	ns := newNamespace(t).Name
-	firingSubj := configMap(t, ns, "still-broken", nil)
-	fixedSubj := configMap(t, ns, "fixed-before-restart", nil)
-	controller := "statusd.io/restart-test" // Restore sees only this test's Events
+	fixedNS := newNamespace(t).Name
 	since := t0.Add(-5 * time.Minute).Add(123456789 * time.Nanosecond)
 
-	clk := clocktesting.NewFakeClock(t0)
-	old := start(t, cfg, emit.Options{Controller: controller, Instance: "statusd-old", Clock: clk})
-	for i := range 4 {
-		at := t0.Add(time.Duration(i) * 30 * time.Second)
-		fs := []*engine.Finding{finding(firingSubj, "ConfigBroken", "config is broken", since)}
-		res := result(at, append(fs, finding(fixedSubj, "ConfigBroken", "config is broken", since))...)
-		if i == 3 {
-			gone := finding(fixedSubj, "ConfigBroken", "", since)
-			gone.State, gone.Published, gone.WasPublished, gone.Duration = engine.Resolved, false, true, at.Sub(since)
-			res = result(at, fs...)
-			res.Resolved = []*engine.Finding{gone}
-		}
-		old.tick(t, res)
+	tests := []struct {
+		name      string
+		namespace string // Options.Namespace
+		wantLists int
+	}{
+		{name: "Events in the subjects' namespaces", wantLists: 1},
+		// Cluster-scoped subjects' Events are in default, so Restore lists
+		// two namespaces.
+		{name: "Events in a fixed namespace", namespace: fixedNS, wantLists: 2},
 	}
-	require.Equal(t, 3, old.reqs.count(http.MethodPost), "two firing Events and one Resolved")
-	require.Zero(t, old.reqs.count(http.MethodPatch), "no heartbeat yet")
-	before := onlyEvent(t, firingSubj, "ConfigBroken")
-	// Observations between writes ride along with the next write; the three
-	// unwritten ones die with the old process.
-	require.EqualValues(t, 1, before.Count)
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sfx := string(rune('a' + i))
+			firing := []engine.Subject{
+				configMap(t, ns, "still-broken-"+sfx, nil),
+				namespaceSubject(newNamespace(t)),
+			}
+			fixed := configMap(t, ns, "fixed-before-restart-"+sfx, nil)
+			// Restore sees only this case's Events.
+			controller := "statusd.io/restart-test-" + sfx
+			firingFindings := func() []*engine.Finding {
+				var fs []*engine.Finding
+				for _, s := range firing {
+					fs = append(fs, finding(s, "ConfigBroken", "config is broken", since))
+				}
+				return fs
+			}
 
-	// The restart: a new writer, a little later, as another instance.
-	clk2 := clocktesting.NewFakeClock(t0.Add(2 * time.Minute))
-	nw := start(t, cfg, emit.Options{Controller: controller, Instance: "statusd-new", Clock: clk2})
-	restored, err := nw.w.Restore(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, []engine.Restored{{Reason: "ConfigBroken", Subject: firingSubj, FiringSince: since}}, restored)
-	for i := range 20 {
-		at := t0.Add(2*time.Minute + time.Duration(i)*20*time.Second) // up to t0+8m20s
-		nw.tick(t, result(at, finding(firingSubj, "ConfigBroken", "config is broken", since)))
+			old := start(t, cfg, emit.Options{Controller: controller, Namespace: tc.namespace, Instance: "statusd-old"})
+			for j := range 4 {
+				at := t0.Add(time.Duration(j) * 30 * time.Second)
+				res := result(at, append(firingFindings(), finding(fixed, "ConfigBroken", "config is broken", since))...)
+				if j == 3 {
+					gone := finding(fixed, "ConfigBroken", "", since)
+					gone.State, gone.Published, gone.WasPublished, gone.Duration = engine.Resolved, false, true, at.Sub(since)
+					res = result(at, firingFindings()...)
+					res.Resolved = []*engine.Finding{gone}
+				}
+				old.tick(t, res)
+			}
+			require.Equal(t, 4, old.reqs.count(http.MethodPost), "three firing Events and one Resolved")
+			require.Zero(t, old.reqs.count(http.MethodPatch), "no heartbeat yet")
+			var before []corev1.Event
+			for _, s := range firing {
+				ev := onlyEvent(t, s, "ConfigBroken")
+				// Observations between writes ride along with the next
+				// write; the three unwritten ones die with the old process.
+				require.EqualValues(t, 1, ev.Count)
+				before = append(before, ev)
+			}
+
+			// The restart: a new writer, a little later, as another instance.
+			nw := start(t, cfg, emit.Options{
+				Controller: controller, Namespace: tc.namespace, Instance: "statusd-new",
+				Clock: clocktesting.NewFakeClock(t0.Add(2 * time.Minute)),
+			})
+			restored, err := nw.w.Restore(t.Context())
+			require.NoError(t, err)
+			require.Equal(t, []engine.Restored{
+				{Reason: "ConfigBroken", Subject: firing[0], FiringSince: since},
+				{Reason: "ConfigBroken", Subject: firing[1], FiringSince: since},
+			}, restored, "the resolved one is not restored")
+			assert.Equal(t, tc.wantLists, nw.reqs.count(http.MethodGet), "LISTs")
+			assert.Equal(t, 2, nw.w.Stats().Firing)
+
+			for j := range 20 {
+				at := t0.Add(2*time.Minute + time.Duration(j)*20*time.Second) // up to t0+8m20s
+				nw.tick(t, result(at, firingFindings()...))
+			}
+			assert.Zero(t, nw.reqs.writes(), "nothing re-announced, nothing resolved")
+
+			nw.tick(t, result(t0.Add(heartbeat), firingFindings()...))
+			assert.Equal(t, 2, nw.reqs.count(http.MethodPatch), "the heartbeat after the last write before the restart")
+			assert.Zero(t, nw.reqs.count(http.MethodPost), "no create")
+
+			for k, s := range firing {
+				after := onlyEvent(t, s, "ConfigBroken")
+				assert.Equal(t, before[k].Namespace+"/"+before[k].Name, after.Namespace+"/"+after.Name)
+				assert.Equal(t, before[k].UID, after.UID, "the same object, patched")
+				assert.Equal(t, "statusd-new", after.ReportingInstance)
+				assert.Equal(t, before[k].Count+21, after.Count, "the count continues")
+				assert.True(t, after.EventTime.Time.Equal(since.Truncate(time.Microsecond)))
+				assert.Len(t, eventsAbout(t, s), 1, "no duplicate, no false resolution")
+			}
+			assert.Len(t, eventsAbout(t, fixed), 2, "the fixed subject keeps its firing and Resolved Events, and nothing more")
+		})
 	}
-	assert.Zero(t, nw.reqs.writes(), "nothing re-announced, nothing resolved")
-	assert.Equal(t, 1, nw.reqs.count(http.MethodGet), "one LIST")
-
-	nw.tick(t, result(t0.Add(heartbeat), finding(firingSubj, "ConfigBroken", "config is broken", since)))
-	assert.Equal(t, 1, nw.reqs.count(http.MethodPatch), "the heartbeat after the last write before the restart")
-	assert.Zero(t, nw.reqs.count(http.MethodPost), "no create")
-
-	after := onlyEvent(t, firingSubj, "ConfigBroken")
-	assert.Equal(t, before.Name, after.Name)
-	assert.Equal(t, before.UID, after.UID, "the same object, patched")
-	assert.Equal(t, "statusd-new", after.ReportingInstance)
-	assert.Equal(t, before.Count+21, after.Count, "the count continues")
-	assert.True(t, after.EventTime.Time.Equal(since.Truncate(time.Microsecond)))
-	for _, ev := range eventsAbout(t, firingSubj) {
-		assert.NotEqual(t, "ConfigBrokenResolved", ev.Reason, "no false resolution")
-	}
-	assert.Len(t, eventsAbout(t, fixedSubj), 2, "the fixed subject keeps its firing and Resolved Events, and nothing more")
 }
 
 func TestLongMessagesAreCutAtARuneBoundary(t *testing.T) {
@@ -598,6 +636,16 @@ func TestLongMessagesAreCutAtARuneBoundary(t *testing.T) {
 				subj = namespaceSubject(newNamespace(t))
 			}
 			r := start(t, cfg, emit.Options{})
+			rejected := emit.ResolvedEventName(subj, "Untruncated")
+			_, err := testenv.Shared().Client().CoreV1().Events(nsFor(subj)).Create(t.Context(), &corev1.Event{
+				ObjectMeta:     metav1.ObjectMeta{Name: rejected},
+				InvolvedObject: corev1.ObjectReference{Kind: subj.Kind, Namespace: subj.Namespace, Name: subj.Name, UID: k8stypes.UID(subj.UID)},
+				Reason:         "Untruncated", Message: tc.first, Type: corev1.EventTypeWarning, Action: "Detected",
+				EventTime:           metav1.NewMicroTime(t0),
+				ReportingController: "statusd", ReportingInstance: "test",
+			}, metav1.CreateOptions{})
+			require.True(t, apierrors.IsInvalid(err), "the API server refuses the whole message: %v", err)
+
 			for j, msg := range []string{tc.first, tc.second} {
 				r.tick(t, result(t0.Add(time.Duration(j)*time.Minute), finding(subj, "ConfigBroken", msg, t0)))
 				ev := onlyEvent(t, subj, "ConfigBroken")
@@ -697,6 +745,37 @@ func TestRejectedWritesAreRetriedWithoutBlocking(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nsFor is where an Event about s lives with default Options.
+func nsFor(s engine.Subject) string {
+	if s.Namespace == "" {
+		return metav1.NamespaceDefault
+	}
+	return s.Namespace
+}
+
+// TestWritesAreRateLimited: a burst of new findings drains at Options.QPS
+// after Options.Burst, in real time (the token bucket protects a real API
+// server, so it is the one thing not on the fake clock). Publish itself
+// returns at once.
+func TestWritesAreRateLimited(t *testing.T) {
+	leakCheck(t)
+	ns := newNamespace(t).Name
+	const n, qps, burst = 8, 10, 2
+	var fs []*engine.Finding
+	for i := range n {
+		fs = append(fs, finding(configMap(t, ns, "burst-"+string(rune('a'+i)), nil), "ConfigBroken", "config is broken", t0))
+	}
+	r := start(t, testenv.Shared().Config(), emit.Options{QPS: qps, Burst: burst})
+	began := time.Now()
+	r.w.Publish(result(t0, fs...))
+	assert.Less(t, time.Since(began), 50*time.Millisecond, "Publish does not wait for tokens")
+	waitIdle(t, r.w)
+	elapsed := time.Since(began)
+	t.Logf("%d creates at %d/s after a burst of %d took %v", n, qps, burst, elapsed)
+	assert.GreaterOrEqual(t, elapsed, time.Duration(n-burst)*time.Second/qps-50*time.Millisecond, "the bucket paced the writes")
+	assert.Equal(t, n, r.reqs.count(http.MethodPost))
 }
 
 // grantEventWrites lets user write Events in ns, as statusd's Role does.
