@@ -545,7 +545,7 @@ func TestRestartContinuesTheSameEvent(t *testing.T) {
 			}
 			fixed := configMap(t, ns, "fixed-before-restart-"+sfx, nil)
 			// Restore sees only this case's Events.
-			controller := "statusd.io/restart-test-" + sfx
+			controller := "statusd.io/restart-" + ns + "-" + sfx
 			firingFindings := func() []*engine.Finding {
 				var fs []*engine.Finding
 				for _, s := range firing {

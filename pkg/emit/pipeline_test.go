@@ -51,7 +51,7 @@ func TestEngineAndWriterAcrossARestart(t *testing.T) {
 	ns := newNamespace(t).Name
 	subj := configMap(t, ns, "app-config", map[string]string{"broken": "true"})
 	opts := func(instance string, clk *clocktesting.FakeClock) emit.Options {
-		return emit.Options{Controller: "statusd.io/pipeline-test", Instance: instance, Clock: clk}
+		return emit.Options{Controller: "statusd.io/pipeline-" + ns, Instance: instance, Clock: clk}
 	}
 	tick := func(r *rig, e *engine.Engine, at time.Time) *engine.Result {
 		res := e.Tick(t.Context(), snapshotOf(t, ns, at))

@@ -325,6 +325,10 @@ func (w *Writer) addLocked(it item) {
 // goroutines, and returns once they have stopped. Writes still queued are
 // not waited for: the next Run, or the next leader's Restore, continues
 // them. It returns ErrRunning if the Writer is already running.
+//
+// A replica that loses leadership should drop its Writer rather than Run it
+// again later: the new leader has written since, and a fresh Writer with
+// Restore starts from what the API server holds.
 func (w *Writer) Run(ctx context.Context) error {
 	q := workqueue.NewTypedRateLimitingQueueWithConfig(
 		workqueue.NewTypedItemExponentialFailureRateLimiter[item](w.opts.RetryBase, w.opts.RetryMax),
@@ -451,7 +455,9 @@ func (w *Writer) upsert(ctx context.Context, want *content, exists bool) (nowExi
 			return false, false, err
 		}
 		// The name is taken: by this Event from an earlier episode, an
-		// earlier process or another leader. Take it over.
+		// earlier process or another leader. Take it over, and remember
+		// that it exists should the patch fail.
+		exists = true
 	}
 	err = w.patch(ctx, want)
 	if apierrors.IsNotFound(err) {
@@ -459,7 +465,7 @@ func (w *Writer) upsert(ctx context.Context, want *content, exists bool) (nowExi
 		err = w.create(ctx, want)
 		return err == nil, err == nil, err
 	}
-	return err == nil || exists, false, err
+	return exists, false, err
 }
 
 // writeResolved writes the Resolved Event of k. A Resolved Event left from
