@@ -235,8 +235,10 @@ func (w *Writer) observeLocked(res *engine.Result, f *engine.Finding, sup map[st
 		// so that a recurrence is not counted on the old one.
 		rec.want.first, rec.want.count = since, 0
 	}
-	ns := w.opts.namespaceFor(f.Subject.Namespace)
-	rec.want.namespace, rec.want.name = ns, EventName(f.Subject, f.Reason)
+	if rec.want.name == "" {
+		// Fixed by the key (UID and reason) and the Options: computed once.
+		rec.want.namespace, rec.want.name = w.opts.namespaceFor(f.Subject.Namespace), EventName(f.Subject, f.Reason)
+	}
 	rec.want.subject, rec.want.reason = f.Subject, f.Reason
 	rec.want.typ, rec.want.action = eventType(f.Severity), ActionDetected
 	rec.want.message = truncate(messageOf(f), MaxMessageBytes)
