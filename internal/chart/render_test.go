@@ -1,0 +1,297 @@
+package chart_test
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+
+	"statusd.io/statusd/internal/chart"
+	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/rbac"
+	"statusd.io/statusd/rules"
+)
+
+// rendered is one helm template run, indexed by kind/name.
+type rendered struct {
+	objs   []*unstructured.Unstructured
+	byName map[string]*unstructured.Unstructured
+}
+
+func (r *rendered) get(t *testing.T, kind, name string) *unstructured.Unstructured {
+	t.Helper()
+	o := r.byName[kind+"/"+name]
+	require.NotNil(t, o, "no %s/%s rendered; have %v", kind, name, r.kinds())
+	return o
+}
+
+func (r *rendered) kinds() []string {
+	var out []string
+	for _, o := range r.objs {
+		out = append(out, o.GetKind()+"/"+o.GetName())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// into converts an unstructured object into a typed one.
+func into[T any](t *testing.T, o *unstructured.Unstructured) *T {
+	t.Helper()
+	var v T
+	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &v))
+	return &v
+}
+
+func render(t *testing.T, opts chart.RenderOptions) (*rendered, error) {
+	t.Helper()
+	helm, err := chart.Helm()
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := chart.Render(ctx, helm, chart.Dir(), opts)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := chart.Decode(out)
+	require.NoError(t, err)
+	r := &rendered{objs: objs, byName: map[string]*unstructured.Unstructured{}}
+	for _, o := range objs {
+		r.byName[o.GetKind()+"/"+o.GetName()] = o
+	}
+	return r, nil
+}
+
+func shipped(t *testing.T) *catalog.Catalog {
+	t.Helper()
+	cat, errs := catalog.LoadFS(rules.FS, rules.Files()...)
+	require.NoError(t, errs.Err())
+	return cat
+}
+
+// TestRender renders the chart with several values and checks what each
+// must produce.
+func TestRender(t *testing.T) {
+	myCatalog := "apiVersion: statusd.io/v1alpha1\nkind: Catalog\nmetadata: {name: mine, version: \"1\"}\nreasons: []\n"
+	tests := []struct {
+		name  string
+		opts  chart.RenderOptions
+		kinds []string
+		check func(t *testing.T, r *rendered)
+	}{
+		{
+			name: "defaults",
+			kinds: []string{
+				"ClusterRole/statusd", "ClusterRoleBinding/statusd", "ConfigMap/statusd-catalog", "Deployment/statusd",
+				"PodDisruptionBudget/statusd", "Role/statusd", "RoleBinding/statusd", "Service/statusd", "ServiceAccount/statusd",
+			},
+			check: func(t *testing.T, r *rendered) {
+				cr := into[rbacv1.ClusterRole](t, r.get(t, "ClusterRole", "statusd"))
+				want, err := rbac.ClusterRules(shipped(t))
+				require.NoError(t, err)
+				assert.Equal(t, want, cr.Rules, "the chart's ClusterRole must be what statusd rbac derives from the shipped catalogue")
+
+				role := into[rbacv1.Role](t, r.get(t, "Role", "statusd"))
+				assert.Equal(t, rbac.RoleRules(rbac.Options{Lease: "statusd", ConfigMap: "statusd-catalog"}), role.Rules)
+
+				cm := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "statusd-catalog"))
+				wantData := map[string]string{}
+				for _, name := range rules.Files() {
+					b, err := fs.ReadFile(rules.FS, name)
+					require.NoError(t, err)
+					wantData[name] = string(b)
+				}
+				assert.Equal(t, wantData, cm.Data, "the ConfigMap must serve the shipped catalogue byte for byte")
+
+				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
+				assert.Equal(t, int32(2), *d.Spec.Replicas)
+				pod := d.Spec.Template.Spec
+				assert.Equal(t, "statusd", pod.ServiceAccountName)
+				require.NotNil(t, pod.SecurityContext.RunAsNonRoot)
+				assert.True(t, *pod.SecurityContext.RunAsNonRoot)
+				assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, pod.SecurityContext.SeccompProfile.Type)
+				require.Len(t, pod.Containers, 1)
+				c := pod.Containers[0]
+				assert.Equal(t, []string{
+					"run", "--catalog-configmap=statusd/statusd-catalog", "--listen=:8080", "--resync=30s",
+					"--leader-elect", "--leader-election-namespace=statusd",
+				}, c.Args)
+				assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
+				assert.True(t, *c.SecurityContext.RunAsNonRoot)
+				assert.False(t, *c.SecurityContext.AllowPrivilegeEscalation)
+				assert.Equal(t, []corev1.Capability{"ALL"}, c.SecurityContext.Capabilities.Drop)
+				assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, c.SecurityContext.SeccompProfile.Type)
+				assert.Equal(t, "/healthz", c.LivenessProbe.HTTPGet.Path)
+				assert.Equal(t, "/readyz", c.ReadinessProbe.HTTPGet.Path)
+				assert.False(t, c.Resources.Requests.Cpu().IsZero())
+				assert.False(t, c.Resources.Limits.Memory().IsZero())
+				env := map[string]string{}
+				for _, e := range c.Env {
+					env[e.Name] = e.ValueFrom.FieldRef.FieldPath
+				}
+				assert.Equal(t, map[string]string{"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace"}, env)
+				assert.Equal(t, "statusd:0.1.0", c.Image)
+			},
+		},
+		{
+			name: "release name and namespace flow into every reference",
+			opts: chart.RenderOptions{Release: "prod", Namespace: "monitoring", Set: []string{"leaderElection.enabled=false", "replicaCount=1", "eventNamespace=kube-system"}},
+			kinds: []string{
+				"ClusterRole/prod-statusd", "ClusterRoleBinding/prod-statusd", "ConfigMap/prod-statusd-catalog", "Deployment/prod-statusd",
+				"PodDisruptionBudget/prod-statusd", "Role/prod-statusd", "RoleBinding/prod-statusd", "Service/prod-statusd", "ServiceAccount/prod-statusd",
+			},
+			check: func(t *testing.T, r *rendered) {
+				role := into[rbacv1.Role](t, r.get(t, "Role", "prod-statusd"))
+				assert.Equal(t, "monitoring", role.Namespace)
+				assert.Equal(t, rbac.RoleRules(rbac.Options{Lease: "statusd", ConfigMap: "prod-statusd-catalog"}), role.Rules)
+				for _, kind := range []string{"ClusterRoleBinding", "RoleBinding"} {
+					b := r.get(t, kind, "prod-statusd")
+					subjects, _, _ := unstructured.NestedSlice(b.Object, "subjects")
+					assert.Equal(t, []any{map[string]any{"kind": "ServiceAccount", "name": "prod-statusd", "namespace": "monitoring"}}, subjects)
+				}
+				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "prod-statusd"))
+				assert.Equal(t, []string{"run", "--catalog-configmap=monitoring/prod-statusd-catalog", "--listen=:8080", "--resync=30s", "--event-namespace=kube-system"}, d.Spec.Template.Spec.Containers[0].Args)
+			},
+		},
+		{
+			name: "own catalogue and rules",
+			opts: chart.RenderOptions{Values: "catalog:\n  files:\n    mine.yaml: |\n" + indent(myCatalog, "      ") +
+				"rbac:\n  rules:\n    - apiGroups: [apps]\n      resources: [statefulsets]\n      verbs: [get, list, watch]\n"},
+			check: func(t *testing.T, r *rendered) {
+				cm := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "statusd-catalog"))
+				assert.Equal(t, map[string]string{"mine.yaml": myCatalog}, cm.Data)
+				cr := into[rbacv1.ClusterRole](t, r.get(t, "ClusterRole", "statusd"))
+				assert.Equal(t, []rbacv1.PolicyRule{{APIGroups: []string{"apps"}, Resources: []string{"statefulsets"}, Verbs: []string{"get", "list", "watch"}}}, cr.Rules)
+			},
+		},
+		{
+			name: "no rbac, existing service account and catalogue",
+			opts: chart.RenderOptions{Set: []string{"rbac.create=false", "serviceAccount.create=false", "serviceAccount.name=sa", "catalog.create=false", "catalog.name=cat", "podDisruptionBudget.enabled=false"}},
+			kinds: []string{"Deployment/statusd", "Service/statusd"},
+			check: func(t *testing.T, r *rendered) {
+				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
+				assert.Equal(t, "sa", d.Spec.Template.Spec.ServiceAccountName)
+				assert.Contains(t, d.Spec.Template.Spec.Containers[0].Args, "--catalog-configmap=statusd/cat")
+			},
+		},
+		{
+			name: "monitoring",
+			opts: chart.RenderOptions{Set: []string{"serviceMonitor.enabled=true", "prometheusRule.enabled=true", "prometheusRule.labels.release=kps"}},
+			check: func(t *testing.T, r *rendered) {
+				sm := r.get(t, "ServiceMonitor", "statusd")
+				endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+				require.Len(t, endpoints, 1)
+				assert.Equal(t, "http", endpoints[0].(map[string]any)["port"])
+
+				pr := r.get(t, "PrometheusRule", "statusd")
+				assert.Equal(t, "kps", pr.GetLabels()["release"])
+				groups, _, _ := unstructured.NestedSlice(pr.Object, "spec", "groups")
+				require.Len(t, groups, 1)
+				exprs := map[string]string{}
+				for _, rule := range groups[0].(map[string]any)["rules"].([]any) {
+					m := rule.(map[string]any)
+					exprs[m["alert"].(string)] = m["expr"].(string)
+					desc := m["annotations"].(map[string]any)["description"].(string)
+					assert.NotContains(t, desc, "<no value>")
+				}
+				sel := `{job="statusd",namespace="statusd"}`
+				assert.Equal(t, map[string]string{
+					"StatusdCatalogReloadFailed": `max by (namespace, pod) (statusd_catalog_last_reload_successful` + sel + `) == 0`,
+					"StatusdDown":                `up` + sel + ` == 0`,
+					"StatusdNoLeader":            `(sum(statusd_leader` + sel + `) or vector(0)) == 0`,
+					"StatusdUnknownGrowing": `sum by (namespace, pod) (rate(statusd_cel_unknown_total` + sel + `[10m])) / sum by (namespace, pod) (rate(statusd_ticks_total` + sel +
+						`[10m])) > 1`,
+					"StatusdTickSlow": `histogram_quantile(0.99, sum by (namespace, pod, le) (rate(statusd_tick_duration_seconds_bucket` + sel + `[10m]))) > 5`,
+				}, exprs)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := render(t, tt.opts)
+			require.NoError(t, err)
+			if tt.kinds != nil {
+				assert.Equal(t, tt.kinds, r.kinds())
+			}
+			for _, o := range r.objs {
+				assert.NotEqual(t, "Secret", o.GetKind(), "the chart never creates Secrets")
+			}
+			tt.check(t, r)
+		})
+	}
+}
+
+// TestRenderRefusesBadValues checks helm refuses, through the generated
+// values.schema.json, values the chart does not know or cannot use.
+func TestRenderRefusesBadValues(t *testing.T) {
+	tests := []struct {
+		name    string
+		set     []string
+		values  string
+		wantErr string
+	}{
+		{name: "unknown top-level key", set: []string{"replicas=3"}, wantErr: "additional properties 'replicas' not allowed"},
+		{name: "unknown nested key", set: []string{"image.name=x"}, wantErr: "additional properties 'name' not allowed"},
+		{name: "wrong type", values: "replicaCount: two\n", wantErr: "replicaCount"},
+		{name: "negative replicas", set: []string{"replicaCount=-1"}, wantErr: "replicaCount"},
+		{name: "bad pull policy", set: []string{"image.pullPolicy=Sometimes"}, wantErr: "pullPolicy"},
+		{name: "catalogue file not yaml", set: []string{"catalog.files.rules\\.txt=x"}, wantErr: "rules.txt"},
+		{name: "bad resync", set: []string{"resync=soon"}, wantErr: "resync"},
+		{name: "service account name required", set: []string{"serviceAccount.create=false"}, wantErr: "serviceAccount.name is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := render(t, chart.RenderOptions{Set: tt.set, Values: tt.values})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}
+
+// TestValuesMatchSchema validates values.yaml against the generated schema
+// with a second validator, so a schema helm happened to accept but that is
+// wrong would show.
+func TestValuesMatchSchema(t *testing.T) {
+	dir := chart.Dir()
+	raw, err := os.ReadFile(filepath.Join(dir, chart.SchemaFile))
+	require.NoError(t, err)
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
+	require.NoError(t, err)
+	c := jsonschema.NewCompiler()
+	require.NoError(t, c.AddResource("values.schema.json", doc))
+	schema, err := c.Compile("values.schema.json")
+	require.NoError(t, err)
+
+	valuesYAML, err := os.ReadFile(filepath.Join(dir, chart.ValuesFile))
+	require.NoError(t, err)
+	valuesJSON, err := yaml.YAMLToJSON(valuesYAML)
+	require.NoError(t, err)
+	var values any
+	require.NoError(t, json.Unmarshal(valuesJSON, &values))
+	require.NoError(t, schema.Validate(values))
+}
+
+func indent(s, prefix string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString(prefix + l)
+		}
+	}
+	return b.String()
+}
