@@ -149,24 +149,6 @@ func New(cfg *rest.Config, opts Options) (*Sources, error) {
 	if cfg == nil {
 		return nil, errors.New("new sources: nil rest config")
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Rediscover <= 0 {
-		opts.Rediscover = DefaultRediscover
-	}
-	if opts.ScrapeWorkers <= 0 {
-		opts.ScrapeWorkers = DefaultScrapeWorkers
-	}
-	if opts.Retention <= 0 {
-		opts.Retention = series.DefaultRetention
-	}
-	if opts.Clock == nil {
-		opts.Clock = clock.RealClock{}
-	}
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = newHTTPClient()
-	}
 	cfg = rest.CopyConfig(cfg)
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "statusd"
@@ -188,9 +170,32 @@ func New(cfg *rest.Config, opts Options) (*Sources, error) {
 	return s, nil
 }
 
+func (opts Options) withDefaults() Options {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Rediscover <= 0 {
+		opts.Rediscover = DefaultRediscover
+	}
+	if opts.ScrapeWorkers <= 0 {
+		opts.ScrapeWorkers = DefaultScrapeWorkers
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = series.DefaultRetention
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = newHTTPClient()
+	}
+	return opts
+}
+
 // newSources builds Sources without clients, for New and for tests of what
 // needs none.
 func newSources(opts Options) *Sources {
+	opts = opts.withDefaults()
 	log := opts.Logger.With("component", "sources")
 	s := &Sources{
 		log:        log,
