@@ -7,6 +7,15 @@ GO              ?= go
 BIN             := bin
 GOLANGCI_LINT   := $(BIN)/golangci-lint
 GOLANGCI_VER    := v2.15.0
+HELM            := $(BIN)/helm
+HELM_VER        := v3.22.0
+# A helm built by go install assumes Kubernetes 1.20 without this; it is the
+# local control plane's release (tools/controlplane/build.sh).
+HELM_KUBE_VER   := 1.36.0
+CHART           := charts/statusd
+# make image builds with this engine and tag.
+CONTAINER_ENGINE ?= docker
+IMAGE           ?= statusd:dev
 # Keep test binaries and the control plane within the 2 cores CI has.
 GOTESTFLAGS     ?= -p 2
 CATALOG         := rules/catalog.yaml
@@ -24,7 +33,7 @@ testenv: ## Build the local control plane (etcd, kube-apiserver, controller-mana
 	bash tools/controlplane/build.sh
 
 .PHONY: test
-test: testenv build ## Run every test: unit, integration on the local control plane, and the shipped catalogue's rule tests.
+test: testenv build helm-lint ## Run every test: unit, integration on the local control plane, and the shipped catalogue's rule tests.
 	$(GO) vet ./...
 	$(GO) test $(GOTESTFLAGS) -count=1 ./...
 	$(MAKE) --no-print-directory test-rules
@@ -46,13 +55,30 @@ lint: $(GOLANGCI_LINT) ## Run gofmt, go vet and golangci-lint.
 $(GOLANGCI_LINT):
 	GOBIN=$(abspath $(BIN)) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VER)
 
+.PHONY: helm-lint
+helm-lint: $(HELM) ## Install helm into bin/, lint the chart strictly and render it (defaults and every optional object).
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) $(CHART)
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true $(CHART)
+	$(HELM) template statusd $(CHART) --namespace statusd --kube-version $(HELM_KUBE_VER) >/dev/null
+	$(HELM) template statusd $(CHART) --namespace statusd --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true >/dev/null
+
+# Building helm takes minutes on a small machine; it happens once.
+$(HELM):
+	GOBIN=$(abspath $(BIN)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VER)
+
+.PHONY: image
+image: ## Build the container image (IMAGE, default statusd:dev) with CONTAINER_ENGINE (default docker); needs a running engine.
+	$(CONTAINER_ENGINE) build -t $(IMAGE) .
+
 .PHONY: generate
 generate: ## Regenerate the catalogue schema and other generated files.
 	$(GO) test ./schema -run TestSchema -update
+	$(GO) test ./internal/chart -run '^TestGenerated$$' -count=1 -update
 
 .PHONY: verify
 verify: generate ## Regenerate generated files and fail if they differ from what is committed.
-	git diff --exit-code -- schema/
+	git diff --exit-code -- schema/ $(CHART)/
+	@untracked=$$(git ls-files --others --exclude-standard -- schema/ $(CHART)/); if [ -n "$$untracked" ]; then echo "generated files not committed:"; echo "$$untracked"; exit 1; fi
 
 .PHONY: bench
 bench: ## Run the benchmarks (output benchstat can compare).

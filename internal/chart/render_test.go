@@ -179,8 +179,8 @@ func TestRender(t *testing.T) {
 			},
 		},
 		{
-			name: "no rbac, existing service account and catalogue",
-			opts: chart.RenderOptions{Set: []string{"rbac.create=false", "serviceAccount.create=false", "serviceAccount.name=sa", "catalog.create=false", "catalog.name=cat", "podDisruptionBudget.enabled=false"}},
+			name:  "no rbac, existing service account and catalogue",
+			opts:  chart.RenderOptions{Set: []string{"rbac.create=false", "serviceAccount.create=false", "serviceAccount.name=sa", "catalog.create=false", "catalog.name=cat", "podDisruptionBudget.enabled=false"}},
 			kinds: []string{"Deployment/statusd", "Service/statusd"},
 			check: func(t *testing.T, r *rendered) {
 				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
@@ -294,4 +294,29 @@ func indent(s, prefix string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestImageUserMatchesChart checks the image runs as the user the chart's
+// security context names, so runAsNonRoot never refuses the pod.
+func TestImageUserMatchesChart(t *testing.T) {
+	dockerfile, err := os.ReadFile(filepath.Join(chart.RepoRoot(), "Dockerfile"))
+	require.NoError(t, err)
+	var user, base string
+	for _, line := range strings.Split(string(dockerfile), "\n") {
+		if v, ok := strings.CutPrefix(line, "USER "); ok {
+			user = v
+		}
+		if v, ok := strings.CutPrefix(line, "FROM "); ok {
+			base = v
+		}
+	}
+	assert.Equal(t, "gcr.io/distroless/static:nonroot", base, "the final stage")
+	assert.Equal(t, "65532:65532", user)
+	assert.Contains(t, string(dockerfile), "CGO_ENABLED=0")
+
+	r, err := render(t, chart.RenderOptions{})
+	require.NoError(t, err)
+	pod := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd")).Spec.Template.Spec
+	assert.Equal(t, int64(65532), *pod.SecurityContext.RunAsUser)
+	assert.Equal(t, int64(65532), *pod.SecurityContext.RunAsGroup)
 }
