@@ -88,13 +88,14 @@ func (s *Sources) namespaceLabels() map[string]map[string]string {
 // last scrape of every metrics target (kept only with Options.KeepPages).
 // snapshot.Assemble selects the same objects from it as Snapshot does live;
 // for that the Namespace objects that namespace label selectors need are
-// included too.
+// included too. The file's time, which files keep in whole seconds, is now
+// rounded up, so that it is never before a scrape it holds.
 func (s *Sources) File(now time.Time) *snapshot.File {
 	states := s.refresh()
 	f := &snapshot.File{
 		APIVersion: catalog.APIVersion,
 		Kind:       snapshot.FileKind,
-		Time:       now.UTC().Format(time.RFC3339),
+		Time:       ceilSecond(now).UTC().Format(time.RFC3339),
 		Sources:    map[string]snapshot.SourceState{},
 	}
 	seen := map[string]bool{}
@@ -143,4 +144,12 @@ func (s *Sources) File(now time.Time) *snapshot.File {
 	}
 	f.Metrics = s.scraper.pages()
 	return f
+}
+
+// ceilSecond rounds t up to a whole second.
+func ceilSecond(t time.Time) time.Time {
+	if s := t.Truncate(time.Second); s.Before(t) {
+		return s.Add(time.Second)
+	}
+	return t
 }

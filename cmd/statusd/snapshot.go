@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/snapshot"
+	"statusd.io/statusd/pkg/sources"
+)
+
+func init() {
+	commands["snapshot"] = command{summary: "Capture a live cluster's catalogue sources (and one scrape of each metrics target) into a snapshot file", run: snapshotCmd}
+}
+
+// snapshotOptions are the flags of statusd snapshot.
+type snapshotOptions struct {
+	kubeconfig string
+	catalogs   stringList
+	output     string
+	scrape     bool
+	timeout    time.Duration
+}
+
+func snapshotCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("statusd snapshot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o snapshotOptions
+	fs.StringVar(&o.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file; in-cluster configuration when empty")
+	fs.Var(&o.catalogs, "catalog", "catalogue file or directory (repeatable); the shipped catalogue when absent")
+	fs.StringVar(&o.output, "o", "-", "file to write the snapshot to; - for stdout")
+	fs.BoolVar(&o.scrape, "scrape", false, "also scrape every metrics target once")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long to wait for the watch caches to fill")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: statusd snapshot [flags]")
+		fmt.Fprintln(stderr, "Writes the objects of every catalogue source (never Secrets), the sources that could not be")
+		fmt.Fprintln(stderr, "read, the cluster's version and resources and, with --scrape, one scrape of every metrics")
+		fmt.Fprintln(stderr, "target, as a snapshot file that statusd eval, explain and test rules read.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "statusd snapshot: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	cat, ok := loadCatalog(o.catalogs, cel.Options{}, stderr)
+	if !ok {
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	file, err := takeSnapshot(ctx, cat, o, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "statusd snapshot: %v\n", err)
+		return 1
+	}
+	data, err := yaml.Marshal(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "statusd snapshot: render: %v\n", err)
+		return 1
+	}
+	if err := writeOutput(o.output, data, stdout); err != nil {
+		fmt.Fprintf(stderr, "statusd snapshot: %v\n", err)
+		return 1
+	}
+	for _, name := range slices.Sorted(maps.Keys(file.Sources)) {
+		st := file.Sources[name]
+		fmt.Fprintf(stderr, "warning: source %s is %s: %s\n", name, st.Status, st.Error)
+	}
+	if o.output != "-" {
+		fmt.Fprintf(stderr, "Wrote %s: %d objects, %d scrapes, cluster %s\n", o.output, len(file.Objects), len(file.Metrics), file.Cluster.Version)
+	}
+	return 0
+}
+
+// takeSnapshot runs sources until their caches are filled, scrapes once if
+// asked, and returns the file.
+func takeSnapshot(ctx context.Context, cat *cel.Catalog, o snapshotOptions, stderr io.Writer) (*snapshot.File, error) {
+	log, err := newLogger(stderr, "text", "warn")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := restConfig(o.kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	src, err := sources.New(cfg, sources.Options{Logger: log, ManualScrape: true, KeepPages: true})
+	if err != nil {
+		return nil, err
+	}
+	if err := src.Apply(cat.Source); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	wctx, wcancel := context.WithTimeout(ctx, o.timeout)
+	defer wcancel()
+	if err := src.WaitForSync(wctx); err != nil {
+		return nil, err
+	}
+	if src.Cluster().Version == "" {
+		// Discovery never answered: there is no cluster to snapshot.
+		states := src.Status()
+		for _, name := range slices.Sorted(maps.Keys(states)) {
+			if msg := states[name].Error; msg != "" {
+				return nil, fmt.Errorf("cluster not reachable: %s", msg)
+			}
+		}
+		return nil, errors.New("cluster not reachable: discovery did not answer")
+	}
+	if o.scrape {
+		if err := src.ScrapeAll(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return src.File(time.Now()), nil
+}
+
+// writeOutput writes data to path (atomically, through a temporary file in
+// the same directory) or to stdout for "-".
+func writeOutput(path string, data []byte, stdout io.Writer) error {
+	if path == "-" {
+		_, err := stdout.Write(data)
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() { _ = os.Remove(tmp.Name()) }()
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
