@@ -110,7 +110,9 @@ func takeSnapshot(ctx context.Context, cat *cel.Catalog, o snapshotOptions, stde
 	go func() { done <- src.Run(ctx) }()
 	defer func() {
 		cancel()
-		<-done
+		if err := <-done; err != nil { // only ErrRunning, impossible here
+			fmt.Fprintf(stderr, "statusd snapshot: %v\n", err)
+		}
 	}()
 
 	wctx, wcancel := context.WithTimeout(ctx, o.timeout)

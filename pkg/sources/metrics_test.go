@@ -202,7 +202,7 @@ func TestScrapeTargets(t *testing.T) {
 		assert.Equal(t, 4, s.Stats().Targets)
 		later := s.Snapshot(time.Now())
 		good := later.Metrics(ns, "good").History.Status()
-		assert.NoError(t, good.LastError)
+		require.NoError(t, good.LastError)
 		assert.True(t, good.LastSuccess.After(earlier), "scraped again")
 		for _, pod := range []string{"hang", "huge", "garbage"} {
 			assert.Error(t, later.Metrics(ns, pod).History.Status().LastError, pod)

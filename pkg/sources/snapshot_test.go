@@ -1,7 +1,6 @@
 package sources
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -76,6 +75,6 @@ func TestFileRoundTrip(t *testing.T) {
 		assert.InDelta(t, 3.0, v, 0)
 		_, err = snap.Metrics(ns, "garbage").History.Value(now, waiting)
 		require.ErrorIs(t, err, series.ErrScrapeFailed)
-		assert.True(t, strings.Contains(err.Error(), "invalid metrics page"), err.Error())
+		assert.Contains(t, err.Error(), "invalid metrics page")
 	}
 }
