@@ -42,6 +42,10 @@ test: testenv build helm-lint ## Run every test: unit, integration on the local 
 test-rules: build ## Lint the shipped catalogue and run its rule tests with coverage required.
 	$(BIN)/statusd lint rules $(CATALOG)
 
+.PHONY: demo
+demo: testenv build $(HELM) ## Start a local control plane, apply the chart, run statusd on example add-ons and print its Events; stops by itself.
+	$(GO) run ./internal/demo
+
 .PHONY: fmt
 fmt: ## Format the code.
 	gofmt -w $$(git ls-files '*.go')
