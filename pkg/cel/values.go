@@ -53,10 +53,15 @@ func (l objList) ConvertToType(t ref.Type) ref.Val {
 }
 func (l objList) Equal(other ref.Val) ref.Val { return l.materialize().Equal(other) }
 func (l objList) Type() ref.Type              { return types.ListType }
-func (l objList) Value() any                  { return l.objs }
-func (l objList) Add(other ref.Val) ref.Val   { return l.materialize().Add(other) }
-func (l objList) Contains(v ref.Val) ref.Val  { return l.materialize().Contains(v) }
-func (l objList) Size() ref.Val               { return types.Int(len(l.objs)) }
+
+// Value returns the elements as []ref.Val. cel-go converts a value back with
+// the type adapter after unwrapping it through Value (an optional's value
+// reached through a field or index, for one), so Value must return what
+// the adapter reads: the snapshot's own objects are not such a thing.
+func (l objList) Value() any                 { return l.materialize().Value() }
+func (l objList) Add(other ref.Val) ref.Val  { return l.materialize().Add(other) }
+func (l objList) Contains(v ref.Val) ref.Val { return l.materialize().Contains(v) }
+func (l objList) Size() ref.Val              { return types.Int(len(l.objs)) }
 func (l objList) Get(index ref.Val) ref.Val {
 	i, ok := index.(types.Int)
 	if !ok {
