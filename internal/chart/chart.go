@@ -2,7 +2,7 @@
 // generates the chart's derived files from their sources of truth, and
 // renders the chart with the helm binary for tests.
 //
-// Three files of the chart are generated, never edited (make generate
+// These files of the chart are generated, never edited (make generate
 // writes them, make verify and this package's tests fail when they drift):
 //
 //   - files/catalog/*.yaml, copies of the shipped catalogue (rules/), which
@@ -11,7 +11,12 @@
 //     -o rules` prints them for the shipped catalogue (pkg/rbac), so that the
 //     chart grants exactly what the catalogue it ships watches;
 //   - values.schema.json, from values.yaml and its `# --` comments, so that
-//     helm refuses a misspelt or mistyped value instead of ignoring it.
+//     helm refuses a misspelt or mistyped value instead of ignoring it;
+//   - README.md, whose values table comes from the same comments.
+//
+// Render runs helm template with the pinned helm in bin/ and Applier
+// server-side applies the result, so that the chart's tests on the local
+// control plane and the demo install the chart the same way.
 //
 // It lives in internal/ because only statusd's own build and tests use it.
 package chart
@@ -89,6 +94,11 @@ func Generated(dir string) (map[string][]byte, error) {
 		return nil, fmt.Errorf("%s: %w", ValuesFile, err)
 	}
 	out[SchemaFile] = schema
+	readme, err := Readme(values)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ValuesFile, err)
+	}
+	out[ReadmeFile] = readme
 	return out, nil
 }
 

@@ -128,7 +128,8 @@ func TestRender(t *testing.T) {
 				c := pod.Containers[0]
 				assert.Equal(t, []string{
 					"run", "--catalog-configmap=statusd/statusd-catalog", "--listen=:8080", "--resync=30s",
-					"--leader-elect", "--leader-election-namespace=statusd",
+					"--leader-elect=true", "--leader-election-namespace=statusd", "--leader-election-name=statusd",
+					"--log-format=json", "--log-level=info",
 				}, c.Args)
 				assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
 				assert.True(t, *c.SecurityContext.RunAsNonRoot)
@@ -149,7 +150,7 @@ func TestRender(t *testing.T) {
 		},
 		{
 			name: "release name and namespace flow into every reference",
-			opts: chart.RenderOptions{Release: "prod", Namespace: "monitoring", Set: []string{"leaderElection.enabled=false", "replicaCount=1", "eventNamespace=kube-system"}},
+			opts: chart.RenderOptions{Release: "prod", Namespace: "monitoring", Set: []string{"eventNamespace=kube-system", "clusterEventNamespace=ops", "log.level=debug", "extraArgs={--heartbeat=5m}"}},
 			kinds: []string{
 				"ClusterRole/prod-statusd", "ClusterRoleBinding/prod-statusd", "ConfigMap/prod-statusd-catalog", "Deployment/prod-statusd",
 				"PodDisruptionBudget/prod-statusd", "Role/prod-statusd", "RoleBinding/prod-statusd", "Service/prod-statusd", "ServiceAccount/prod-statusd",
@@ -157,14 +158,32 @@ func TestRender(t *testing.T) {
 			check: func(t *testing.T, r *rendered) {
 				role := into[rbacv1.Role](t, r.get(t, "Role", "prod-statusd"))
 				assert.Equal(t, "monitoring", role.Namespace)
-				assert.Equal(t, rbac.RoleRules(rbac.Options{Lease: "statusd", ConfigMap: "prod-statusd-catalog"}), role.Rules)
+				assert.Equal(t, rbac.RoleRules(rbac.Options{Lease: "prod-statusd", ConfigMap: "prod-statusd-catalog"}), role.Rules)
 				for _, kind := range []string{"ClusterRoleBinding", "RoleBinding"} {
 					b := r.get(t, kind, "prod-statusd")
 					subjects, _, _ := unstructured.NestedSlice(b.Object, "subjects")
 					assert.Equal(t, []any{map[string]any{"kind": "ServiceAccount", "name": "prod-statusd", "namespace": "monitoring"}}, subjects)
 				}
 				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "prod-statusd"))
-				assert.Equal(t, []string{"run", "--catalog-configmap=monitoring/prod-statusd-catalog", "--listen=:8080", "--resync=30s", "--event-namespace=kube-system"}, d.Spec.Template.Spec.Containers[0].Args)
+				assert.Equal(t, []string{
+					"run", "--catalog-configmap=monitoring/prod-statusd-catalog", "--listen=:8080", "--resync=30s",
+					"--leader-elect=true", "--leader-election-namespace=monitoring", "--leader-election-name=prod-statusd",
+					"--event-namespace=kube-system", "--cluster-event-namespace=ops", "--log-format=json", "--log-level=debug", "--heartbeat=5m",
+				}, d.Spec.Template.Spec.Containers[0].Args)
+			},
+		},
+		{
+			name: "single replica without leader election",
+			opts: chart.RenderOptions{Set: []string{"leaderElection.enabled=false", "replicaCount=1", "podDisruptionBudget.enabled=false", "log.format=text"}},
+			check: func(t *testing.T, r *rendered) {
+				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
+				assert.Equal(t, int32(1), *d.Spec.Replicas)
+				// statusd run elects by default: off must be said.
+				assert.Equal(t, []string{
+					"run", "--catalog-configmap=statusd/statusd-catalog", "--listen=:8080", "--resync=30s",
+					"--leader-elect=false", "--log-format=text", "--log-level=info",
+				}, d.Spec.Template.Spec.Containers[0].Args)
+				assert.Nil(t, r.byName["PodDisruptionBudget/statusd"])
 			},
 		},
 		{
@@ -251,6 +270,7 @@ func TestRenderRefusesBadValues(t *testing.T) {
 		{name: "bad pull policy", set: []string{"image.pullPolicy=Sometimes"}, wantErr: "pullPolicy"},
 		{name: "catalogue file not yaml", set: []string{"catalog.files.rules\\.txt=x"}, wantErr: "rules.txt"},
 		{name: "bad resync", set: []string{"resync=soon"}, wantErr: "resync"},
+		{name: "bad log level", set: []string{"log.level=verbose"}, wantErr: "level"},
 		{name: "service account name required", set: []string{"serviceAccount.create=false"}, wantErr: "serviceAccount.name is required"},
 	}
 	for _, tt := range tests {

@@ -190,3 +190,56 @@ func join(path, key string) string {
 	}
 	return path + "." + key
 }
+
+// valuesRow is one documented value, for the chart's README.
+type valuesRow struct {
+	key, typ, def, desc string
+}
+
+// valuesRows lists every documented value of values.yaml, in file order:
+// leaves and pass-through mappings, with their type, default and
+// description as the schema has them.
+func valuesRows(values []byte) ([]valuesRow, error) {
+	raw, err := ValuesSchema(values)
+	if err != nil {
+		return nil, err
+	}
+	var schema map[string]any
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		return nil, fmt.Errorf("decode values schema: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(values, &doc); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	var rows []valuesRow
+	var walk func(n *yaml.Node, s map[string]any, path string) error
+	walk = func(n *yaml.Node, s map[string]any, path string) error {
+		props, owned := s["properties"].(map[string]any)
+		if n.Kind == yaml.MappingNode && owned {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i].Value
+				if err := walk(n.Content[i+1], props[k].(map[string]any), join(path, k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		def, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		typ, _ := s["type"].(string)
+		desc, _ := s["description"].(string)
+		rows = append(rows, valuesRow{key: path, typ: typ, def: string(def), desc: desc})
+		return nil
+	}
+	if err := walk(doc.Content[0], schema, ""); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}

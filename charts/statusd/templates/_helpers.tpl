@@ -50,11 +50,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-The leader-election Lease. statusd run names it statusd, in the namespace
-given by --leader-election-namespace (the release namespace).
+The leader-election Lease, in the release namespace: named like the release's
+objects, so that two releases in one namespace elect separately. The default
+release's is statusd, statusd run's own default.
 */}}
 {{- define "statusd.leaseName" -}}
-statusd
+{{- include "statusd.fullname" . }}
 {{- end }}
 
 {{/* The image reference. */}}

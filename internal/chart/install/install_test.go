@@ -2,8 +2,7 @@ package install_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,17 +17,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 
 	"statusd.io/statusd/internal/chart"
 	"statusd.io/statusd/internal/testenv"
@@ -83,64 +79,17 @@ func render(t *testing.T, opts chart.RenderOptions) []*unstructured.Unstructured
 	return objs
 }
 
-// applier server-side applies unstructured objects, finding each one's
-// resource through discovery as kubectl does.
-type applier struct {
-	dyn    dynamic.Interface
-	mapper *restmapper.DeferredDiscoveryRESTMapper
-}
-
-func newApplier(t *testing.T, cfg *rest.Config) *applier {
+func newApplier(t *testing.T, cfg *rest.Config) *chart.Applier {
 	t.Helper()
-	dyn, err := dynamic.NewForConfig(cfg)
+	a, err := chart.NewApplier(cfg, fieldManager)
 	require.NoError(t, err)
-	kube, err := kubernetes.NewForConfig(cfg)
-	require.NoError(t, err)
-	return &applier{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(kube.Discovery()))}
-}
-
-// resource returns the client for obj's resource, in its namespace.
-func (a *applier) resource(obj *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
-	gvk := obj.GroupVersionKind()
-	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		a.mapper.Reset() // a CRD may have appeared since discovery ran
-		if m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
-			return nil, fmt.Errorf("map %s: %w", gvk, err)
-		}
-	}
-	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		return a.dyn.Resource(m.Resource).Namespace(obj.GetNamespace()), nil
-	}
-	return a.dyn.Resource(m.Resource), nil
-}
-
-// apply server-side applies obj with strict field validation, so an
-// unknown or misplaced field in a template is an error, not a silent drop.
-func (a *applier) apply(ctx context.Context, obj *unstructured.Unstructured, dryRun bool) error {
-	ri, err := a.resource(obj)
-	if err != nil {
-		return err
-	}
-	data, err := json.Marshal(obj.Object)
-	if err != nil {
-		return fmt.Errorf("encode %s/%s: %w", obj.GetKind(), obj.GetName(), err)
-	}
-	force := true
-	opts := metav1.PatchOptions{FieldManager: fieldManager, FieldValidation: metav1.FieldValidationStrict, Force: &force}
-	if dryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	if _, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, opts); err != nil {
-		return fmt.Errorf("apply %s/%s: %w", obj.GetKind(), obj.GetName(), err)
-	}
-	return nil
+	return a
 }
 
 // installMonitoringCRDs creates the Prometheus Operator's ServiceMonitor
 // and PrometheusRule definitions (testdata/crds) and waits until the API
 // serves them.
-func installMonitoringCRDs(t *testing.T, a *applier) {
+func installMonitoringCRDs(t *testing.T, a *chart.Applier) {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join("testdata", "crds", "*.yaml"))
 	require.NoError(t, err)
@@ -151,13 +100,15 @@ func installMonitoringCRDs(t *testing.T, a *applier) {
 		objs, err := chart.Decode(raw)
 		require.NoError(t, err)
 		for _, o := range objs {
-			require.NoError(t, a.apply(t.Context(), o, false))
+			require.NoError(t, a.Apply(t.Context(), o, false))
 		}
 	}
 	for _, kind := range []string{"ServiceMonitor", "PrometheusRule"} {
 		require.EventuallyWithT(t, func(c *assert.CollectT) {
-			a.mapper.Reset()
-			_, err := a.mapper.RESTMapping(schema.GroupKind{Group: "monitoring.coreos.com", Kind: kind}, "v1")
+			a.Reset()
+			probe := &unstructured.Unstructured{}
+			probe.SetGroupVersionKind(schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1", Kind: kind})
+			_, err := a.Resource(probe)
 			assert.NoError(c, err)
 		}, waitTimeout, 200*time.Millisecond, "%s never served", kind)
 	}
@@ -193,7 +144,7 @@ func TestDryRunApply(t *testing.T) {
 			var kinds []string
 			for _, o := range objs {
 				kinds = append(kinds, o.GetKind())
-				assert.NoError(t, a.apply(t.Context(), o, true))
+				require.NoError(t, a.Apply(t.Context(), o, true))
 			}
 			for _, k := range tt.kinds {
 				assert.Contains(t, kinds, k)
@@ -208,7 +159,7 @@ func TestDryRunApply(t *testing.T) {
 				continue
 			}
 			require.NoError(t, unstructured.SetNestedField(o.Object, "x", "spec", "template", "spec", "bogusField"))
-			err := a.apply(t.Context(), o, true)
+			err := a.Apply(t.Context(), o, true)
 			require.Error(t, err, "strict validation must refuse a misplaced field, or this test proves nothing")
 			assert.Contains(t, err.Error(), "bogusField")
 			return
@@ -233,7 +184,7 @@ func TestServiceAccountPermissions(t *testing.T) {
 	for _, o := range render(t, chart.RenderOptions{Release: release, Namespace: ns}) {
 		switch o.GetKind() {
 		case "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap":
-			require.NoError(t, a.apply(t.Context(), o, false))
+			require.NoError(t, a.Apply(t.Context(), o, false))
 		}
 	}
 	t.Cleanup(func() {
@@ -276,7 +227,7 @@ func TestServiceAccountPermissions(t *testing.T) {
 				continue // an optional CRD not installed here: the review above is all there is to check
 			}
 			_, err := saDyn.Resource(gvr).List(t.Context(), metav1.ListOptions{Limit: 1})
-			assert.NoError(t, err, "source %s: list %s", srcName, gvr)
+			require.NoError(t, err, "source %s: list %s", srcName, gvr)
 			w, err := saDyn.Resource(gvr).Watch(t.Context(), metav1.ListOptions{})
 			if assert.NoError(t, err, "source %s: watch %s", srcName, gvr) {
 				w.Stop()
@@ -310,20 +261,23 @@ func TestServiceAccountPermissions(t *testing.T) {
 	t.Run("holds the Lease and only it", func(t *testing.T) {
 		leases := sa.CoordinationV1().Leases(ns)
 		holder := "pod-a"
-		lease, err := leases.Create(t.Context(), &coordinationv1.Lease{
-			ObjectMeta: metav1.ObjectMeta{Name: "statusd"},
+		_, err := leases.Create(t.Context(), &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
 			Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder},
 		}, metav1.CreateOptions{})
 		require.NoError(t, err)
-		lease, err = leases.Get(t.Context(), "statusd", metav1.GetOptions{})
+		lease, err := leases.Get(t.Context(), name, metav1.GetOptions{})
 		require.NoError(t, err)
 		holder = "pod-b"
 		lease.Spec.HolderIdentity = &holder
 		_, err = leases.Update(t.Context(), lease, metav1.UpdateOptions{})
 		require.NoError(t, err)
 
-		_, err = leases.Get(t.Context(), "someone-elses", metav1.GetOptions{})
-		assert.True(t, apierrors.IsForbidden(err), "another Lease: %v", err)
+		// The Lease is named like the release's objects, so another
+		// release's statusd in this namespace (its Lease "statusd") is
+		// out of reach.
+		_, err = leases.Get(t.Context(), "statusd", metav1.GetOptions{})
+		assert.True(t, apierrors.IsForbidden(err), "another release's Lease: %v", err)
 		_, err = sa.CoordinationV1().Leases("kube-system").Get(t.Context(), "kube-controller-manager", metav1.GetOptions{})
 		assert.True(t, apierrors.IsForbidden(err), "a Lease in another namespace: %v", err)
 	})
@@ -398,7 +352,10 @@ func TestServiceAccountPermissions(t *testing.T) {
 		defer func() {
 			cancel()
 			select {
-			case <-done:
+			case err := <-done:
+				if err != nil && !errors.Is(err, context.Canceled) {
+					t.Errorf("sources: %v", err)
+				}
 			case <-time.After(waitTimeout):
 				t.Error("sources did not stop")
 			}

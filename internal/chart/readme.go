@@ -1,0 +1,78 @@
+package chart
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// ReadmeFile is the chart's generated README.
+const ReadmeFile = "README.md"
+
+// readmeHead is the hand-written part of the chart's README; the values
+// table below it is generated from values.yaml.
+const readmeHead = `# statusd Helm chart
+
+statusd diagnoses why things in a Kubernetes cluster are unhealthy, from a
+catalogue of reasons written in YAML and CEL, and publishes each root cause
+as a Kubernetes Event.
+
+<!-- Generated from values.yaml by internal/chart; do not edit. Run make generate. -->
+
+## Install
+
+No public image is published yet. Build one and push it where your cluster
+pulls from, then install the chart from this repository:
+
+` + "```" + `sh
+make image IMAGE=registry.example.com/statusd:0.1.0
+docker push registry.example.com/statusd:0.1.0
+helm install statusd charts/statusd --namespace statusd --create-namespace \
+  --set image.repository=registry.example.com/statusd --set image.tag=0.1.0
+kubectl get events -A -l app.kubernetes.io/managed-by=statusd
+` + "```" + `
+
+## What it installs
+
+- A Deployment of two replicas that elect a leader with the Lease ` + "`statusd`" + `:
+  one evaluates, the other stands by with warm caches. Pods run as the
+  distroless nonroot user with a read-only root filesystem, no capabilities
+  and the runtime's default seccomp profile.
+- A ConfigMap holding the catalogue: the shipped one (a copy of ` + "`rules/`" + `), or
+  your own files through ` + "`catalog.files`" + `. statusd watches it and reloads an edit
+  in place; a catalogue that does not load is refused whole.
+- Least-privilege RBAC, derived from the catalogue by ` + "`statusd rbac`" + `:
+  a ClusterRole with get, list and watch on exactly the resources the
+  catalogue watches and on Events (which statusd writes), and a Role for the
+  Lease and the catalogue ConfigMap, each by name. Secrets are never granted.
+  With a catalogue of your own, set ` + "`rbac.rules`" + ` to the output of
+  ` + "`statusd rbac -o rules --catalog <files>`" + `.
+- A Service for ` + "`/metrics`" + `, a PodDisruptionBudget, and optionally a
+  ServiceMonitor and a PrometheusRule (alerts on refused catalogue reloads,
+  failed scrapes of statusd, no leader, growing Unknown evaluations and slow
+  ticks).
+
+## Values
+
+| Key | Type | Default | Description |
+|-----|------|---------|-------------|
+`
+
+// Readme generates the chart's README from values.yaml.
+func Readme(values []byte) ([]byte, error) {
+	rows, err := valuesRows(values)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString(readmeHead)
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| `%s` | %s | `%s` | %s |\n", r.key, r.typ, cell(r.def), cell(r.desc))
+	}
+	return b.Bytes(), nil
+}
+
+// cell escapes a table cell.
+func cell(s string) string {
+	return strings.ReplaceAll(s, "|", `\|`)
+}
