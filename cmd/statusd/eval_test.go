@@ -158,3 +158,44 @@ type nopPublisher struct{}
 
 func (nopPublisher) Publish(*engine.Result)                             {}
 func (nopPublisher) Restore(context.Context) ([]engine.Restored, error) { return nil, nil }
+
+// TestLintWarnsAboutUntestedReasons checks lint's rule-test coverage: the
+// passing tests cover the test catalogue; the failing file covers nothing,
+// so every reason and edge is reported, at its declaration.
+func TestLintWarnsAboutUntestedReasons(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string
+		dont     []string
+	}{
+		{
+			name: "covered",
+			args: []string{"lint", "rules", "--tests", "../../pkg/ruletest/testdata/pass.yaml", "../../pkg/ruletest/testdata/catalog.yaml"},
+			dont: []string{"rule tests:"},
+		},
+		{
+			name:     "uncovered reasons are warnings at their declarations",
+			args:     []string{"lint", "rules", "--fatal-warnings", "--tests", "../../pkg/ruletest/testdata/fail.yaml", "../../pkg/ruletest/testdata/catalog.yaml"},
+			wantCode: 3,
+			want: []string{
+				"catalog.yaml:12:3: warning: reason ReleaseBroken: rule tests: no case where it fires",
+				"catalog.yaml:19:5: warning: reason ReleaseBroken: rule tests: edge ReleaseBroken → PodPending (sameNamespace): no case where the cause suppresses the symptom",
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tc.args, &out, &errOut)
+			require.Equal(t, tc.wantCode, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+			for _, w := range tc.want {
+				assert.Contains(t, out.String(), w)
+			}
+			for _, d := range tc.dont {
+				assert.NotContains(t, out.String(), d)
+			}
+		})
+	}
+}

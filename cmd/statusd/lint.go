@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 
+	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/lint"
+	"statusd.io/statusd/pkg/ruletest"
 )
 
 func init() {
@@ -28,7 +31,9 @@ func lintRules(args []string, stdout, stderr io.Writer) int {
 		fatal    = fs.Bool("fatal-warnings", false, "exit 3 when there are warnings but no errors")
 		cost     = fs.Uint64("cost-limit", cel.DefaultCostLimit, "largest estimated cost of one expression; keep it equal to the daemon's")
 		sizeHint = fs.Uint64("source-size-hint", cel.DefaultSourceSizeHint, "objects assumed per source when estimating cost")
+		tests    stringList
 	)
+	fs.Var(&tests, "tests", "rule-test file or directory (repeatable): warn about reasons and suppression edges no passing case exercises")
 	help := func(out io.Writer) {
 		fs.SetOutput(out)
 		fmt.Fprintln(out, "Usage: statusd lint rules [flags] PATH...")
@@ -65,10 +70,20 @@ func lintRules(args []string, stdout, stderr io.Writer) int {
 		return lintUsageError(stderr, "no catalogue given: name at least one file or directory")
 	}
 
-	r := lint.Rules(paths, lint.Options{
+	opts := lint.Options{
 		CEL:           cel.Options{CostLimit: *cost, SourceSizeHint: *sizeHint},
 		FatalWarnings: *fatal,
-	})
+	}
+	if len(tests) > 0 {
+		opts.Coverage = func(_ []string, c *cel.Catalog) catalog.ErrorList {
+			files, err := ruletest.Collect(tests...)
+			if err != nil {
+				return catalog.ErrorList{{Pos: catalog.Pos{File: strings.Join(tests, ",")}, Msg: err.Error()}}
+			}
+			return ruletest.CoverageWarnings(context.Background(), c, files)
+		}
+	}
+	r := lint.Rules(paths, opts)
 	if err := r.Write(stdout, f); err != nil {
 		fmt.Fprintf(stderr, "statusd lint rules: %v\n", err)
 		return lint.ExitErrors

@@ -1,9 +1,12 @@
 package ruletest
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 
+	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/engine"
 )
@@ -48,9 +51,15 @@ func (c *Coverage) record(k kind, e *Expectation, f *engine.Finding) {
 	}
 }
 
-// Gaps lists what no case exercised, one line each, in evaluation order.
-func (c *Coverage) Gaps() []string {
-	var out []string
+// gap is one thing no case exercised, with where it is declared.
+type gap struct {
+	pos    catalog.Pos
+	reason string
+	msg    string
+}
+
+func (c *Coverage) gaps() []gap {
+	var out []gap
 	for _, r := range c.cat.Reasons {
 		var missing []string
 		if !c.fired[r.Name] {
@@ -63,13 +72,56 @@ func (c *Coverage) Gaps() []string {
 			missing = append(missing, fmt.Sprintf("no case inside its %s grace window (pending)", r.Grace.For.D))
 		}
 		if len(missing) > 0 {
-			out = append(out, fmt.Sprintf("reason %s: %s", r.Name, strings.Join(missing, "; ")))
+			out = append(out, gap{pos: r.Pos, reason: r.Name, msg: strings.Join(missing, "; ")})
 		}
 	}
 	for _, e := range c.cat.Graph.Edges() {
 		if !c.edges[e.Cause+"→"+e.Symptom] {
-			out = append(out, fmt.Sprintf("edge %s → %s (%s): no case where the cause suppresses the symptom", e.Cause, e.Symptom, e.Join))
+			pos := c.cat.Reason(e.Cause).Edges[e.Index].Pos
+			out = append(out, gap{pos: pos, reason: e.Cause, msg: fmt.Sprintf("edge %s → %s (%s): no case where the cause suppresses the symptom", e.Cause, e.Symptom, e.Join)})
 		}
+	}
+	return out
+}
+
+// Gaps lists what no case exercised, one line each, in evaluation order.
+func (c *Coverage) Gaps() []string {
+	var out []string
+	for _, g := range c.gaps() {
+		if strings.HasPrefix(g.msg, "edge ") {
+			out = append(out, g.msg)
+			continue
+		}
+		out = append(out, "reason "+g.reason+": "+g.msg)
+	}
+	return out
+}
+
+// Warnings returns the gaps as catalogue warnings at the declarations they
+// concern, for statusd lint rules --tests.
+func (c *Coverage) Warnings() catalog.ErrorList {
+	var out catalog.ErrorList
+	for _, g := range c.gaps() {
+		out.Warnf(g.pos, g.reason, "rule tests: %s", g.msg)
+	}
+	return out
+}
+
+// CoverageWarnings runs the rule tests in files against the compiled
+// catalogue c (whatever catalogues the files name) and returns a warning at
+// every reason and suppression edge no passing case exercises. A file that
+// cannot run is a warning too: its cases cover nothing.
+func CoverageWarnings(ctx context.Context, c *cel.Catalog, files []string) catalog.ErrorList {
+	r := NewRunner(Options{Catalog: c})
+	rep := r.RunAll(ctx, files, io.Discard)
+	var out catalog.ErrorList
+	for _, cr := range rep.Cases {
+		if !cr.Passed() && cr.Name == "(file)" {
+			out.Warnf(catalog.Pos{File: cr.File}, "", "rule tests: %s", firstLine(cr.Failures[0]))
+		}
+	}
+	for _, cov := range r.Coverages() {
+		out = append(out, cov.Warnings()...)
 	}
 	return out
 }
