@@ -20,11 +20,10 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"statusd.io/statusd/internal/fixtures"
 	"statusd.io/statusd/internal/testenv"
 )
 
@@ -354,9 +353,11 @@ func TestRunShippedCatalogue(t *testing.T) {
 	r := start(t, "shipped", "--catalog", "../../rules", "--leader-elect=false")
 	r.waitReady(t)
 
-	createHelmReleaseCRD(t, env)
+	dyn, err := dynamic.NewForConfig(env.Config())
+	require.NoError(t, err)
+	require.NoError(t, fixtures.CreateHelmReleaseCRD(ctx, dyn))
 	ns := "iaas-addon-kuberay-t1"
-	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+	_, err = c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	createFailedHelmRelease(t, env, ns, "kuberay-t1")
 
@@ -368,58 +369,13 @@ func TestRunShippedCatalogue(t *testing.T) {
 	assert.Contains(t, status, `"reason": "AddonInstallFailed"`)
 }
 
-var (
-	crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	hrGVR  = schema.GroupVersionResource{Group: "helm.toolkit.fluxcd.io", Version: "v2", Resource: "helmreleases"}
-)
-
-// createHelmReleaseCRD installs a minimal Flux HelmRelease CRD (schema-less,
-// with a status subresource) and waits until it is served.
-func createHelmReleaseCRD(t *testing.T, env *testenv.Env) {
-	t.Helper()
-	dyn, err := dynamic.NewForConfig(env.Config())
-	require.NoError(t, err)
-	crd := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-		"metadata": map[string]any{"name": "helmreleases.helm.toolkit.fluxcd.io"},
-		"spec": map[string]any{
-			"group": "helm.toolkit.fluxcd.io", "scope": "Namespaced",
-			"names": map[string]any{"plural": "helmreleases", "singular": "helmrelease", "kind": "HelmRelease", "listKind": "HelmReleaseList", "shortNames": []any{"hr"}},
-			"versions": []any{map[string]any{
-				"name": "v2", "served": true, "storage": true,
-				"subresources": map[string]any{"status": map[string]any{}},
-				"schema":       map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
-			}},
-		},
-	}}
-	_, err = dyn.Resource(crdGVR).Create(context.Background(), crd, metav1.CreateOptions{})
-	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		_, err := dyn.Resource(hrGVR).Namespace("default").List(context.Background(), metav1.ListOptions{})
-		return err == nil
-	}, 30*time.Second, 100*time.Millisecond, "HelmRelease CRD never served")
-}
-
 // createFailedHelmRelease creates a HelmRelease whose install failed, as
 // helm-controller reports it.
 func createFailedHelmRelease(t *testing.T, env *testenv.Env, ns, name string) {
 	t.Helper()
 	dyn, err := dynamic.NewForConfig(env.Config())
 	require.NoError(t, err)
-	hr := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
-		"metadata": map[string]any{"name": name, "namespace": ns},
-		"spec":     map[string]any{"interval": "10m", "chart": map[string]any{"spec": map[string]any{"chart": "kuberay-operator", "version": "1.4.2"}}},
-	}}
-	created, err := dyn.Resource(hrGVR).Namespace(ns).Create(context.Background(), hr, metav1.CreateOptions{})
-	require.NoError(t, err)
-	created.Object["status"] = map[string]any{
-		"observedGeneration": int64(1),
-		"conditions": []any{
-			map[string]any{"type": "Ready", "status": "False", "reason": "InstallFailed", "lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
-				"message": "Helm install failed for release " + ns + "/" + name + " with chart kuberay-operator@1.4.2: context deadline exceeded"},
-		},
-	}
-	_, err = dyn.Resource(hrGVR).Namespace(ns).UpdateStatus(context.Background(), created, metav1.UpdateOptions{})
-	require.NoError(t, err)
+	require.NoError(t, fixtures.CreateHelmRelease(context.Background(), dyn, ns, name, "kuberay-operator", []any{
+		fixtures.Condition("Ready", "False", "InstallFailed", "Helm install failed for release "+ns+"/"+name+" with chart kuberay-operator@1.4.2: context deadline exceeded"),
+	}))
 }

@@ -42,6 +42,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
 
+	"statusd.io/statusd/internal/fixtures"
 	"statusd.io/statusd/internal/testenv"
 )
 
@@ -120,7 +121,7 @@ func run(ctx context.Context, statusdBin, helmBin string) error {
 	if err := applyChart(ctx, env, dyn, helmBin); err != nil {
 		return err
 	}
-	if err := createHelmReleaseCRD(ctx, dyn); err != nil {
+	if err := fixtures.CreateHelmReleaseCRD(ctx, dyn); err != nil {
 		return err
 	}
 	if err := createFlux(ctx, c, dyn); err != nil {
@@ -171,7 +172,7 @@ func run(ctx context.Context, statusdBin, helmBin string) error {
 		return err
 	}
 	s.say("Uninstalling jupyterhub-d4; its finalizer is never removed, so the uninstall hangs")
-	if err := dyn.Resource(hrGVR).Namespace("iaas-addon-jupyterhub-d4").Delete(ctx, "jupyterhub-d4", metav1.DeleteOptions{}); err != nil {
+	if err := dyn.Resource(fixtures.HelmReleases).Namespace("iaas-addon-jupyterhub-d4").Delete(ctx, "jupyterhub-d4", metav1.DeleteOptions{}); err != nil {
 		return fmt.Errorf("delete jupyterhub-d4: %w", err)
 	}
 	if err := seen.waitFor(ctx, expected[:3]); err != nil {
@@ -338,43 +339,6 @@ func writeKubeconfig(dir, file string, cfg *rest.Config) (string, error) {
 	return path, nil
 }
 
-var (
-	crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	hrGVR  = schema.GroupVersionResource{Group: "helm.toolkit.fluxcd.io", Version: "v2", Resource: "helmreleases"}
-)
-
-// createHelmReleaseCRD installs a schema-less stand-in for Flux's
-// HelmRelease CRD; no helm-controller runs, so the demo writes the
-// statuses helm-controller would.
-func createHelmReleaseCRD(ctx context.Context, dyn dynamic.Interface) error {
-	crd := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-		"metadata": map[string]any{"name": "helmreleases.helm.toolkit.fluxcd.io"},
-		"spec": map[string]any{
-			"group": "helm.toolkit.fluxcd.io", "scope": "Namespaced",
-			"names": map[string]any{"plural": "helmreleases", "singular": "helmrelease", "kind": "HelmRelease", "listKind": "HelmReleaseList", "shortNames": []any{"hr"}},
-			"versions": []any{map[string]any{
-				"name": "v2", "served": true, "storage": true,
-				"subresources": map[string]any{"status": map[string]any{}},
-				"schema":       map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
-			}},
-		},
-	}}
-	if _, err := dyn.Resource(crdGVR).Create(ctx, crd, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create HelmRelease CRD: %w", err)
-	}
-	for {
-		if _, err := dyn.Resource(hrGVR).List(ctx, metav1.ListOptions{}); err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return errors.New("HelmRelease CRD never served")
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
 func deployment(ns, name string, cpu string, labels map[string]string) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apps/v1", "kind": "Deployment",
@@ -445,49 +409,25 @@ func breakFlux(ctx context.Context, c kubernetes.Interface) error {
 	return nil
 }
 
-func condition(typ, status, reason, message string) map[string]any {
-	return map[string]any{"type": typ, "status": status, "reason": reason, "message": message,
-		"lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}
-}
-
 func ready() []any {
-	return []any{condition("Ready", "True", "InstallSucceeded", "Helm install succeeded"), condition("Released", "True", "InstallSucceeded", "Helm install succeeded")}
+	return []any{fixtures.Condition("Ready", "True", "InstallSucceeded", "Helm install succeeded"), fixtures.Condition("Released", "True", "InstallSucceeded", "Helm install succeeded")}
 }
 
 func reconciling() []any {
-	return []any{condition("Reconciling", "True", "Progressing", "Fulfilling prerequisites"), condition("Ready", "Unknown", "Progressing", "Reconciliation in progress")}
+	return []any{fixtures.Condition("Reconciling", "True", "Progressing", "Fulfilling prerequisites"), fixtures.Condition("Ready", "Unknown", "Progressing", "Reconciliation in progress")}
 }
 
-// createRelease creates a HelmRelease in a new namespace and writes the
-// status helm-controller would have written.
+// createRelease creates a HelmRelease in a new namespace, with the status
+// helm-controller would have written; the chart is the name without its
+// instance suffix.
 func createRelease(ctx context.Context, dyn dynamic.Interface, ns, name string, conds []any, finalizers ...string) error {
 	c := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"})
 	_, err := c.Create(ctx, &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}, metav1.CreateOptions{})
 	if err != nil {
 		return fmt.Errorf("create namespace %s: %w", ns, err)
 	}
-	md := map[string]any{"name": name, "namespace": ns}
-	if len(finalizers) > 0 {
-		fs := make([]any, len(finalizers))
-		for i, f := range finalizers {
-			fs[i] = f
-		}
-		md["finalizers"] = fs
-	}
-	chart := strings.TrimSuffix(name, name[strings.LastIndex(name, "-"):])
-	hr := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": md,
-		"spec": map[string]any{"interval": "10m", "chart": map[string]any{"spec": map[string]any{"chart": chart, "version": "1.0.0"}}},
-	}}
-	created, err := dyn.Resource(hrGVR).Namespace(ns).Create(ctx, hr, metav1.CreateOptions{})
-	if err != nil {
-		return fmt.Errorf("create HelmRelease %s/%s: %w", ns, name, err)
-	}
-	created.Object["status"] = map[string]any{"observedGeneration": int64(1), "conditions": conds}
-	if _, err := dyn.Resource(hrGVR).Namespace(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("status of HelmRelease %s/%s: %w", ns, name, err)
-	}
-	return nil
+	chart := name[:strings.LastIndex(name, "-")]
+	return fixtures.CreateHelmRelease(ctx, dyn, ns, name, chart, conds, finalizers...)
 }
 
 func createAddons(ctx context.Context, dyn dynamic.Interface) error {
@@ -504,8 +444,8 @@ func createAddons(ctx context.Context, dyn dynamic.Interface) error {
 		return err
 	}
 	failed := []any{
-		condition("Ready", "False", "InstallFailed", "Helm install failed for release iaas-addon-kuberay-d3/kuberay-d3 with chart kuberay@1.0.0: context deadline exceeded"),
-		condition("Stalled", "True", "RetriesExceeded", "Failed to install after 1 attempt(s)"),
+		fixtures.Condition("Ready", "False", "InstallFailed", "Helm install failed for release iaas-addon-kuberay-d3/kuberay-d3 with chart kuberay@1.0.0: context deadline exceeded"),
+		fixtures.Condition("Stalled", "True", "RetriesExceeded", "Failed to install after 1 attempt(s)"),
 	}
 	if err := createRelease(ctx, dyn, "iaas-addon-kuberay-d3", "kuberay-d3", failed); err != nil {
 		return err
