@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"statusd.io/statusd/internal/chart"
 	"statusd.io/statusd/internal/fixtures"
 	"statusd.io/statusd/internal/testenv"
 )
@@ -344,13 +345,17 @@ func TestRunPublishesFaultsOnceAcrossRestartsAndFailover(t *testing.T) {
 
 // TestRunShippedCatalogue is the issue's done-when: statusd run with the
 // shipped catalogue against the local control plane publishes a root
-// cause. The HelmRelease CRD is created after statusd starts, so the
-// source must come alive by discovery.
+// cause. It runs as the Helm chart's ServiceAccount, with exactly the
+// chart's RBAC, and must tick without a single forbidden source. The
+// HelmRelease CRD is created after statusd starts, so that source must come
+// alive by discovery.
 func TestRunShippedCatalogue(t *testing.T) {
 	env := testenv.Shared()
 	c := env.Client()
 	ctx := context.Background()
-	r := start(t, "shipped", "--catalog", "../../rules", "--leader-elect=false")
+	kubeconfig := chartServiceAccount(t, env)
+	r := start(t, "shipped", "--kubeconfig", kubeconfig, "--catalog", "../../rules", "--leader-elect",
+		"--leader-election-namespace", "statusd", "--pod-namespace", "statusd")
 	r.waitReady(t)
 
 	dyn, err := dynamic.NewForConfig(env.Config())
@@ -367,6 +372,39 @@ func TestRunShippedCatalogue(t *testing.T) {
 	assert.Contains(t, ev.Message, "InstallFailed")
 	_, status := r.get("/status")
 	assert.Contains(t, status, `"reason": "AddonInstallFailed"`)
+	_, metrics := r.get("/metrics")
+	assert.NotContains(t, metrics, "statusd_source_problems_total{", "a source was forbidden or failed under the chart's RBAC")
+	assert.Regexp(t, `statusd_ticks_total [1-9]`, metrics)
+	assert.NotContains(t, strings.ToLower(r.logs.String()), "forbidden")
+}
+
+// chartServiceAccount applies the chart's ServiceAccount, roles and
+// bindings (not its Deployment: kwok runs no containers) and returns a
+// kubeconfig with a real token of that ServiceAccount.
+func chartServiceAccount(t *testing.T, env *testenv.Env) string {
+	t.Helper()
+	ctx := context.Background()
+	helm, err := chart.Helm()
+	require.NoError(t, err)
+	out, err := chart.Render(ctx, helm, chart.Dir(), chart.RenderOptions{})
+	require.NoError(t, err)
+	objs, err := chart.Decode(out)
+	require.NoError(t, err)
+	_, err = env.Client().CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "statusd"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	a, err := chart.NewApplier(env.Config(), "statusd-test")
+	require.NoError(t, err)
+	for _, obj := range objs {
+		switch obj.GetKind() {
+		case "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap":
+			require.NoError(t, a.Apply(ctx, obj, false))
+		}
+	}
+	cfg, err := env.ConfigForServiceAccount(ctx, "statusd", "statusd")
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "statusd-sa.kubeconfig")
+	require.NoError(t, fixtures.WriteKubeconfig(path, cfg))
+	return path
 }
 
 // createFailedHelmRelease creates a HelmRelease whose install failed, as

@@ -33,15 +33,12 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
 
+	"statusd.io/statusd/internal/chart"
 	"statusd.io/statusd/internal/fixtures"
 	"statusd.io/statusd/internal/testenv"
 )
@@ -118,7 +115,7 @@ func run(ctx context.Context, statusdBin, helmBin string) error {
 	}
 
 	s.say("Applying the Helm chart's objects (helm template charts/statusd), with the demo's shorter windows")
-	if err := applyChart(ctx, env, dyn, helmBin); err != nil {
+	if err := applyChart(ctx, env, helmBin); err != nil {
 		return err
 	}
 	if err := fixtures.CreateHelmReleaseCRD(ctx, dyn); err != nil {
@@ -243,50 +240,33 @@ func tailLines(s string, n int) string {
 // applyChart renders the chart and creates its objects. The Deployment is
 // left out: kwok's nodes run no containers, so statusd runs as a local
 // process with the chart's ServiceAccount instead.
-func applyChart(ctx context.Context, env *testenv.Env, dyn dynamic.Interface, helmBin string) error {
-	out, err := exec.CommandContext(ctx, helmBin, "template", "statusd", "charts/statusd", "--namespace", "statusd", "--kube-version", "1.36.3").CombinedOutput()
+func applyChart(ctx context.Context, env *testenv.Env, helmBin string) error {
+	out, err := chart.Render(ctx, helmBin, "charts/statusd", chart.RenderOptions{})
 	if err != nil {
-		return fmt.Errorf("helm template: %w\n%s", err, out)
+		return err
+	}
+	objs, err := chart.Decode(out)
+	if err != nil {
+		return err
 	}
 	if _, err := env.Client().CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "statusd"}}, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create namespace statusd: %w", err)
 	}
-	dc, err := kubernetes.NewForConfig(env.Config())
+	a, err := chart.NewApplier(env.Config(), "statusd-demo")
 	if err != nil {
-		return fmt.Errorf("client: %w", err)
+		return err
 	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc.Discovery()))
-	for _, doc := range regexp.MustCompile(`(?m)^---\s*$`).Split(string(out), -1) {
-		var obj unstructured.Unstructured
-		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
-			return fmt.Errorf("parse rendered chart: %w", err)
-		}
-		if len(obj.Object) == 0 || obj.GetKind() == "Deployment" {
+	for _, obj := range objs {
+		if obj.GetKind() == "Deployment" {
 			continue
 		}
 		if obj.GetKind() == "ConfigMap" {
-			if err := shortenWindows(&obj); err != nil {
+			if err := shortenWindows(obj); err != nil {
 				return err
 			}
 		}
-		gvk := obj.GroupVersionKind()
-		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			return fmt.Errorf("map %s: %w", gvk, err)
-		}
-		ri := dyn.Resource(m.Resource)
-		var cerr error
-		if m.Scope.Name() == "namespace" {
-			ns := obj.GetNamespace()
-			if ns == "" {
-				ns = "statusd"
-			}
-			_, cerr = ri.Namespace(ns).Create(ctx, &obj, metav1.CreateOptions{})
-		} else {
-			_, cerr = ri.Create(ctx, &obj, metav1.CreateOptions{})
-		}
-		if cerr != nil {
-			return fmt.Errorf("create %s %s: %w", obj.GetKind(), obj.GetName(), cerr)
+		if err := a.Apply(ctx, obj, false); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -323,20 +303,8 @@ func serviceAccountKubeconfig(ctx context.Context, env *testenv.Env, ns, name st
 	if err != nil {
 		return "", err
 	}
-	return writeKubeconfig(env.Dir(), "statusd-sa.kubeconfig", cfg)
-}
-
-func writeKubeconfig(dir, file string, cfg *rest.Config) (string, error) {
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["demo"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
-	kc.AuthInfos["statusd"] = &clientcmdapi.AuthInfo{Token: cfg.BearerToken}
-	kc.Contexts["demo"] = &clientcmdapi.Context{Cluster: "demo", AuthInfo: "statusd"}
-	kc.CurrentContext = "demo"
-	path := filepath.Join(dir, file)
-	if err := clientcmd.WriteToFile(*kc, path); err != nil {
-		return "", fmt.Errorf("write kubeconfig: %w", err)
-	}
-	return path, nil
+	path := filepath.Join(env.Dir(), "statusd-sa.kubeconfig")
+	return path, fixtures.WriteKubeconfig(path, cfg)
 }
 
 func deployment(ns, name string, cpu string, labels map[string]string) *unstructured.Unstructured {
