@@ -15,6 +15,13 @@ import (
 // a few thousand nodes, so a million is generous and still bounded.
 const maxNodes = 1_000_000
 
+// maxAliasNodes caps how many nodes a document may decode through aliases.
+// A catalogue aliases a shared edge list or grace block, a few hundred
+// nodes; without this cap a two-kilobyte file could make the decoder, and
+// then validation, work through maxNodes nodes (a large snapshot file,
+// which shares the decoder, needs maxNodes; it needs no aliases).
+const maxAliasNodes = 100_000
+
 // nodeDecoder is implemented by types whose YAML form is not a plain
 // mapping (durations, expressions, unions). It is unexported: the decoder is
 // an implementation detail of this package and of the formats that reuse it.
@@ -31,6 +38,12 @@ type Decoder struct {
 	file  *File
 	errs  ErrorList
 	nodes int
+	// aliased counts the nodes decoded through an alias, inAlias how many
+	// aliases the current node is reached through.
+	aliased, inAlias int
+	// reported holds "pos\x00message" of every error, so that a node
+	// reached through many aliases is reported once, not once per alias.
+	reported map[string]bool
 }
 
 // NewDecoder returns a decoder that reports positions in f.
@@ -42,8 +55,22 @@ func (d *Decoder) Errors() ErrorList { return d.errs }
 // Errorf records an error at node n.
 func (d *Decoder) Errorf(n *yaml.Node, format string, args ...any) {
 	p := d.Pos(n)
-	d.errs = append(d.errs, &Error{Pos: p, Msg: fmt.Sprintf(format, args...), Snippet: d.file.Line(p.Line)})
+	msg := fmt.Sprintf(format, args...)
+	key := p.String() + "\x00" + msg
+	if d.reported[key] {
+		return
+	}
+	if d.reported == nil {
+		d.reported = map[string]bool{}
+	}
+	d.reported[key] = true
+	d.errs = append(d.errs, &Error{Pos: p, Msg: msg, Snippet: d.file.Line(p.Line)})
 }
+
+// overLimit reports whether the document expanded past maxNodes or
+// maxAliasNodes, in which case what was decoded is incomplete and must not
+// be validated.
+func (d *Decoder) overLimit() bool { return d.nodes > maxNodes || d.aliased > maxAliasNodes }
 
 // Pos returns the position of node n.
 func (d *Decoder) Pos(n *yaml.Node) Pos {
@@ -61,11 +88,21 @@ func (d *Decoder) Decode(n *yaml.Node, v any) {
 
 func (d *Decoder) decode(n *yaml.Node, v reflect.Value) {
 	d.nodes++
-	if d.nodes > maxNodes {
-		if d.nodes == maxNodes+1 {
+	if d.inAlias > 0 {
+		d.aliased++
+	}
+	if d.overLimit() {
+		switch {
+		case d.nodes == maxNodes+1:
 			d.Errorf(n, "document expands to more than %d nodes (aliases?)", maxNodes)
+		case d.aliased == maxAliasNodes+1:
+			d.Errorf(n, "aliases expand to more than %d nodes", maxAliasNodes)
 		}
 		return
+	}
+	if n.Kind == yaml.AliasNode {
+		d.inAlias++
+		defer func() { d.inAlias-- }()
 	}
 	for n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
@@ -75,7 +112,15 @@ func (d *Decoder) decode(n *yaml.Node, v reflect.Value) {
 		n = n.Alias
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return // an empty value keeps the zero value
+		// An empty value keeps the zero value, but a struct still records
+		// where it was written, so that what validation then finds missing
+		// (an empty "- " reason, "pods: ~") has a position.
+		if v.Kind() == reflect.Struct {
+			if info := structFields(v.Type()); info.pos >= 0 {
+				v.Field(info.pos).Set(reflect.ValueOf(d.Pos(n)))
+			}
+		}
+		return
 	}
 	if v.CanAddr() {
 		if nd, ok := v.Addr().Interface().(nodeDecoder); ok {

@@ -13,5 +13,5 @@
 // with a caret under the bad token.
 //
 // A catalogue may be split over several files; Load merges them, and a
-// name declared twice is an error at both places.
+// name declared twice is an error at the second place, naming the first.
 package catalog

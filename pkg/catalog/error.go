@@ -83,13 +83,16 @@ func (e *Error) Head() string {
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
 
 // caret returns a line that puts ^ under the 1-based column col of line,
-// keeping tabs so the caret lines up in a terminal.
+// keeping tabs so the caret lines up in a terminal. Columns count
+// characters, not bytes, as yaml.v3 and cel-go count them.
 func caret(line string, col int) string {
 	var b strings.Builder
-	for i, r := range line {
+	i := 0
+	for _, r := range line {
 		if i >= col-1 {
 			break
 		}
+		i++
 		if r == '\t' {
 			b.WriteByte('\t')
 		} else {
@@ -167,6 +170,28 @@ func (l ErrorList) Sort() {
 			cmp.Compare(a.Msg, b.Msg),
 		)
 	})
+}
+
+// dedupe drops entries equal in position, reason, message and severity,
+// keeping the first. A node reached through many aliases is validated once
+// per alias, and each copy would otherwise repeat the same findings.
+func (l ErrorList) dedupe() ErrorList {
+	type key struct {
+		pos         Pos
+		reason, msg string
+		warning     bool
+	}
+	seen := make(map[key]bool, len(l))
+	out := l[:0]
+	for _, e := range l {
+		k := key{e.Pos, e.Reason, e.Msg, e.Warning}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	clear(l[len(out):])
+	return out
 }
 
 // Errorf adds an error at pos.

@@ -64,7 +64,7 @@ func (f *File) Hash() string {
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // Documents parses the file into its YAML documents. A syntax error is
-// returned as an *Error at the line the YAML parser names.
+// returned as an *Error at the line the problem is on (see failingLine).
 func (f *File) Documents() ([]*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
 	var docs []*yaml.Node
@@ -77,8 +77,8 @@ func (f *File) Documents() ([]*yaml.Node, error) {
 		if err != nil {
 			return docs, f.syntaxError(err)
 		}
-		if len(n.Content) == 0 {
-			continue
+		if len(n.Content) == 0 || isNull(Root(&n)) {
+			continue // an empty document, such as after a trailing ---
 		}
 		docs = append(docs, &n)
 	}
@@ -87,15 +87,68 @@ func (f *File) Documents() ([]*yaml.Node, error) {
 func (f *File) syntaxError(err error) *Error {
 	msg := err.Error()
 	e := &Error{Pos: Pos{File: f.Name}, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	line := 0
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
+		line, _ = strconv.Atoi(m[1])
+		e.Msg = "invalid YAML: " + m[2]
+	}
+	if l := f.failingLine(yamlProblem(msg)); l > 0 {
+		line = l
+	}
+	if line > 0 {
 		e.Pos.Line = line
 		e.Pos.Col = 1
-		e.Msg = "invalid YAML: " + m[2]
 		e.Snippet = f.Line(line)
 	}
 	return e
 }
+
+// yamlProblem is a YAML error's message without its "yaml: line N: " prefix.
+func yamlProblem(msg string) string {
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		return m[2]
+	}
+	return strings.TrimPrefix(msg, "yaml: ")
+}
+
+// failingLine finds the line a YAML syntax error is on. The line yaml.v3
+// names is that of the enclosing collection, 0-based for parser errors, and
+// missing on the first line, so an error on line 7 of a reason may be
+// reported on the line above the reason. The first line whose inclusion
+// makes the file fail with the same problem is where the problem is; it is
+// found by bisection over prefixes of the file, a few parses for any size.
+func (f *File) failingLine(problem string) int {
+	fails := func(n int) bool {
+		end := len(f.Data)
+		if n < len(f.lines) {
+			end = f.lines[n]
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(f.Data[:end]))
+		for {
+			var doc yaml.Node
+			err := dec.Decode(&doc)
+			if err == nil {
+				continue
+			}
+			return !errors.Is(err, io.EOF) && yamlProblem(err.Error()) == problem
+		}
+	}
+	lo, hi := 1, len(f.lines)
+	if !fails(hi) {
+		return 0
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
 // Root returns the top-level node of a document node.
 func Root(doc *yaml.Node) *yaml.Node {

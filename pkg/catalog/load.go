@@ -83,6 +83,9 @@ func LoadFS(fsys fs.FS, names ...string) (*Catalog, ErrorList) {
 		}
 		files = append(files, NewFile(n, data))
 	}
+	if len(files) == 0 && len(errs) == 0 {
+		errs = append(errs, &Error{Pos: Pos{File: strings.Join(names, ",")}, Msg: "no catalogue files found"})
+	}
 	c, more := Parse(files...)
 	return c, append(errs, more...)
 }
@@ -102,6 +105,8 @@ func KindOf(f *File) string {
 
 // Parse decodes and merges catalogue files already in memory and validates
 // the result (everything but the CEL expressions, which pkg/cel checks).
+// Given no files, it reports nothing: Load and LoadFS report a missing
+// catalogue at the paths they were given.
 func Parse(files ...*File) (*Catalog, ErrorList) {
 	merged := &Catalog{Params: map[string]Param{}, Sources: map[string]Source{}}
 	var errs ErrorList
@@ -127,10 +132,11 @@ func Parse(files ...*File) (*Catalog, ErrorList) {
 			mergeInto(merged, part, &errs)
 		}
 	}
-	if first == nil && len(errs) == 0 {
+	if first == nil && len(errs) == 0 && len(files) > 0 {
 		errs = append(errs, &Error{Pos: Pos{File: fileNames(files)}, Msg: "no catalogue document found"})
 	}
 	errs = append(errs, Validate(merged)...)
+	errs = errs.dedupe()
 	errs.AttachSnippets(files)
 	errs.Sort()
 	return merged, errs
@@ -153,6 +159,11 @@ func decodeDocument(f *File, doc *yaml.Node) (*Catalog, ErrorList) {
 	}
 	var c Catalog
 	d.Decode(root, &c)
+	if d.overLimit() {
+		// Half-decoded reasons would only add errors about what the limit
+		// left out.
+		return nil, d.Errors()
+	}
 	checkHeader(d, root, &c)
 	return &c, d.Errors()
 }

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"strings"
 	"time"
 )
 
@@ -327,7 +328,10 @@ func (e Expr) Locate(line, col int) Pos {
 	}
 	switch {
 	case e.block:
-		p.Line += line - 1
+		// Pos is the first content line, but blank lines before it are
+		// part of the text: skip them.
+		lead := len(e.Text) - len(strings.TrimLeft(e.Text, "\n"))
+		p.Line += max(line-1-lead, 0)
 		p.Col += col
 	case line == 1:
 		p.Col += col

@@ -42,6 +42,12 @@ func (du *Duration) decodeNode(d *Decoder, n *yaml.Node) {
 		du.Raw = "0"
 		return
 	}
+	if n.Kind == yaml.ScalarNode && (n.Tag == "!!int" || n.Tag == "!!float") {
+		// Quoting would not help (a duration needs a unit), so say what
+		// would.
+		d.Errorf(n, "%v", &durationError{n.Value})
+		return
+	}
 	s, ok := d.String(n)
 	if !ok {
 		return
@@ -172,7 +178,7 @@ func (j *Join) decodeNode(d *Decoder, n *yaml.Node) {
 	var p plain
 	d.decodeStruct(n, reflectValue(&p))
 	*j = Join(p)
-	if j.Key.IsZero() {
+	if j.Key.IsZero() && !d.overLimit() {
 		d.Errorf(n, "join mapping needs a key expression")
 		return
 	}

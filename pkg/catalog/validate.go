@@ -107,7 +107,10 @@ func validateSource(c *Catalog, name string, s *Source, errs *ErrorList) {
 		m.Interval.D = DefaultScrapeInterval
 	}
 	if m.Timeout.IsZero() {
-		m.Timeout.D = DefaultScrapeTimeout
+		// As Prometheus does, a default timeout never exceeds the interval:
+		// interval: 2s alone is valid, not an error about a timeout nobody
+		// wrote.
+		m.Timeout.D = min(DefaultScrapeTimeout, m.Interval.D)
 	}
 	if m.Interval.D < time.Second {
 		errs.Errorf(m.Interval.Pos, "", "source %q: metrics.interval must be at least 1s", name)
