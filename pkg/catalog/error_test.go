@@ -206,5 +206,5 @@ func TestErrorList(t *testing.T) {
 	require.ErrorAs(t, l.Err(), &e)
 	assert.Equal(t, "first", e.Msg, "errors.As finds the first entry")
 	assert.Len(t, l.Unwrap(), 4)
-	assert.False(t, errors.Is(l, errors.New("other")))
+	assert.NotErrorIs(t, l, errors.New("other"))
 }

@@ -1,7 +1,6 @@
 package catalog_test
 
 import (
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -510,5 +509,5 @@ func TestErrorListIs(t *testing.T) {
 	var e *catalog.Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, `unknown field "bogus"`, e.Msg)
-	assert.True(t, errors.Is(e, catalog.ErrInvalid))
+	assert.ErrorIs(t, e, catalog.ErrInvalid)
 }

@@ -294,8 +294,9 @@ func (cm *compiler) compile(e catalog.Expr, field, reason string, want *gocel.Ty
 	}
 	prg, err := cm.env.Program(a,
 		gocel.EvalOptions(gocel.OptOptimize),
-		gocel.CostLimit(cm.opts.CostLimit),
-		gocel.CostTracking(&runtimeCost{}),
+		// The Evaluator's meter, not cel-go's cost tracking, which takes
+		// quadratic time in loops (see meter.go), enforces CostLimit.
+		gocel.CustomDecorator(decorateMeter),
 		gocel.InterruptCheckFrequency(100),
 	)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
@@ -38,6 +39,8 @@ type Evaluator struct {
 	seriesSelectors map[string]*series.Selector
 	spent           uint64
 	budget          uint64
+	// meter counts the running evaluation's cost (see meter.go).
+	meter meter
 
 	subject *snapshot.Object
 	object  ref.Val
@@ -58,6 +61,7 @@ func (c *Catalog) NewEvaluator(ctx context.Context, snap *snapshot.Snapshot) *Ev
 		selectors:       selectorCache{},
 		seriesSelectors: map[string]*series.Selector{},
 		budget:          c.opts.TickBudget,
+		meter:           meter{limit: c.opts.CostLimit},
 		vars:            map[string]ref.Val{},
 	}
 	ev.cluster = newClusterVal(ev)
@@ -177,7 +181,13 @@ func (e *Evaluator) Message(r *Reason, o *snapshot.Object) (string, error) {
 	}
 	msg := string(s)
 	if len(msg) > maxMessage {
-		msg = msg[:maxMessage]
+		// Cut at a character boundary: half a character is invalid UTF-8,
+		// which an Event must not carry.
+		cut := maxMessage
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut]
 	}
 	return msg, nil
 }
@@ -215,11 +225,13 @@ func (e *Evaluator) eval(p *Program) (ref.Val, uint64, error) {
 	if e.spent >= e.budget {
 		return nil, 0, fmt.Errorf("%w: %d spent of %d", ErrBudget, e.spent, e.budget)
 	}
-	v, det, err := p.prg.ContextEval(e.ctx, &e.act)
-	var cost uint64
-	if det != nil && det.ActualCost() != nil {
-		cost = *det.ActualCost()
-	}
+	// A variable is evaluated inside the expression that reads it, and
+	// has a limit and a cost of its own.
+	outer := e.meter.used
+	e.meter.used = 0
+	v, _, err := p.prg.ContextEval(e.ctx, &e.act)
+	cost := e.meter.used
+	e.meter.used = outer
 	e.spent += cost
 	if err != nil {
 		return nil, cost, classify(err)

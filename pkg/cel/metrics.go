@@ -231,6 +231,20 @@ func metricsFunctions() gocel.EnvOption {
 					if bad != nil {
 						return bad
 					}
+					// Only a target that answers can say a series is absent:
+					// a bad selector, a pod that is not scraped and a failed
+					// or stale scrape are Unknown, as they are for value.
+					if _, err := m.ev.seriesSelector(string(sel.(types.String))); err != nil {
+						return types.WrapErr(err)
+					}
+					if m.err != nil {
+						return types.WrapErr(m.err)
+					}
+					for _, t := range m.targets {
+						if err := t.History.Check(m.ev.snap.Time); err != nil {
+							return types.WrapErr(err)
+						}
+					}
 					v := m.query(string(sel.(types.String)), sum, (*series.History).Value)
 					return types.Bool(!types.IsError(v))
 				}))),
