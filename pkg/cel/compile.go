@@ -15,7 +15,6 @@ import (
 	"github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
-	"github.com/google/cel-go/common/types/traits"
 	"k8s.io/apiserver/pkg/cel/library"
 
 	"statusd.io/statusd/pkg/catalog"
@@ -597,31 +596,4 @@ func (e *estimator) EstimateCallCost(function, overloadID string, target *checke
 		est.CostEstimate = checker.CostEstimate{Min: 1, Max: e.hint}
 	}
 	return est
-}
-
-// runtimeCost charges statusd's own functions at run time: a label
-// selection costs the objects it visits; an indexed look-up is constant.
-type runtimeCost struct{}
-
-func (runtimeCost) CallCost(function, overloadID string, args []ref.Val, result ref.Val) *uint64 {
-	if !strings.HasPrefix(overloadID, "statusd_") {
-		if c := (&library.CostEstimator{}).CallCost(function, overloadID, args, result); c != nil {
-			return c
-		}
-		// Sorting, flattening, ranges and the like cost what they produce.
-		if l, ok := result.(traits.Lister); ok {
-			if n, ok := l.Size().(types.Int); ok && n > 1 {
-				cost := uint64(n)
-				return &cost
-			}
-		}
-		return nil
-	}
-	cost := uint64(1)
-	if function == "withLabels" {
-		if l, ok := result.(objList); ok {
-			cost += uint64(len(l.objs))
-		}
-	}
-	return &cost
 }

@@ -60,8 +60,8 @@ func newEnv() (*gocel.Env, error) {
 		ext.TwoVarComprehensions(),
 		// Version 2 has the same functions as 3; 3 only adds per-overload
 		// cost trackers, which cel-go rebuilds as a map on every
-		// evaluation (40% of a tick in BenchmarkTick). runtimeCost charges
-		// list-producing calls by their result size instead.
+		// evaluation (40% of a tick in BenchmarkTick). The meter charges
+		// list-producing calls by their result size instead (meter.go).
 		ext.Lists(ext.ListsVersion(2)),
 		library.URLs(),
 		library.Regex(),

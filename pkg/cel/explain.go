@@ -43,10 +43,12 @@ func (e *Evaluator) Trace(r *Reason, o *snapshot.Object) (Result, []Step) {
 			p.tracedErr = err
 			return
 		}
+		// Metered like the tick's programs (cel-go's own cost tracking is
+		// quadratic in loops; see meter.go), so explaining a reason that
+		// scans a large source is as bounded as evaluating it.
 		p.traced, p.tracedErr = env.Program(p.ast,
-			gocel.EvalOptions(gocel.OptTrackState, gocel.OptExhaustiveEval, gocel.OptTrackCost),
-			gocel.CostLimit(e.cat.opts.CostLimit),
-			gocel.CostTracking(&runtimeCost{}),
+			gocel.EvalOptions(gocel.OptTrackState, gocel.OptExhaustiveEval),
+			gocel.CustomDecorator(decorateMeter),
 			gocel.InterruptCheckFrequency(100),
 		)
 	})
@@ -57,7 +59,11 @@ func (e *Evaluator) Trace(r *Reason, o *snapshot.Object) (Result, []Step) {
 	// agrees with the tick; the traced run (exhaustive, so both sides of
 	// every && and || have values) supplies only the sub-expression values.
 	res := e.When(r, o)
+	outer := e.meter.used
+	e.meter.used = 0
 	_, det, _ := p.traced.ContextEval(e.ctx, &e.act)
+	e.spent += e.meter.used
+	e.meter.used = outer
 	if det == nil || det.State() == nil {
 		return res, nil
 	}

@@ -1,7 +1,9 @@
 package cel
 
 import (
+	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
 	"github.com/google/cel-go/interpreter"
 )
 
@@ -72,9 +74,18 @@ func (c *meteredCall) Eval(vars interpreter.Activation) ref.Val {
 	v := c.InterpretableCall.Eval(vars)
 	if m := meterOf(vars); m != nil {
 		cost := uint64(1)
-		if c.OverloadID() == "statusd_cluster_withLabels" {
-			if l, ok := v.(objList); ok {
+		switch l := v.(type) {
+		case objList:
+			// Indexed look-ups return a view of the index for free; a label
+			// selection filtered the objects it visited.
+			if c.OverloadID() == "statusd_cluster_withLabels" {
 				cost += uint64(len(l.objs))
+			}
+		case traits.Lister:
+			// Sorting, flattening, ranges and the like cost what they
+			// produce: no comprehension step counts that work.
+			if n, ok := l.Size().(types.Int); ok && n > 0 {
+				cost += uint64(n)
 			}
 		}
 		m.charge(cost)
