@@ -40,7 +40,8 @@ test: testenv build helm-lint ## Run every test: unit, integration on the local 
 
 .PHONY: test-rules
 test-rules: build ## Lint the shipped catalogue and run its rule tests with coverage required.
-	$(BIN)/statusd lint rules $(CATALOG)
+	$(BIN)/statusd lint rules rules/
+	$(BIN)/statusd test rules --require-coverage rules/tests/
 
 .PHONY: demo
 demo: testenv build $(HELM) ## Start a local control plane, apply the chart, run statusd on example add-ons and print its Events; stops by itself.
