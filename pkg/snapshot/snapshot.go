@@ -209,13 +209,21 @@ func (b *Builder) Build() *Snapshot {
 }
 
 func (s *Set) index() {
-	slices.SortFunc(s.objects, func(a, b *Object) int {
+	// A stable sort keeps duplicates in the order they were added, so that
+	// "last" below means the last listed.
+	slices.SortStableFunc(s.objects, func(a, b *Object) int {
 		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 	})
 	// Keep the last of duplicate names: a file may list an object twice.
-	s.objects = slices.CompactFunc(s.objects, func(a, b *Object) bool {
-		return a.Namespace == b.Namespace && a.Name == b.Name && a.Kind == b.Kind
-	})
+	kept := s.objects[:0]
+	for i, o := range s.objects {
+		if next := i + 1; next < len(s.objects) && o.Namespace == s.objects[next].Namespace && o.Name == s.objects[next].Name && o.Kind == s.objects[next].Kind {
+			continue
+		}
+		kept = append(kept, o)
+	}
+	clear(s.objects[len(kept):])
+	s.objects = kept
 	s.byNamespace = map[string][]*Object{}
 	s.byNode = map[string][]*Object{}
 	s.byOwner = map[string][]*Object{}
