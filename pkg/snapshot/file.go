@@ -3,6 +3,7 @@ package snapshot
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"statusd.io/statusd/pkg/catalog"
@@ -128,7 +129,8 @@ func Normalize(v any) any {
 func Flatten(objs []map[string]any) []map[string]any {
 	var out []map[string]any
 	for _, o := range objs {
-		if items, ok := o["items"].([]any); ok {
+		kind, _ := o["kind"].(string)
+		if items, ok := o["items"].([]any); ok && strings.HasSuffix(kind, "List") {
 			for _, it := range items {
 				if m, ok := it.(map[string]any); ok {
 					out = append(out, m)
