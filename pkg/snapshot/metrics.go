@@ -3,6 +3,7 @@ package snapshot
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,8 +38,27 @@ func NewPodMetrics(namespace, name, source string, opts series.Options) (*PodMet
 // addScrapes replays a snapshot file's scrapes into histories, in order of
 // time, so that rates over several scrapes work offline as they do live.
 func addScrapes(b *Builder, scrapes []Scrape, at time.Time) error {
-	byPod := map[string]*PodMetrics{}
+	type timed struct {
+		i int
+		t time.Time
+	}
+	order := make([]timed, 0, len(scrapes))
 	for i, s := range scrapes {
+		t := at
+		if s.At != "" {
+			var err error
+			t, err = time.Parse(time.RFC3339, s.At)
+			if err != nil {
+				return fmt.Errorf("metrics[%d]: at %q is not RFC 3339", i, s.At)
+			}
+		}
+		order = append(order, timed{i, t})
+	}
+	// A file lists scrapes in any order; a history only moves forward.
+	slices.SortStableFunc(order, func(a, b timed) int { return a.t.Compare(b.t) })
+	byPod := map[string]*PodMetrics{}
+	for _, o := range order {
+		i, s, t := o.i, scrapes[o.i], o.t
 		ns, name, ok := strings.Cut(s.Pod, "/")
 		if !ok || ns == "" || name == "" {
 			return fmt.Errorf("metrics[%d]: pod %q must be namespace/name", i, s.Pod)
@@ -52,14 +72,6 @@ func addScrapes(b *Builder, scrapes []Scrape, at time.Time) error {
 			}
 			byPod[s.Pod] = pm
 			b.AddMetrics(pm)
-		}
-		t := at
-		if s.At != "" {
-			var err error
-			t, err = time.Parse(time.RFC3339, s.At)
-			if err != nil {
-				return fmt.Errorf("metrics[%d]: at %q is not RFC 3339", i, s.At)
-			}
 		}
 		if err := Record(pm, t, s.Text, s.Error); err != nil {
 			return fmt.Errorf("metrics[%d] (%s): %w", i, s.Pod, err)
