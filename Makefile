@@ -18,7 +18,6 @@ CONTAINER_ENGINE ?= docker
 IMAGE           ?= statusd:dev
 # Keep test binaries and the control plane within the 2 cores CI has.
 GOTESTFLAGS     ?= -p 2
-CATALOG         := rules/catalog.yaml
 
 .PHONY: help
 help: ## List the targets.

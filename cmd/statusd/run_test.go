@@ -43,8 +43,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build statusd: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	defer os.RemoveAll(dir)
-	testenv.Main(m, testenv.Options{})
+	code := testenv.Run(m, testenv.Options{})
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
 }
 
 // replica is one running `statusd run`.
@@ -86,8 +89,10 @@ func freeAddr(t *testing.T) string {
 func start(t *testing.T, name string, args ...string) *replica {
 	t.Helper()
 	r := &replica{name: name, addr: freeAddr(t), logs: &syncBuffer{}}
-	common := []string{"run", "--kubeconfig", testenv.Shared().KubeconfigPath(), "--listen", r.addr,
-		"--pod-name", name, "--pod-namespace", "statusd-run", "--resync", "1s", "--debounce", "50ms", "--log-level", "debug"}
+	common := []string{
+		"run", "--kubeconfig", testenv.Shared().KubeconfigPath(), "--listen", r.addr,
+		"--pod-name", name, "--pod-namespace", "statusd-run", "--resync", "1s", "--debounce", "50ms", "--log-level", "debug",
+	}
 	r.cmd = exec.Command(statusdBin, append(common, args...)...)
 	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
 	require.NoError(t, r.cmd.Start())
@@ -232,8 +237,10 @@ func TestRunPublishesFaultsOnceAcrossRestartsAndFailover(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.CoreV1().ConfigMaps("statusd-run").Create(ctx, catalogConfigMap("1", "v1"), metav1.CreateOptions{})
 	require.NoError(t, err)
-	leaderFlags := []string{"--catalog-configmap", "statusd-run/statusd-catalog", "--leader-elect",
-		"--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "500ms"}
+	leaderFlags := []string{
+		"--catalog-configmap", "statusd-run/statusd-catalog", "--leader-elect",
+		"--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "500ms",
+	}
 
 	a := start(t, "replica-a", leaderFlags...)
 	b := start(t, "replica-b", leaderFlags...)

@@ -22,10 +22,12 @@ var shared atomic.Pointer[Env]
 // SIGINT and SIGTERM stop the control plane before the binary exits, so an
 // interrupted `go test` leaves nothing behind.
 func Main(m *testing.M, opts Options) {
-	os.Exit(run(m, opts))
+	os.Exit(Run(m, opts))
 }
 
-func run(m *testing.M, opts Options) int {
+// Run is Main without the exit, for a TestMain that has its own clean-up to
+// do after the tests; it returns the exit code.
+func Run(m *testing.M, opts Options) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)

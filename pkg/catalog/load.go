@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -55,7 +56,7 @@ func readPath(p string) ([]*File, error) {
 	var out []*File
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+		if e.IsDir() || strings.HasPrefix(name, ".") || !IsYAML(name) {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(p, name))
@@ -115,7 +116,11 @@ func Parse(files ...*File) (*Catalog, ErrorList) {
 		merged.Files = append(merged.Files, f)
 		docs, err := f.Documents()
 		if err != nil {
-			errs = append(errs, err.(*Error))
+			var perr *Error
+			if !errors.As(err, &perr) {
+				perr = &Error{Pos: Pos{File: f.Name}, Msg: err.Error()}
+			}
+			errs = append(errs, perr)
 		}
 		for _, doc := range docs {
 			part, perrs := decodeDocument(f, doc)
@@ -186,10 +191,9 @@ func checkHeader(d *Decoder, root *yaml.Node, c *Catalog) {
 		d.Errorf(k, "kind is %q, want %s", c.Kind, Kind)
 	}
 	md := Field(root, "metadata")
-	switch {
-	case md == nil:
+	if md == nil {
 		d.Errorf(root, "missing metadata: a catalogue needs metadata.name and metadata.version")
-	default:
+	} else {
 		if c.Metadata.Name == "" {
 			d.Errorf(md, "metadata.name is required")
 		}
@@ -303,4 +307,10 @@ func (c *Catalog) Hash() string {
 		b.WriteString(f.Hash())
 	}
 	return NewFile("", []byte(b.String())).Hash()
+}
+
+// IsYAML reports whether a file name has a YAML extension, the files a
+// directory of catalogues or rule tests contributes.
+func IsYAML(name string) bool {
+	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
 }

@@ -1,7 +1,6 @@
 package cel
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	"github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"statusd.io/statusd/pkg/snapshot"
 )
@@ -115,17 +116,28 @@ func render(v ref.Val) string {
 	case types.Bool, types.Int, types.Uint, types.Double:
 		s = fmt.Sprint(x.Value())
 	case types.Duration:
-		s = x.Duration.String()
+		s = x.String()
 	case types.Timestamp:
 		s = x.Time.UTC().Format("2006-01-02T15:04:05Z")
 	case *metricsVal:
 		s = "metrics(" + x.what + ")"
 	case *clusterVal:
 		s = "cluster"
+	case objList:
+		names := make([]string, 0, min(len(x.objs), 5))
+		for _, o := range x.objs[:min(len(x.objs), 5)] {
+			names = append(names, o.Ref())
+		}
+		s = fmt.Sprintf("%d objects [%s]", len(x.objs), strings.Join(names, ", "))
+		if len(x.objs) > 5 {
+			s = strings.TrimSuffix(s, "]") + ", …]"
+		}
 	default:
+		// Through protobuf's JSON value, which every CEL list and map
+		// (including maps over Go values) converts to.
 		native, err := v.ConvertToNative(jsonValueType)
 		if err == nil {
-			if b, err := json.Marshal(native); err == nil {
+			if b, err := protojson.Marshal(native.(*structpb.Value)); err == nil {
 				s = string(b)
 				break
 			}
@@ -138,5 +150,5 @@ func render(v ref.Val) string {
 	return s
 }
 
-// jsonValueType asks cel-go for a JSON-shaped native value.
-var jsonValueType = reflect.TypeFor[any]()
+// jsonValueType asks cel-go for a JSON value.
+var jsonValueType = reflect.TypeFor[*structpb.Value]()

@@ -34,6 +34,7 @@ type metricsVal struct {
 func (m *metricsVal) ConvertToNative(reflect.Type) (any, error) {
 	return nil, errors.New("a metrics handle cannot be converted")
 }
+
 func (m *metricsVal) ConvertToType(t ref.Type) ref.Val {
 	if t == types.TypeType {
 		return metricsType

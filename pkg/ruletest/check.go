@@ -151,7 +151,9 @@ func find(k kind, e *Expectation, res *engine.Result) (*engine.Finding, string) 
 		if f.Reason != e.Reason || !subjectMatches(e.Subject, f.Subject) {
 			continue
 		}
-		if got := stateKind(f); got != k && !(k == kUnknown && f.Held) {
+		// A held finding (firing, kept by an Unknown evaluation) also
+		// answers an unknown expectation.
+		if got := stateKind(f); got != k && (k != kUnknown || !f.Held) {
 			why = fmt.Sprintf(": it is %s", got)
 			if f.State == engine.Pending && !f.FiresAt.IsZero() {
 				why += fmt.Sprintf(" (grace ends at %s)", f.FiresAt.UTC().Format(time.RFC3339))

@@ -30,7 +30,7 @@ func Collect(paths ...string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			if d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			if d.IsDir() || !catalog.IsYAML(path) {
 				return nil
 			}
 			data, err := os.ReadFile(path)
