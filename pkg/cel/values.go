@@ -42,6 +42,7 @@ func (l objList) materialize() traits.Lister {
 func (l objList) ConvertToNative(t reflect.Type) (any, error) {
 	return l.materialize().ConvertToNative(t)
 }
+
 func (l objList) ConvertToType(t ref.Type) ref.Val {
 	if t == types.ListType {
 		return l
@@ -82,6 +83,7 @@ type objIter struct {
 func (it *objIter) ConvertToNative(reflect.Type) (any, error) {
 	return nil, fmt.Errorf("iterator cannot be converted")
 }
+
 func (it *objIter) ConvertToType(ref.Type) ref.Val {
 	return types.NewErr("iterator cannot be converted")
 }

@@ -35,11 +35,15 @@ func TestLookupThroughOptional(t *testing.T) {
 		t.Fatalf("compile: %v", err)
 	}
 	b := snapshot.NewBuilder(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), snapshot.Cluster{Version: "v1.36.3"})
-	dep := snapshot.NewObject(map[string]any{"apiVersion": "apps/v1", "kind": "Deployment",
-		"metadata": map[string]any{"name": "web", "namespace": "ns", "uid": "d1"}})
+	dep := snapshot.NewObject(map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "web", "namespace": "ns", "uid": "d1"},
+	})
 	b.Add("deployments", dep)
-	b.Add("pods", snapshot.NewObject(map[string]any{"apiVersion": "v1", "kind": "Pod",
-		"metadata": map[string]any{"name": "web-1", "namespace": "ns", "uid": "p1", "labels": map[string]any{"app": "web"}}}))
+	b.Add("pods", snapshot.NewObject(map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": "web-1", "namespace": "ns", "uid": "p1", "labels": map[string]any{"app": "web"}},
+	}))
 	ev := c.NewEvaluator(context.Background(), b.Build())
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -33,8 +33,11 @@ func check(s *Step, res *engine.Result, exact bool, cov *Coverage) string {
 		k  kind
 		es []Expectation
 	}{
-		{kFiring, s.Expect.Firing}, {kPending, s.Expect.Pending}, {kSuppressed, s.Expect.Suppressed},
-		{kUnknown, s.Expect.Unknown}, {kResolved, s.Expect.Resolved},
+		{kFiring, s.Expect.Firing},
+		{kPending, s.Expect.Pending},
+		{kSuppressed, s.Expect.Suppressed},
+		{kUnknown, s.Expect.Unknown},
+		{kResolved, s.Expect.Resolved},
 	}
 	for _, l := range lists {
 		for i := range l.es {
