@@ -56,7 +56,9 @@ func Table(w io.Writer, res *engine.Result) error {
 	}
 	fmt.Fprintf(w, "catalogue %s %s at %s\n", res.Catalog, res.Version, res.Time.UTC().Format(time.RFC3339))
 	if len(order) == 0 {
+		// What resolved this tick is news even when nothing else is wrong.
 		_, err := fmt.Fprintln(w, "no findings: every subject is healthy")
+		resolved(w, res)
 		return err
 	}
 	// Subjects with a root cause first, in subject order.
@@ -84,10 +86,14 @@ func Table(w io.Writer, res *engine.Result) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
+	resolved(w, res)
+	return nil
+}
+
+func resolved(w io.Writer, res *engine.Result) {
 	for _, f := range res.Resolved {
 		fmt.Fprintf(w, "resolved: %s on %s after %s\n", f.Reason, f.Subject, roundDuration(f.Duration))
 	}
-	return nil
 }
 
 func list(s []string) string {
