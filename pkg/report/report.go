@@ -158,10 +158,10 @@ func Explain(w io.Writer, ex *engine.Explanation) error {
 		timer("clearing since", f.ClearingSince)
 		timer("clears at", f.ClearsAt)
 		if f.Message != "" {
-			fmt.Fprintf(w, "  message: %s\n", f.Message)
+			fmt.Fprintf(w, "  message: %s\n", oneLine(f.Message))
 		}
 		if f.MessageErr != "" {
-			fmt.Fprintf(w, "  message error (summary used): %s\n", f.MessageErr)
+			fmt.Fprintf(w, "  message error (summary used): %s\n", oneLine(f.MessageErr))
 		}
 		if len(r.Chain) > 0 {
 			parts := []string{r.Reason}
