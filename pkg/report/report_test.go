@@ -54,8 +54,10 @@ func TestTable(t *testing.T) {
 			res: result([]*engine.Finding{
 				{Reason: "ImagePullBackOff", Severity: "warning", Subject: pod, State: engine.Suppressed, SuppressedBy: &engine.CauseRef{Reason: "NodeNotReady", Subject: node}},
 				{Reason: "PodNotReady", Severity: "warning", Subject: pod, State: engine.Firing},
-				{Reason: "NodeNotReady", Severity: "critical", Subject: node, State: engine.Firing, Root: true, Published: true,
-					Message: "node node-a is not ready:\n  kubelet stopped posting status\n\tfor 5m"},
+				{
+					Reason: "NodeNotReady", Severity: "critical", Subject: node, State: engine.Firing, Root: true, Published: true,
+					Message: "node node-a is not ready:\n  kubelet stopped posting status\n\tfor 5m",
+				},
 				{Reason: "DiskPressure", Severity: "warning", Subject: node, State: engine.Pending, PendingSince: now.Add(-time.Minute), FiresAt: now.Add(4*time.Minute + 30*time.Second)},
 				{Reason: "MemoryPressure", Severity: "warning", Subject: node, State: engine.Pending, FiresAt: now.Add(1500 * time.Millisecond)},
 				{Reason: "CrashLoop", Severity: "critical", Subject: pod, State: engine.Firing, Root: true, Published: true, Message: "container web restarted 5 times"},
@@ -81,8 +83,10 @@ func TestTable(t *testing.T) {
 		{
 			name: "table-multiline-message",
 			res: result([]*engine.Finding{
-				{Reason: "ReleaseFailed", Severity: "critical", Subject: engine.Subject{APIVersion: "helm.toolkit.fluxcd.io/v2", Kind: "HelmRelease", Namespace: "apps", Name: "shop"}, State: engine.Firing, Root: true,
-					Message: "\nrelease shop failed:\r\n\n  pod web-1 is unschedulable\n"},
+				{
+					Reason: "ReleaseFailed", Severity: "critical", Subject: engine.Subject{APIVersion: "helm.toolkit.fluxcd.io/v2", Kind: "HelmRelease", Namespace: "apps", Name: "shop"}, State: engine.Firing, Root: true,
+					Message: "\nrelease shop failed:\r\n\n  pod web-1 is unschedulable\n",
+				},
 			}, nil),
 		},
 	}
@@ -110,17 +114,21 @@ func TestExplain(t *testing.T) {
 						{Expr: "object.status.containerStatuses.exists(c, c.restartCount > params.restarts)", Value: "true", Depth: 0},
 						{Expr: "c.restartCount > params.restarts", Value: "true", Depth: 1},
 					},
-					Finding: &engine.Finding{Reason: "CrashLoop", Subject: pod, State: engine.Suppressed,
+					Finding: &engine.Finding{
+						Reason: "CrashLoop", Subject: pod, State: engine.Suppressed,
 						PendingSince: now.Add(-10 * time.Minute), FiringSince: now.Add(-5 * time.Minute),
 						SuppressedBy: &engine.CauseRef{Reason: "ImagePull", Subject: pod},
-						Message:      "container web restarted 5 times:\n  back-off 5m0s restarting failed container"},
+						Message:      "container web restarted 5 times:\n  back-off 5m0s restarting failed container",
+					},
 					Chain: []engine.CauseRef{{Reason: "ImagePull", Subject: pod}, {Reason: "NodeNotReady", Subject: node}},
 				},
 				{
 					Reason: "PodNotReady", Priority: 10, When: "!ready", Outcome: "true", Cost: 3,
-					Finding: &engine.Finding{Reason: "PodNotReady", Subject: pod, State: engine.Pending,
+					Finding: &engine.Finding{
+						Reason: "PodNotReady", Subject: pod, State: engine.Pending,
 						PendingSince: now.Add(-time.Minute), FiresAt: now.Add(4 * time.Minute),
-						HeldBy: &engine.CauseRef{Reason: "NodeNotReady", Subject: node}},
+						HeldBy: &engine.CauseRef{Reason: "NodeNotReady", Subject: node},
+					},
 					Chain: []engine.CauseRef{{Reason: "NodeNotReady", Subject: node}},
 				},
 				{
@@ -133,15 +141,19 @@ func TestExplain(t *testing.T) {
 			ex: &engine.Explanation{Subject: node, Catalog: "cluster-health", Version: "1.4.0", Reasons: []*engine.ReasonExplanation{
 				{
 					Reason: "NodeNotReady", Layer: "infrastructure", Priority: 100, When: "!ready", Outcome: "true", Cost: 4,
-					Finding: &engine.Finding{Reason: "NodeNotReady", Subject: node, State: engine.Firing, Root: true,
+					Finding: &engine.Finding{
+						Reason: "NodeNotReady", Subject: node, State: engine.Firing, Root: true,
 						PendingSince: now.Add(-3 * time.Minute), FiresAt: now.Add(-time.Minute), FiringSince: now.Add(-time.Minute),
-						Message: "node node-a is not ready"},
+						Message: "node node-a is not ready",
+					},
 				},
 				{
 					Reason: "DiskPressure", Layer: "infrastructure", Priority: 60, When: "condition(object, \"DiskPressure\")", Outcome: "true", Cost: 4,
-					Finding: &engine.Finding{Reason: "DiskPressure", Subject: node, State: engine.Firing,
+					Finding: &engine.Finding{
+						Reason: "DiskPressure", Subject: node, State: engine.Firing,
 						FiringSince: now.Add(-time.Hour), ClearingSince: now.Add(-30 * time.Second), ClearsAt: now.Add(90 * time.Second),
-						MessageErr: "no such key: pressure"},
+						MessageErr: "no such key: pressure",
+					},
 				},
 			}},
 		},

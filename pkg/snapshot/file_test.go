@@ -65,7 +65,7 @@ func TestDecodeBad(t *testing.T) {
 			f, err := snapshot.Decode(readTestdata(t, tt.file))
 			require.Error(t, err)
 			assert.Nil(t, f)
-			assert.ErrorIs(t, err, catalog.ErrInvalid)
+			require.ErrorIs(t, err, catalog.ErrInvalid)
 			first, _, _ := strings.Cut(err.Error(), "\n")
 			assert.Equal(t, tt.want, first)
 		})
