@@ -29,6 +29,7 @@
 //	cluster.metrics(podOrPods)           metrics handle of pods
 //	conditions(o)                        o.status.conditions, or []
 //	versionSatisfies(version, constraint)
+//	humanDuration(d)                     20s, 42m, 1h5m, 3d2h
 //
 // A metrics handle answers value(sel), has(sel), rate(sel, d),
 // increase(sel, d), delta(sel, d), avgOverTime(sel, d), maxOverTime(sel, d),

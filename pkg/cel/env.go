@@ -220,6 +220,14 @@ func helperFunctions() gocel.EnvOption {
 					}
 					return cs
 				}))),
+		// humanDuration(d) renders a duration for an operator: 20s, 42m,
+		// 1h5m, 3d2h. Messages read better than "2520s", and a window
+		// shorter than a minute must not read "0m".
+		gocel.Function("humanDuration",
+			gocel.Overload("statusd_humanDuration_duration", []*gocel.Type{gocel.DurationType}, gocel.StringType,
+				gocel.UnaryBinding(func(d ref.Val) ref.Val {
+					return types.String(humanDuration(d.(types.Duration).Duration))
+				}))),
 		// versionSatisfies(version, constraint) tests a version against a
 		// constraint such as ">=1.28", ">=1.28 <1.32" or "1.29.x || >=1.31".
 		gocel.Function("versionSatisfies",
@@ -341,4 +349,36 @@ func toTime(v ref.Val) (time.Time, error) {
 		return p, nil
 	}
 	return time.Time{}, fmt.Errorf("want a timestamp or an RFC 3339 string, got %s", v.Type().TypeName())
+}
+
+// humanDuration rounds d to the two largest units that matter.
+func humanDuration(d time.Duration) string {
+	neg := ""
+	if d < 0 {
+		neg, d = "-", -d
+	}
+	d = d.Round(time.Second)
+	days, hours := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour)
+	mins, secs := int64(d%time.Hour/time.Minute), int64(d%time.Minute/time.Second)
+	var out string
+	switch {
+	case days > 0:
+		out = fmt.Sprintf("%dd", days)
+		if hours > 0 {
+			out += fmt.Sprintf("%dh", hours)
+		}
+	case hours > 0:
+		out = fmt.Sprintf("%dh", hours)
+		if mins > 0 {
+			out += fmt.Sprintf("%dm", mins)
+		}
+	case mins > 0:
+		out = fmt.Sprintf("%dm", mins)
+		if secs > 0 {
+			out += fmt.Sprintf("%ds", secs)
+		}
+	default:
+		out = fmt.Sprintf("%ds", secs)
+	}
+	return neg + out
 }
