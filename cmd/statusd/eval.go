@@ -116,25 +116,19 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	var ex *engine.Explanation
+	var err error
 	if *server != "" {
-		ex, err := fetchExplanation(*server, fs.Arg(0))
-		if err != nil {
-			fmt.Fprintln(stderr, err)
+		ex, err = fetchExplanation(*server, fs.Arg(0))
+	} else {
+		cat, snap, ok := f.load(stderr)
+		if !ok {
 			return 1
 		}
-		if err := printAs(stdout, f.output, ex, func(w io.Writer) error { return report.Explain(w, ex) }); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		return 0
+		eng := engine.New(cat, engine.Options{})
+		res := eng.Tick(context.Background(), snap)
+		ex, err = eng.Explain(context.Background(), snap, res, fs.Arg(0))
 	}
-	cat, snap, ok := f.load(stderr)
-	if !ok {
-		return 1
-	}
-	eng := engine.New(cat, engine.Options{})
-	res := eng.Tick(context.Background(), snap)
-	ex, err := eng.Explain(context.Background(), snap, res, fs.Arg(0))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -393,3 +393,22 @@ func yamlMessage(err error) string {
 }
 
 func reflectValue(p any) reflect.Value { return reflect.ValueOf(p).Elem() }
+
+// DecodeSingle strictly decodes a file that must hold exactly one YAML
+// document (a rule test, a snapshot) into v. It returns the document's root,
+// for checks of the caller's own, and the decoder, which holds what
+// decoding found; the error is for a file that is not one document of
+// YAML. what names the kind of file in that error.
+func DecodeSingle(f *File, what string, v any) (*yaml.Node, *Decoder, error) {
+	docs, err := f.Documents()
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(docs) != 1 {
+		return nil, nil, &Error{Pos: Pos{File: f.Name, Line: 1}, Msg: fmt.Sprintf("a %s file holds one document, found %d", what, len(docs))}
+	}
+	d := NewDecoder(f)
+	root := Root(docs[0])
+	d.Decode(root, v)
+	return root, d, nil
+}

@@ -120,17 +120,11 @@ func ReadFile(name string) (*File, error) {
 // Decode strictly decodes a rule-test file; every problem is reported with
 // its position.
 func Decode(f *catalog.File) (*File, error) {
-	docs, err := f.Documents()
+	var out File
+	root, d, err := catalog.DecodeSingle(f, "rule-test", &out)
 	if err != nil {
 		return nil, err
 	}
-	if len(docs) != 1 {
-		return nil, &catalog.Error{Pos: catalog.Pos{File: f.Name, Line: 1}, Msg: fmt.Sprintf("a rule-test file holds one document, found %d", len(docs))}
-	}
-	d := catalog.NewDecoder(f)
-	root := catalog.Root(docs[0])
-	var out File
-	d.Decode(root, &out)
 	errs := d.Errors()
 	if out.Kind != Kind {
 		errs.Errorf(d.Pos(root), "", "kind is %q, want %s", out.Kind, Kind)

@@ -67,17 +67,11 @@ func ReadFile(name string) (*File, error) {
 // Decode strictly decodes a snapshot file. Objects keep whatever fields they
 // have (they are the cluster's data, not ours), but the envelope is strict.
 func Decode(f *catalog.File) (*File, error) {
-	docs, err := f.Documents()
+	var out File
+	root, d, err := catalog.DecodeSingle(f, "snapshot", &out)
 	if err != nil {
 		return nil, err
 	}
-	if len(docs) != 1 {
-		return nil, &catalog.Error{Pos: catalog.Pos{File: f.Name, Line: 1}, Msg: fmt.Sprintf("a snapshot file holds one document, found %d", len(docs))}
-	}
-	d := catalog.NewDecoder(f)
-	var out File
-	root := catalog.Root(docs[0])
-	d.Decode(root, &out)
 	if out.Kind != FileKind {
 		d.Errorf(root, "kind is %q, want %s", out.Kind, FileKind)
 	}
