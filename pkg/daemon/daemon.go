@@ -196,8 +196,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Client:     le.Client.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: le.Identity},
 	}
-	var loopErr error
-	lost := false
+	// client-go runs OnStartedLeading in a goroutine of its own and releases
+	// the Lease as soon as its context ends. To finish the tick in flight
+	// before another replica may take over, the elector gets a context of
+	// its own, cancelled only after the loop has returned.
+	leCtx, leCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer leCancel()
+	var (
+		loopErr  error
+		lost     bool
+		started  atomic.Bool
+		loopDone = make(chan struct{})
+	)
 	cfg := leaderelection.LeaderElectionConfig{
 		Lock:            lock,
 		LeaseDuration:   orDefault(le.LeaseDuration, 15*time.Second),
@@ -207,15 +217,22 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Name:            le.Name,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: func(lctx context.Context) {
+				started.Store(true)
+				defer close(loopDone)
 				d.log.Info("Leading", "identity", le.Identity)
 				d.leading.Store(true)
 				d.metrics.leader.Set(1)
-				loopErr = d.loop(lctx)
+				// The loop stops on shutdown (ctx) or on lost leadership
+				// (lctx), whichever comes first.
+				lc, cancel := context.WithCancel(lctx)
+				defer cancel()
+				defer context.AfterFunc(ctx, cancel)()
+				loopErr = d.loop(lc)
 			},
 			OnStoppedLeading: func() {
 				d.leading.Store(false)
 				d.metrics.leader.Set(0)
-				if ctx.Err() == nil {
+				if ctx.Err() == nil && leCtx.Err() == nil {
 					lost = true
 					d.log.Error("Leadership lost", "identity", le.Identity)
 				}
@@ -231,9 +248,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("leader election: %w", err)
 	}
+	go func() {
+		<-ctx.Done()
+		if started.Load() {
+			<-loopDone
+		}
+		leCancel()
+	}()
 	// A standby is ready: it has a catalogue and waits for the Lease.
 	d.ready.Store(true)
-	elector.Run(ctx)
+	elector.Run(leCtx)
+	if started.Load() {
+		<-loopDone
+	}
 	if lost {
 		return errors.New("lost the leader Lease")
 	}
