@@ -28,6 +28,23 @@ type key struct {
 	subject string // Subject.ID()
 }
 
+// states holds the records by reason, then by subject ID, so that a
+// reason's sweep for vanished subjects touches only its own records.
+type states map[string]map[string]*record
+
+func (s states) get(k key) *record { return s[k.reason][k.subject] }
+
+func (s states) put(k key, rec *record) {
+	m := s[k.reason]
+	if m == nil {
+		m = map[string]*record{}
+		s[k.reason] = m
+	}
+	m[k.subject] = rec
+}
+
+func (s states) del(k key) { delete(s[k.reason], k.subject) }
+
 // record is the state carried between ticks for one reason on one subject.
 // Only the goroutine running Tick touches records, under Engine.mu.
 type record struct {
@@ -56,7 +73,7 @@ type record struct {
 type Engine struct {
 	mu      sync.Mutex
 	cat     *cel.Catalog
-	state   map[key]*record
+	state   states
 	dropped []*Finding // firing findings whose reason a reload removed
 	log     *slog.Logger
 }
@@ -67,7 +84,7 @@ func New(cat *cel.Catalog, opts Options) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cat: cat, state: map[key]*record{}, log: log.With("component", "engine")}
+	return &Engine{cat: cat, state: states{}, log: log.With("component", "engine")}
 }
 
 // Catalog returns the catalogue in force.
@@ -86,25 +103,28 @@ func (e *Engine) Reload(cat *cel.Catalog) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	kept, dropped := 0, 0
-	for k, rec := range e.state {
-		old, nw := e.cat.Reason(k.reason), cat.Reason(k.reason)
+	for reason, recs := range e.state {
+		old, nw := e.cat.Reason(reason), cat.Reason(reason)
 		if old != nil && nw != nil && old.Hash == nw.Hash {
-			kept++
+			kept += len(recs)
 			continue
 		}
-		dropped++
-		if rec.firing && rec.published {
+		dropped += len(recs)
+		for _, rec := range recs {
+			if !rec.firing || !rec.published {
+				continue
+			}
 			because := "reason removed from the catalogue"
 			if nw != nil {
 				because = "reason redefined in the catalogue"
 			}
-			f := &Finding{Reason: k.reason, Subject: rec.subject, State: Resolved, WasPublished: true, ResolvedBecause: because}
+			f := &Finding{Reason: reason, Subject: rec.subject, State: Resolved, WasPublished: true, ResolvedBecause: because}
 			if old != nil {
 				f.Layer, f.Priority, f.Severity = old.Layer, old.Priority, string(old.EventType())
 			}
 			e.dropped = append(e.dropped, f)
 		}
-		delete(e.state, k)
+		delete(e.state, reason)
 	}
 	e.cat = cat
 	e.log.Info("Catalogue swapped", "catalog", cat.Source.Metadata.Name, "version", cat.Source.Metadata.Version, "keptState", kept, "droppedState", dropped)
@@ -128,10 +148,10 @@ func (e *Engine) Restore(rs []Restored) {
 			continue
 		}
 		k := key{r.Reason, r.Subject.ID()}
-		if _, ok := e.state[k]; ok {
+		if e.state.get(k) != nil {
 			continue
 		}
-		e.state[k] = &record{subject: r.Subject, firstTrue: r.FiringSince, lastTrue: r.FiringSince, firing: true, firingSince: r.FiringSince, published: true}
+		e.state.put(k, &record{subject: r.Subject, firstTrue: r.FiringSince, lastTrue: r.FiringSince, firing: true, firingSince: r.FiringSince, published: true})
 	}
 }
 
@@ -153,8 +173,10 @@ func (e *Engine) Tick(ctx context.Context, snap *snapshot.Snapshot) *Result {
 			Version: e.cat.Source.Metadata.Version,
 		},
 	}
-	for _, rec := range e.state {
-		rec.seen = false
+	for _, recs := range e.state {
+		for _, rec := range recs {
+			rec.seen = false
+		}
 	}
 	t.res.Resolved = append(t.res.Resolved, e.dropped...)
 	e.dropped = nil
@@ -187,8 +209,8 @@ func (t *tick) reason(r *cel.Reason) {
 	// Records whose subject was not in this snapshot: the object is gone
 	// (resolve), or the source cannot be read (hold: absence of evidence is
 	// not recovery).
-	for k, rec := range t.e.state {
-		if k.reason != r.Name || rec.seen {
+	for id, rec := range t.e.state[r.Name] {
+		if rec.seen {
 			continue
 		}
 		if !readable && set != nil {
@@ -207,14 +229,14 @@ func (t *tick) reason(r *cel.Reason) {
 			t.res.Resolved = append(t.res.Resolved, f)
 			t.e.log.Info("Finding resolved", "reason", r.Name, "subject", rec.subject.String(), "because", f.ResolvedBecause)
 		}
-		delete(t.e.state, k)
+		delete(t.e.state[r.Name], id)
 	}
 }
 
 func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 	subj := SubjectOf(o)
 	k := key{r.Name, subj.ID()}
-	rec := t.e.state[k]
+	rec := t.e.state.get(k)
 	res := t.ev.When(r, o)
 	t.res.Evaluations++
 	var f *Finding
@@ -226,7 +248,7 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 		rec.seen = true
 		if !rec.firing {
 			// A pending condition that stops holding starts over.
-			delete(t.e.state, k)
+			t.e.state.del(k)
 			return
 		}
 		if rec.falseSince.IsZero() {
@@ -238,7 +260,7 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 			f.WasPublished = rec.published
 			f.Cost = res.Cost
 			t.res.Resolved = append(t.res.Resolved, f)
-			delete(t.e.state, k)
+			t.e.state.del(k)
 			t.e.log.Info("Finding resolved", "reason", r.Name, "subject", subj.String(), "firedFor", f.Duration)
 			return
 		}
@@ -279,7 +301,7 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 	case cel.True:
 		if rec == nil {
 			rec = &record{subject: subj, firstTrue: t.now}
-			t.e.state[k] = rec
+			t.e.state.put(k, rec)
 		}
 		rec.seen = true
 		rec.subject = subj
@@ -437,7 +459,7 @@ func (t *tick) prioritise() {
 			f.Published = f.Root || publishAll
 			if f.Published {
 				k := key{f.Reason, f.Subject.ID()}
-				if rec := t.e.state[k]; rec != nil {
+				if rec := t.e.state.get(k); rec != nil {
 					rec.published = true
 				}
 			}
