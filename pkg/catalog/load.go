@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -18,16 +19,7 @@ import (
 // Catalog, so rule tests may live beside them. Every problem in every file is
 // returned in the list; the catalogue is usable only when list.Err() is nil.
 func Load(paths ...string) (*Catalog, ErrorList) {
-	var files []*File
-	var errs ErrorList
-	for _, p := range paths {
-		fs, err := readPath(p)
-		if err != nil {
-			errs = append(errs, &Error{Pos: Pos{File: p}, Msg: err.Error()})
-			continue
-		}
-		files = append(files, fs...)
-	}
+	files, errs := collect(paths, readPath, filepath.Join, filepath.Dir)
 	if len(files) == 0 && len(errs) == 0 {
 		errs = append(errs, &Error{Pos: Pos{File: strings.Join(paths, ",")}, Msg: "no catalogue files found"})
 	}
@@ -74,16 +66,14 @@ func readPath(p string) ([]*File, error) {
 // LoadFS is Load over a file system, for catalogues embedded in the binary
 // or mounted from a ConfigMap.
 func LoadFS(fsys fs.FS, names ...string) (*Catalog, ErrorList) {
-	var files []*File
-	var errs ErrorList
-	for _, n := range names {
+	read := func(n string) ([]*File, error) {
 		data, err := fs.ReadFile(fsys, n)
 		if err != nil {
-			errs = append(errs, &Error{Pos: Pos{File: n}, Msg: fmt.Sprintf("read catalogue: %v", err)})
-			continue
+			return nil, fmt.Errorf("read catalogue: %w", err)
 		}
-		files = append(files, NewFile(n, data))
+		return []*File{NewFile(n, data)}, nil
 	}
+	files, errs := collect(names, read, path.Join, path.Dir)
 	if len(files) == 0 && len(errs) == 0 {
 		errs = append(errs, &Error{Pos: Pos{File: strings.Join(names, ",")}, Msg: "no catalogue files found"})
 	}

@@ -25,6 +25,11 @@ type Catalog struct {
 	// Metadata names and versions the catalogue; both appear on every Event
 	// and metric so an operator can tell which catalogue made a diagnosis.
 	Metadata Metadata `json:"metadata"`
+	// Includes names further files of the same catalogue, relative to this
+	// one, so that a catalogue split by system can be named by its main
+	// file; loading that file loads them too. Each file is read once,
+	// however often it is named.
+	Includes []string `json:"includes,omitempty"`
 	// Settings tune how findings are published.
 	Settings Settings `json:"settings,omitempty"`
 	// Params are named constants that expressions read as params.<name>, so
