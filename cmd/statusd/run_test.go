@@ -361,7 +361,7 @@ func TestRunShippedCatalogue(t *testing.T) {
 	c := env.Client()
 	ctx := context.Background()
 	kubeconfig := chartServiceAccount(t, env)
-	r := start(t, "shipped", "--kubeconfig", kubeconfig, "--catalog", "../../rules", "--leader-elect",
+	r := start(t, "shipped", "--kubeconfig", kubeconfig, "--catalog", "../../rules/catalog.yaml", "--leader-elect",
 		"--leader-election-namespace", "statusd", "--pod-namespace", "statusd")
 	r.waitReady(t)
 
