@@ -38,8 +38,8 @@ test: testenv build helm-lint ## Run every test: unit, integration on the local 
 	$(MAKE) --no-print-directory test-rules
 
 .PHONY: test-rules
-test-rules: build ## Lint the shipped catalogue and run its rule tests with coverage required.
-	$(BIN)/statusd lint rules rules/
+test-rules: build ## Lint the shipped catalogue (warnings fatal, rule-test coverage included) and run its rule tests with coverage required.
+	$(BIN)/statusd lint rules --fatal-warnings --tests rules/tests rules/catalog.yaml
 	$(BIN)/statusd test rules --require-coverage rules/tests/
 
 .PHONY: demo
