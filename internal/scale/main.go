@@ -1,0 +1,651 @@
+// Command scale measures statusd on a simulated cluster: it starts the
+// local control plane with kwok nodes, runs bin/statusd with the shipped
+// catalogue, grows the cluster in steps of add-on namespaces (a HelmRelease
+// and Deployments per namespace) and at each step, under churn (pods
+// deleted and recreated, add-ons failing and recovering), measures tick
+// duration, fault-to-Event latency, CPU, RSS, API requests and Event
+// writes. It writes docs/scale.md, docs/scale.json and docs/scale.png and
+// stops everything it started. `make scale` runs it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"statusd.io/statusd/internal/fixtures"
+	"statusd.io/statusd/internal/testenv"
+)
+
+// partOf labels every object the run creates, so it can find them again.
+const partOf = "statusd-scale"
+
+// config is the run's flags.
+type config struct {
+	Nodes        int           `json:"nodes"`
+	Pods         int           `json:"pods"`
+	Namespaces   int           `json:"namespaces"`
+	Steps        int           `json:"steps"`
+	Replicas     int           `json:"replicasPerDeployment"`
+	Window       time.Duration `json:"window"`
+	Settle       time.Duration `json:"settleTimeout"`
+	PodChurn     float64       `json:"podDeletesPerSecond"`
+	FaultEvery   time.Duration `json:"faultEvery"`
+	Timeout      time.Duration `json:"timeout"`
+	Out          string        `json:"-"`
+	StatusdBin   string        `json:"-"`
+	Catalog      string        `json:"catalog"`
+	KeepExisting bool          `json:"-"`
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.Nodes, "nodes", 100, "simulated kwok nodes")
+	flag.IntVar(&c.Pods, "pods", 3000, "pods in add-on namespaces at the last step")
+	flag.IntVar(&c.Namespaces, "namespaces", 50, "add-on namespaces (one HelmRelease each) at the last step")
+	flag.IntVar(&c.Steps, "steps", 3, "grow the cluster to its size in this many equal steps, measuring at each")
+	flag.IntVar(&c.Replicas, "replicas", 10, "replicas per Deployment")
+	flag.DurationVar(&c.Window, "window", 60*time.Second, "steady-state measurement window per step")
+	flag.DurationVar(&c.Settle, "settle", 8*time.Minute, "longest wait for a step's pods to become available")
+	flag.Float64Var(&c.PodChurn, "pod-churn", 2, "pods deleted (and recreated by their Deployment) per second during a window")
+	flag.DurationVar(&c.FaultEvery, "fault-every", 4*time.Second, "how often an add-on fails (and recovers once its Event is seen) during a window")
+	flag.DurationVar(&c.Timeout, "timeout", 30*time.Minute, "give up after this long")
+	flag.StringVar(&c.Out, "out", "docs", "directory of scale.md, scale.json and scale.png")
+	flag.StringVar(&c.StatusdBin, "statusd", "bin/statusd", "statusd binary")
+	flag.StringVar(&c.Catalog, "catalog", "rules/", "catalogue statusd runs")
+	rerender := flag.String("rerender", "", "only rewrite scale.md and scale.png in --out from this scale.json, without running anything")
+	flag.Parse()
+	if *rerender != "" {
+		if err := rewrite(*rerender, c.Out); err != nil {
+			fmt.Fprintf(os.Stderr, "scale: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if c.Steps < 1 || c.Namespaces < c.Steps || c.Pods < c.Namespaces || c.Nodes < 1 || c.Replicas < 1 {
+		fmt.Fprintln(os.Stderr, "scale: need steps >= 1, namespaces >= steps, pods >= namespaces, nodes >= 1, replicas >= 1")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	if err := run(ctx, c); err != nil {
+		fmt.Fprintf(os.Stderr, "\nscale failed: %v\n", err)
+		cancel()
+		os.Exit(1) //nolint:gocritic // deferred cancels have run: run stopped everything it started
+	}
+}
+
+var began = time.Now()
+
+func say(format string, args ...any) {
+	fmt.Printf("%6s  %s\n", time.Since(began).Round(time.Second), fmt.Sprintf(format, args...))
+}
+
+func run(ctx context.Context, c config) error {
+	if _, err := os.Stat(c.StatusdBin); err != nil {
+		return fmt.Errorf("%s missing: run make build (make scale does)", c.StatusdBin)
+	}
+	res := &results{Config: c, Machine: machine(), Started: time.Now().UTC()}
+	say("Starting the local control plane with %d kwok nodes", c.Nodes)
+	t0 := time.Now()
+	env, err := testenv.Start(ctx, testenv.Options{
+		Nodes: c.Nodes, NodeCPU: "64", NodeMemory: "256Gi", NodePods: 250,
+		StartTimeout: 10 * time.Minute, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		say("Stopping the control plane")
+		if err := env.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stop control plane: %v\n", err)
+		}
+	}()
+	res.ControlPlaneStart = seconds(time.Since(t0))
+	say("Control plane up in %s", time.Since(t0).Round(time.Second))
+
+	cfg := env.Config()
+	cfg.QPS, cfg.Burst = 200, 400
+	cfg.WarningHandler = rest.NoWarnings{}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("dynamic client: %w", err)
+	}
+	if err := fixtures.CreateHelmReleaseCRD(ctx, dyn); err != nil {
+		return err
+	}
+	if err := createFlux(ctx, cs); err != nil {
+		return err
+	}
+
+	sd, err := startStatusd(ctx, c, env)
+	if err != nil {
+		return err
+	}
+	defer sd.stop()
+	say("statusd ready at http://%s (logs in %s)", sd.addr, sd.logPath)
+	// Let the informers settle, then take the empty cluster's RSS as the
+	// baseline of memory per cached object.
+	time.Sleep(5 * time.Second)
+	base, err := sd.sample()
+	if err != nil {
+		return err
+	}
+	res.Baseline = base
+
+	faults := newFaultWatch()
+	go faults.watch(ctx, cs)
+
+	perNS := c.Pods / c.Namespaces
+	created := 0
+	for step := 1; step <= c.Steps; step++ {
+		want := c.Namespaces * step / c.Steps
+		say("Step %d/%d: growing to %d add-on namespaces, %d pods", step, c.Steps, want, want*perNS)
+		t := time.Now()
+		for i := created; i < want; i++ {
+			if err := createAddon(ctx, cs, dyn, i, perNS, c.Replicas); err != nil {
+				return err
+			}
+		}
+		created = want
+		if err := waitAvailable(ctx, cs, want*perNS, c.Settle); err != nil {
+			res.Notes = append(res.Notes, fmt.Sprintf("step %d: %v", step, err))
+			say("%v; measuring what is there", err)
+		}
+		settle := time.Since(t)
+		say("Step %d: pods available after %s; measuring for %s under churn", step, settle.Round(time.Second), c.Window)
+		m, err := measure(ctx, c, env, cs, dyn, sd, faults, created)
+		if err != nil {
+			return err
+		}
+		m.Step, m.Nodes, m.Namespaces, m.Settle = step, c.Nodes, created, seconds(settle)
+		if pods, err := countPods(ctx, cs); err == nil {
+			m.Pods = pods
+		}
+		if m.CachedObjects > base.CachedObjects {
+			m.BytesPerCachedObject = (m.RSSBytes - base.RSSBytes) / (m.CachedObjects - base.CachedObjects)
+		}
+		res.Steps = append(res.Steps, m)
+		say("Step %d: %d pods, tick p50 %.1f ms p99 %.1f ms, fault-to-Event p50 %.0f ms p99 %.0f ms (%d/%d), RSS %.0f MiB (peak %.0f), CPU %.2f cores, statusd LISTs %v",
+			step, m.Pods, m.TickP50ms, m.TickP99ms, m.FaultP50ms, m.FaultP99ms, m.FaultsSeen, m.FaultsInjected,
+			m.RSSBytes/mib, m.PeakRSSBytes/mib, m.CPUCores, m.StatusdLists)
+		if err := res.write(c.Out); err != nil {
+			return err
+		}
+	}
+	res.Duration = seconds(time.Since(began))
+	if err := res.write(c.Out); err != nil {
+		return err
+	}
+	say("Wrote %s", filepath.Join(c.Out, "scale.md"))
+	return nil
+}
+
+func seconds(d time.Duration) float64 { return d.Round(time.Millisecond).Seconds() }
+
+// statusd is the running statusd process.
+type statusd struct {
+	cmd     *exec.Cmd
+	addr    string
+	logPath string
+	done    chan error
+	logf    *os.File
+}
+
+func startStatusd(ctx context.Context, c config, env *testenv.Env) (*statusd, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("find a free port: %w", err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	logf, err := os.Create(filepath.Join(env.Dir(), "statusd.log"))
+	if err != nil {
+		return nil, fmt.Errorf("statusd log: %w", err)
+	}
+	// exec.Command, not CommandContext: stop sends SIGTERM and waits, also
+	// when the run's context is already done.
+	cmd := exec.Command(c.StatusdBin, "run", "--kubeconfig", env.KubeconfigPath(), "--catalog", c.Catalog,
+		"--leader-elect=false", "--listen", addr, "--pod-name", "statusd-scale-0", "--pod-namespace", "default")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		_ = logf.Close()
+		return nil, fmt.Errorf("start statusd: %w", err)
+	}
+	s := &statusd{cmd: cmd, addr: addr, logPath: logf.Name(), done: make(chan error, 1), logf: logf}
+	go func() { s.done <- cmd.Wait() }()
+	if err := waitReady(ctx, addr); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("%w (logs in %s)", err, s.logPath)
+	}
+	return s, nil
+}
+
+func (s *statusd) stop() {
+	say("Stopping statusd (SIGTERM)")
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "statusd exited: %v\n", err)
+		}
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		if err := <-s.done; err != nil {
+			fmt.Fprintf(os.Stderr, "statusd killed: %v\n", err)
+		}
+	}
+	_ = s.logf.Close()
+}
+
+func waitReady(ctx context.Context, addr string) error {
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return errors.New("statusd never became ready")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// sample is statusd's resource use at one moment.
+type sample struct {
+	At            time.Time          `json:"-"`
+	RSSBytes      float64            `json:"rssBytes"`
+	PeakRSSBytes  float64            `json:"peakRssBytes"`
+	CPUSeconds    float64            `json:"cpuSeconds"`
+	CachedObjects float64            `json:"cachedObjects"`
+	Metrics       map[string]float64 `json:"-"`
+}
+
+func (s *statusd) sample() (sample, error) {
+	m, err := scrape("http://" + s.addr + "/metrics")
+	if err != nil {
+		return sample{}, err
+	}
+	out := sample{At: time.Now(), Metrics: m, CPUSeconds: m["process_cpu_seconds_total"], CachedObjects: m["statusd_source_cached_objects"]}
+	out.RSSBytes, out.PeakRSSBytes = procStatus(s.cmd.Process.Pid)
+	if out.RSSBytes == 0 {
+		out.RSSBytes = m["process_resident_memory_bytes"]
+	}
+	return out, nil
+}
+
+// procStatus reads VmRSS and VmHWM (the peak) of pid in bytes.
+func procStatus(pid int) (rss, peak float64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = v * 1024
+		case "VmHWM:":
+			peak = v * 1024
+		}
+	}
+	return rss, peak
+}
+
+func createFlux(ctx context.Context, cs kubernetes.Interface) error {
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "flux-system"}}, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create namespace flux-system: %w", err)
+	}
+	for _, name := range []string{"helm-controller", "source-controller"} {
+		if _, err := cs.AppsV1().Deployments("flux-system").Create(ctx, deployment(name, 1), metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("create deployment flux-system/%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func deployment(name string, replicas int32) *appsv1.Deployment {
+	labels := map[string]string{"app": name, "app.kubernetes.io/part-of": partOf}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "app", Image: "registry.example/" + name + ":scale",
+					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+						corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi"),
+					}},
+				}}},
+			},
+		},
+	}
+}
+
+func addonNamespace(i int) string { return fmt.Sprintf("iaas-addon-scale-%04d", i) }
+
+func addonRelease(i int) string { return fmt.Sprintf("scale-%04d", i) }
+
+// createAddon creates add-on namespace i with its installed HelmRelease and
+// Deployments of pods pods in all.
+func createAddon(ctx context.Context, cs kubernetes.Interface, dyn dynamic.Interface, i, pods, replicas int) error {
+	ns := addonNamespace(i)
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"app.kubernetes.io/part-of": partOf}}}, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create namespace %s: %w", ns, err)
+	}
+	if err := fixtures.CreateHelmRelease(ctx, dyn, ns, addonRelease(i), "scale", readyConditions()); err != nil {
+		return err
+	}
+	for d := 0; pods > 0; d++ {
+		n := min(pods, replicas)
+		pods -= n
+		if _, err := cs.AppsV1().Deployments(ns).Create(ctx, deployment(fmt.Sprintf("app-%d", d), int32(n)), metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("create deployment %s/app-%d: %w", ns, d, err)
+		}
+	}
+	return nil
+}
+
+func readyConditions() []any {
+	return []any{
+		fixtures.Condition("Ready", "True", "InstallSucceeded", "Helm install succeeded"),
+		fixtures.Condition("Released", "True", "InstallSucceeded", "Helm install succeeded"),
+	}
+}
+
+func failedConditions() []any {
+	return []any{
+		fixtures.Condition("Ready", "False", "InstallFailed", "Helm install failed: context deadline exceeded (statusd scale run)"),
+		fixtures.Condition("Stalled", "True", "RetriesExceeded", "Failed to install after 1 attempt(s)"),
+	}
+}
+
+// setReleaseStatus writes a HelmRelease's conditions with one status merge
+// patch, as helm-controller would.
+func setReleaseStatus(ctx context.Context, dyn dynamic.Interface, i int, conds []any) error {
+	patch := &unstructured.Unstructured{Object: map[string]any{"status": map[string]any{"observedGeneration": int64(1), "conditions": conds}}}
+	body, err := patch.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("encode status patch: %w", err)
+	}
+	_, err = dyn.Resource(fixtures.HelmReleases).Namespace(addonNamespace(i)).Patch(ctx, addonRelease(i), types.MergePatchType, body, metav1.PatchOptions{}, "status")
+	if err != nil {
+		return fmt.Errorf("patch status of HelmRelease %s: %w", addonNamespace(i), err)
+	}
+	return nil
+}
+
+// waitAvailable waits until the run's Deployments have want available
+// replicas in add-on namespaces.
+func waitAvailable(ctx context.Context, cs kubernetes.Interface, want int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	last := time.Now()
+	for {
+		list, err := cs.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/part-of=" + partOf})
+		if err != nil {
+			return fmt.Errorf("list deployments: %w", err)
+		}
+		avail := 0
+		for _, d := range list.Items {
+			if strings.HasPrefix(d.Namespace, "iaas-addon-") {
+				avail += int(d.Status.AvailableReplicas)
+			}
+		}
+		if avail >= want {
+			return nil
+		}
+		if time.Since(last) > 30*time.Second {
+			say("  %d of %d pods available", avail, want)
+			last = time.Now()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("only %d of %d pods available after %s", avail, want, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for pods: %w", ctx.Err())
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func countPods(ctx context.Context, cs kubernetes.Interface) (int, error) {
+	n := 0
+	opts := metav1.ListOptions{Limit: 5000, LabelSelector: "app.kubernetes.io/part-of=" + partOf}
+	for {
+		list, err := cs.CoreV1().Pods("").List(ctx, opts)
+		if err != nil {
+			return 0, fmt.Errorf("list pods: %w", err)
+		}
+		for _, p := range list.Items {
+			if strings.HasPrefix(p.Namespace, "iaas-addon-") {
+				n++
+			}
+		}
+		if list.Continue == "" {
+			return n, nil
+		}
+		opts.Continue = list.Continue
+	}
+}
+
+// faultWatch watches statusd's AddonInstallFailed Events and times them
+// against the faults injected.
+type faultWatch struct {
+	mu      sync.Mutex
+	pending map[string]time.Time // namespace → when its release failed
+	seen    map[string]chan time.Duration
+}
+
+func newFaultWatch() *faultWatch {
+	return &faultWatch{pending: map[string]time.Time{}, seen: map[string]chan time.Duration{}}
+}
+
+// expect registers a fault in namespace ns injected at t; the returned
+// channel receives its latency once the Event arrives.
+func (f *faultWatch) expect(ns string, t time.Time) <-chan time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan time.Duration, 1)
+	f.pending[ns], f.seen[ns] = t, ch
+	return ch
+}
+
+func (f *faultWatch) forget(ns string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.pending, ns)
+	delete(f.seen, ns)
+}
+
+func (f *faultWatch) watch(ctx context.Context, cs kubernetes.Interface) {
+	for ctx.Err() == nil {
+		w, err := cs.CoreV1().Events("").Watch(ctx, metav1.ListOptions{FieldSelector: "reason=AddonInstallFailed"})
+		if err != nil {
+			time.Sleep(time.Second)
+			continue
+		}
+		for ev := range w.ResultChan() {
+			e, ok := ev.Object.(*corev1.Event)
+			if !ok {
+				continue
+			}
+			now := time.Now()
+			f.mu.Lock()
+			if t, ok := f.pending[e.InvolvedObject.Namespace]; ok {
+				f.seen[e.InvolvedObject.Namespace] <- now.Sub(t)
+				delete(f.pending, e.InvolvedObject.Namespace)
+			}
+			f.mu.Unlock()
+		}
+	}
+}
+
+// measure runs one steady-state window under churn and returns what it saw.
+func measure(ctx context.Context, c config, env *testenv.Env, cs kubernetes.Interface, dyn dynamic.Interface, sd *statusd, faults *faultWatch, namespaces int) (stepResult, error) {
+	// Give statusd a moment to catch up with the growth.
+	time.Sleep(10 * time.Second)
+	before, err := sd.sample()
+	if err != nil {
+		return stepResult{}, err
+	}
+	apiBefore, err := apiMetrics(ctx, env)
+	if err != nil {
+		return stepResult{}, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, c.Window)
+	defer cancel()
+	var wg sync.WaitGroup
+	var churnErrs, podsDeleted int
+	wg.Go(func() { podsDeleted, churnErrs = churnPods(wctx, cs, namespaces, c.PodChurn) })
+	var latencies []float64
+	injected := 0
+	peakRSS := before.RSSBytes
+	wg.Go(func() {
+		tick := time.NewTicker(c.FaultEvery)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-wctx.Done():
+				return
+			case <-tick.C:
+			}
+			n := rand.IntN(namespaces)
+			ns := addonNamespace(n)
+			ch := faults.expect(ns, time.Now())
+			if err := setReleaseStatus(ctx, dyn, n, failedConditions()); err != nil {
+				faults.forget(ns)
+				continue
+			}
+			injected++
+			select {
+			case d := <-ch:
+				latencies = append(latencies, float64(d.Milliseconds()))
+			case <-time.After(30 * time.Second):
+			case <-ctx.Done():
+			}
+			faults.forget(ns)
+			if s, err := sd.sample(); err == nil && s.RSSBytes > peakRSS {
+				peakRSS = s.RSSBytes
+			}
+			// The add-on recovers; helm-controller would retry and succeed.
+			_ = setReleaseStatus(ctx, dyn, n, readyConditions())
+		}
+	})
+	wg.Wait()
+	after, err := sd.sample()
+	if err != nil {
+		return stepResult{}, err
+	}
+	apiAfter, err := apiMetrics(ctx, env)
+	if err != nil {
+		return stepResult{}, err
+	}
+	window := after.At.Sub(before.At).Seconds()
+	m := stepResult{
+		Window:         window,
+		PodsDeleted:    podsDeleted,
+		ChurnErrors:    churnErrs,
+		FaultsInjected: injected,
+		FaultsSeen:     len(latencies),
+		RSSBytes:       after.RSSBytes,
+		PeakRSSBytes:   max(after.PeakRSSBytes, peakRSS),
+		CPUSeconds:     after.CPUSeconds - before.CPUSeconds,
+		CachedObjects:  after.CachedObjects,
+		StatusdLists:   after.Metrics["statusd_source_list_requests_total"] - before.Metrics["statusd_source_list_requests_total"],
+		Ticks:          after.Metrics["statusd_ticks_total"] - before.Metrics["statusd_ticks_total"],
+		EventRequests:  deltaByLabel(before.Metrics, after.Metrics, "statusd_event_requests_total", "verb"),
+		APIRequests:    deltaByLabel(apiBefore, apiAfter, "apiserver_request_total", "verb"),
+	}
+	m.CPUCores = m.CPUSeconds / window
+	for _, v := range m.EventRequests {
+		m.EventWritesPerMinute += v
+	}
+	m.EventWritesPerMinute *= 60 / window
+	h := histogramDelta(before.Metrics, after.Metrics, "statusd_tick_duration_seconds")
+	m.TickP50ms, m.TickP99ms = 1000*h.quantile(0.5), 1000*h.quantile(0.99)
+	if h.count > 0 {
+		m.TickMeanms = 1000 * h.sum / h.count
+	}
+	m.FaultP50ms, m.FaultP99ms = quantile(latencies, 0.5), quantile(latencies, 0.99)
+	m.FaultLatenciesMs = latencies
+	return m, nil
+}
+
+// churnPods deletes random pods of the add-on namespaces at rate per second;
+// their Deployments recreate them and kwok runs them again.
+func churnPods(ctx context.Context, cs kubernetes.Interface, namespaces int, rate float64) (deleted, errs int) {
+	if rate <= 0 {
+		<-ctx.Done()
+		return 0, 0
+	}
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return deleted, errs
+		case <-tick.C:
+		}
+		ns := addonNamespace(rand.IntN(namespaces))
+		list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+		if err != nil || len(list.Items) == 0 {
+			errs++
+			continue
+		}
+		p := list.Items[rand.IntN(len(list.Items))]
+		if err := cs.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil {
+			errs++
+			continue
+		}
+		deleted++
+	}
+}
+
+func apiMetrics(ctx context.Context, env *testenv.Env) (map[string]float64, error) {
+	text, err := env.APIServerMetrics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return parseMetrics(text), nil
+}

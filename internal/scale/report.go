@@ -1,0 +1,281 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+const mib = 1 << 20
+
+// results are everything a run measured; docs/scale.json holds them as is.
+type results struct {
+	Config            config       `json:"config"`
+	Machine           machineInfo  `json:"machine"`
+	Started           time.Time    `json:"started"`
+	Duration          float64      `json:"durationSeconds"`
+	ControlPlaneStart float64      `json:"controlPlaneStartSeconds"`
+	Baseline          sample       `json:"baseline"`
+	Steps             []stepResult `json:"steps"`
+	Notes             []string     `json:"notes,omitempty"`
+}
+
+// stepResult is one cluster size's steady-state window.
+type stepResult struct {
+	Step                 int                `json:"step"`
+	Nodes                int                `json:"nodes"`
+	Namespaces           int                `json:"namespaces"`
+	Pods                 int                `json:"pods"`
+	Settle               float64            `json:"settleSeconds"`
+	Window               float64            `json:"windowSeconds"`
+	PodsDeleted          int                `json:"podsDeleted"`
+	ChurnErrors          int                `json:"churnErrors"`
+	Ticks                float64            `json:"ticks"`
+	TickP50ms            float64            `json:"tickP50Ms"`
+	TickP99ms            float64            `json:"tickP99Ms"`
+	TickMeanms           float64            `json:"tickMeanMs"`
+	FaultsInjected       int                `json:"faultsInjected"`
+	FaultsSeen           int                `json:"faultsSeen"`
+	FaultP50ms           float64            `json:"faultToEventP50Ms"`
+	FaultP99ms           float64            `json:"faultToEventP99Ms"`
+	FaultLatenciesMs     []float64          `json:"faultToEventMs"`
+	CPUSeconds           float64            `json:"cpuSeconds"`
+	CPUCores             float64            `json:"cpuCores"`
+	RSSBytes             float64            `json:"rssBytes"`
+	PeakRSSBytes         float64            `json:"peakRssBytes"`
+	CachedObjects        float64            `json:"cachedObjects"`
+	BytesPerCachedObject float64            `json:"bytesPerCachedObject"`
+	StatusdLists         float64            `json:"statusdListRequests"`
+	EventRequests        map[string]float64 `json:"eventRequestsByVerb"`
+	EventWritesPerMinute float64            `json:"eventWritesPerMinute"`
+	APIRequests          map[string]float64 `json:"apiserverRequestsByVerb"`
+}
+
+// machineInfo says where the numbers come from.
+type machineInfo struct {
+	CPU    string `json:"cpu"`
+	Cores  int    `json:"cores"`
+	Memory string `json:"memory"`
+	Kernel string `json:"kernel"`
+	Go     string `json:"go"`
+}
+
+func machine() machineInfo {
+	m := machineInfo{Cores: runtime.NumCPU(), Go: runtime.Version()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		m.Memory = strings.Join(strings.Fields(strings.TrimPrefix(line, "MemTotal:")), " ")
+	}
+	if out, err := exec.Command("uname", "-sr").Output(); err == nil {
+		m.Kernel = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+// write writes scale.json, scale.md and scale.png into dir; it runs after
+// every step, so an interrupted run still leaves what it measured.
+func (r *results) write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode results: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "scale.json"), append(js, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write scale.json: %w", err)
+	}
+	if err := writePlot(filepath.Join(dir, "scale.png"), r.Steps); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "scale.md"), []byte(r.markdown()), 0o644); err != nil {
+		return fmt.Errorf("write scale.md: %w", err)
+	}
+	return nil
+}
+
+// rewrite renders the report again from a scale.json, so that a change to
+// the report's wording does not need another run.
+func rewrite(jsonPath, dir string) error {
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		return fmt.Errorf("read results: %w", err)
+	}
+	var r results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("decode %s: %w", jsonPath, err)
+	}
+	return r.write(dir)
+}
+
+// Targets from issue 8, at 30,000 pods on a 2-core machine.
+const (
+	targetPods       = 30000
+	targetTickP50ms  = 100
+	targetRSSMiB     = 300
+	targetFaultMs    = 2000
+	targetSteadyList = 0
+)
+
+func (r *results) markdown() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	c := r.Config
+	p("# statusd scale run")
+	p("")
+	p("Generated by `make scale` (`go run ./internal/scale`) on %s; do not edit by hand, rerun it.", r.Started.Format("2006-01-02 15:04 UTC"))
+	p("")
+	p("statusd (`bin/statusd run --catalog %s --leader-elect=false`, the shipped catalogue, default debounce and resync) ran as a local process against the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok simulating the nodes and pods, all on the same machine). The cluster grew in %d steps to %d nodes, %d add-on namespaces (`iaas-addon-*`, a HelmRelease each, Deployments of %d replicas) and %d pods; after each step, once the pods were available, a %s window measured statusd under churn: %.1f pod deletions per second (recreated by their Deployments) and an add-on failing every %s (its HelmRelease set to `Ready=False InstallFailed`, `Stalled=True`) and recovering once its Event arrived.",
+		c.Catalog, c.Steps, c.Nodes, c.Namespaces, c.Replicas, c.Pods, c.Window, c.PodChurn, c.FaultEvery)
+	p("")
+	p("Machine: %s, %d cores, %s memory, %s, %s. The control plane, kwok, the load generator and statusd share these cores, so statusd's numbers include contention. Run took %s (control plane start %s).",
+		r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Kernel, r.Machine.Go,
+		time.Duration(r.Duration*float64(time.Second)).Round(time.Second), time.Duration(r.ControlPlaneStart*float64(time.Second)).Round(time.Second))
+	p("")
+	p("![tick duration and RSS against cluster size](scale.png)")
+	p("")
+	p("## Results")
+	p("")
+	p("| pods | nodes | add-on ns | settle | window | ticks | tick p50 | tick p99 | tick mean | fault→Event p50 | fault→Event p99 | faults seen | CPU (cores) | RSS | peak RSS | cached objects | bytes / cached object | Event writes/min | statusd LISTs |")
+	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, s := range r.Steps {
+		p("| %d | %d | %d | %.0f s | %.0f s | %.0f | %.1f ms | %.1f ms | %.1f ms | %.0f ms | %.0f ms | %d/%d | %.2f | %.0f MiB | %.0f MiB | %.0f | %.0f | %.1f | %.0f |",
+			s.Pods, s.Nodes, s.Namespaces, s.Settle, s.Window, s.Ticks, s.TickP50ms, s.TickP99ms, s.TickMeanms,
+			s.FaultP50ms, s.FaultP99ms, s.FaultsSeen, s.FaultsInjected, s.CPUCores, s.RSSBytes/mib, s.PeakRSSBytes/mib,
+			s.CachedObjects, s.BytesPerCachedObject, s.EventWritesPerMinute, s.StatusdLists)
+	}
+	p("")
+	p("Baseline before any add-on namespace existed: RSS %.0f MiB, %.0f cached objects.", r.Baseline.RSSBytes/mib, r.Baseline.CachedObjects)
+	p("")
+	p("How each number is measured:")
+	p("")
+	p("- Tick duration: `statusd_tick_duration_seconds` bucket deltas over the window, interpolated within buckets as `histogram_quantile` does. The buckets double from 1 ms, so p50 and p99 are good to within a factor of two; the mean (`_sum`/`_count`) is exact.")
+	p("- Fault-to-Event: wall time from the HelmRelease status patch returning to the `AddonInstallFailed` Event arriving on a watch (`reason=AddonInstallFailed`), both on this machine. AddonInstallFailed has grace 0, so this is the latency beyond grace. It includes statusd's 250 ms debounce.")
+	p("- CPU: `process_cpu_seconds_total` delta over the window divided by its length. RSS: `VmRSS` of the statusd process at the end of the window; peak RSS: `VmHWM` (the process's high-water mark since start).")
+	p("- Memory per cached object: (RSS − baseline RSS) / (`statusd_source_cached_objects` − baseline); pods are most of the cached objects.")
+	p("- Event writes per minute: `statusd_event_requests_total` (all verbs) over the window. statusd LISTs: `statusd_source_list_requests_total` delta over the window.")
+	p("")
+	p("## API requests in steady state, by verb")
+	p("")
+	p("`apiserver_request_total` has no client label, so the apiserver's counts below are every client's: the load generator (a LIST and a DELETE per pod deletion, a PATCH per fault and recovery), kube-controller-manager, kube-scheduler and kwok recreating and running pods. statusd's own requests are its counters: `statusd_source_list_requests_total` (LIST) and `statusd_event_requests_total` (Event writes by verb); its reads otherwise are its informers' WATCHes, opened once.")
+	p("")
+	verbs := map[string]bool{}
+	for _, s := range r.Steps {
+		for v := range s.APIRequests {
+			verbs[v] = true
+		}
+		for v := range s.EventRequests {
+			verbs["statusd "+v] = true
+		}
+	}
+	var cols []string
+	for v := range verbs {
+		cols = append(cols, v)
+	}
+	sort.Strings(cols)
+	p("| pods | %s | statusd LIST |", strings.Join(cols, " | "))
+	p("|---:|%s---:|", strings.Repeat("---:|", len(cols)))
+	for _, s := range r.Steps {
+		row := []string{fmt.Sprint(s.Pods)}
+		for _, v := range cols {
+			if ev, ok := strings.CutPrefix(v, "statusd "); ok {
+				row = append(row, fmt.Sprintf("%.0f", s.EventRequests[ev]))
+			} else {
+				row = append(row, fmt.Sprintf("%.0f", s.APIRequests[v]))
+			}
+		}
+		row = append(row, fmt.Sprintf("%.0f", s.StatusdLists))
+		p("| %s |", strings.Join(row, " | "))
+	}
+	p("")
+	p("(Counts are per window; `statusd <verb>` columns are statusd's Event requests.)")
+	p("")
+	r.targets(p)
+	if len(r.Notes) > 0 {
+		p("")
+		p("## Notes from the run")
+		p("")
+		for _, n := range r.Notes {
+			p("- %s", n)
+		}
+	}
+	return b.String()
+}
+
+func (r *results) targets(p func(string, ...any)) {
+	p("## Targets (issue 8)")
+	p("")
+	if len(r.Steps) == 0 {
+		p("No step finished.")
+		return
+	}
+	last := r.Steps[len(r.Steps)-1]
+	reached := last.Pods >= targetPods
+	at := fmt.Sprintf("at %d pods (largest size run)", last.Pods)
+	verdict := func(ok bool) string {
+		if !reached {
+			if ok {
+				return "met at the largest size run; 30,000 pods not run"
+			}
+			return "missed already at the largest size run"
+		}
+		if ok {
+			return "met"
+		}
+		return "missed"
+	}
+	maxFault := 0.0
+	lists := 0.0
+	for _, s := range r.Steps {
+		maxFault = max(maxFault, s.FaultP99ms)
+		lists += s.StatusdLists
+	}
+	p("| target | measured | verdict |")
+	p("|---|---|---|")
+	p("| tick p50 < %d ms at 30,000 pods | %.1f ms %s | %s |", targetTickP50ms, last.TickP50ms, at, verdict(last.TickP50ms < targetTickP50ms))
+	p("| RSS < %d MiB at 30,000 pods | %.0f MiB (peak %.0f MiB) %s | %s |", targetRSSMiB, last.RSSBytes/mib, last.PeakRSSBytes/mib, at, verdict(last.PeakRSSBytes/mib < targetRSSMiB))
+	p("| fault-to-Event < %d ms beyond grace | worst p99 over all sizes %.0f ms | %s |", targetFaultMs, maxFault, verdict(maxFault < targetFaultMs))
+	p("| %d LIST requests in steady state | %.0f over all windows | %s |", targetSteadyList, lists, verdict(lists == targetSteadyList))
+	if !reached && len(r.Steps) > 0 {
+		p("")
+		first := r.Steps[0]
+		p("**Not reached: the issue's size, 1,000 nodes, 30,000 pods and 500 add-on namespaces.** The largest size run was %d nodes, %d pods and %d add-on namespaces.", last.Nodes, last.Pods, last.Namespaces)
+		if last.Pods > first.Pods && last.CachedObjects > first.CachedObjects {
+			// The marginal cost between the smallest and largest size, which
+			// leaves out the fixed cost the baseline ratio includes.
+			perObject := (last.RSSBytes - first.RSSBytes) / (last.CachedObjects - first.CachedObjects)
+			perPod := (last.CachedObjects - first.CachedObjects) / float64(last.Pods-first.Pods)
+			extra := float64(targetPods-last.Pods) * perPod * perObject / mib
+			p("Extrapolating linearly from the marginal memory per cached object between the smallest and largest size (%.0f bytes), statusd would hold about %.0f MiB at 30,000 pods; tick time grew from %.1f ms to %.1f ms (p50) between %d and %d pods, so at 30,000 pods it would be about %.0f ms if it keeps growing linearly. These are estimates, not measurements.",
+				perObject, last.RSSBytes/mib+extra, first.TickP50ms, last.TickP50ms, first.Pods, last.Pods,
+				last.TickP50ms+(last.TickP50ms-first.TickP50ms)*float64(targetPods-last.Pods)/float64(last.Pods-first.Pods))
+		}
+		settle, grown := 0.0, 0
+		prev := 0
+		for _, s := range r.Steps {
+			settle += s.Settle
+			grown += s.Pods - prev
+			prev = s.Pods
+		}
+		if settle > 0 {
+			rate := float64(grown) / settle
+			p("")
+			p("Why not: on this machine the simulated cluster itself is the bottleneck. Pods became available at %.1f per second on average while statusd ran (kube-controller-manager's client rate limit, the scheduler and kwok share the two cores with kube-apiserver, etcd and statusd), so 30,000 pods would take about %.0f minutes just to create, before any measurement; starting the control plane with %d nodes took %s. A run at the issue's size needs a bigger machine or a longer time box than this session had: run `make scale SCALEFLAGS='--nodes 1000 --pods 30000 --namespaces 500 --steps 3'` there.",
+				rate, float64(targetPods)/rate/60, r.Config.Nodes, time.Duration(r.ControlPlaneStart*float64(time.Second)).Round(time.Second))
+		}
+	}
+}
