@@ -78,9 +78,11 @@ func main() {
 	flag.StringVar(&c.StatusdBin, "statusd", "bin/statusd", "statusd binary")
 	flag.StringVar(&c.Catalog, "catalog", "rules/", "catalogue statusd runs")
 	rerender := flag.String("rerender", "", "only rewrite scale.md and scale.png in --out from this scale.json, without running anything")
+	var notes notesFlag
+	flag.Var(&notes, "note", "with --rerender: a note to add to the report (repeatable)")
 	flag.Parse()
 	if *rerender != "" {
-		if err := rewrite(*rerender, c.Out); err != nil {
+		if err := rewrite(*rerender, c.Out, notes); err != nil {
 			fmt.Fprintf(os.Stderr, "scale: %v\n", err)
 			os.Exit(1)
 		}
@@ -99,6 +101,16 @@ func main() {
 		cancel()
 		os.Exit(1) //nolint:gocritic // deferred cancels have run: run stopped everything it started
 	}
+}
+
+// notesFlag collects repeated --note flags.
+type notesFlag []string
+
+func (n *notesFlag) String() string { return strings.Join(*n, "; ") }
+
+func (n *notesFlag) Set(v string) error {
+	*n = append(*n, v)
+	return nil
 }
 
 var began = time.Now()
@@ -597,6 +609,7 @@ func measure(ctx context.Context, c config, env *testenv.Env, cs kubernetes.Inte
 		EventRequests:  deltaByLabel(before.Metrics, after.Metrics, "statusd_event_requests_total", "verb"),
 		APIRequests:    deltaByLabel(apiBefore, apiAfter, "apiserver_request_total", "verb"),
 	}
+	m.LoadAverage = loadAverage()
 	m.CPUCores = m.CPUSeconds / window
 	for _, v := range m.EventRequests {
 		m.EventWritesPerMinute += v

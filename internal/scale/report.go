@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -55,6 +56,22 @@ type stepResult struct {
 	EventRequests        map[string]float64 `json:"eventRequestsByVerb"`
 	EventWritesPerMinute float64            `json:"eventWritesPerMinute"`
 	APIRequests          map[string]float64 `json:"apiserverRequestsByVerb"`
+	LoadAverage          float64            `json:"loadAverage1m,omitempty"`
+}
+
+// loadAverage is the machine's one-minute load average: how oversubscribed
+// the cores were, by this run and anything else on the machine.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 // machineInfo says where the numbers come from.
@@ -110,7 +127,7 @@ func (r *results) write(dir string) error {
 
 // rewrite renders the report again from a scale.json, so that a change to
 // the report's wording does not need another run.
-func rewrite(jsonPath, dir string) error {
+func rewrite(jsonPath, dir string, notes []string) error {
 	b, err := os.ReadFile(jsonPath)
 	if err != nil {
 		return fmt.Errorf("read results: %w", err)
@@ -119,6 +136,7 @@ func rewrite(jsonPath, dir string) error {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return fmt.Errorf("decode %s: %w", jsonPath, err)
 	}
+	r.Notes = append(r.Notes, notes...)
 	return r.write(dir)
 }
 
@@ -150,21 +168,36 @@ func (r *results) markdown() string {
 	p("")
 	p("## Results")
 	p("")
-	p("| pods | nodes | add-on ns | settle | window | ticks | tick p50 | tick p99 | tick mean | fault→Event p50 | fault→Event p99 | faults seen | CPU (cores) | RSS | peak RSS | cached objects | bytes / cached object | Event writes/min | statusd LISTs |")
-	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	p("| pods | nodes | add-on ns | settle | window | ticks | tick p50 | tick p99 | tick mean | fault→Event p50 | fault→Event p99 | faults seen | CPU (cores) | CPU per tick | RSS | peak RSS | cached objects | bytes / cached object | Event writes/min | statusd LISTs |")
+	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range r.Steps {
-		p("| %d | %d | %d | %.0f s | %.0f s | %.0f | %.1f ms | %.1f ms | %.1f ms | %.0f ms | %.0f ms | %d/%d | %.2f | %.0f MiB | %.0f MiB | %.0f | %.0f | %.1f | %.0f |",
+		perTick := 0.0
+		if s.Ticks > 0 {
+			perTick = 1000 * s.CPUSeconds / s.Ticks
+		}
+		p("| %d | %d | %d | %.0f s | %.0f s | %.0f | %.1f ms | %.1f ms | %.1f ms | %.0f ms | %.0f ms | %d/%d | %.2f | %.0f ms | %.0f MiB | %.0f MiB | %.0f | %.0f | %.1f | %.0f |",
 			s.Pods, s.Nodes, s.Namespaces, s.Settle, s.Window, s.Ticks, s.TickP50ms, s.TickP99ms, s.TickMeanms,
-			s.FaultP50ms, s.FaultP99ms, s.FaultsSeen, s.FaultsInjected, s.CPUCores, s.RSSBytes/mib, s.PeakRSSBytes/mib,
+			s.FaultP50ms, s.FaultP99ms, s.FaultsSeen, s.FaultsInjected, s.CPUCores, perTick, s.RSSBytes/mib, s.PeakRSSBytes/mib,
 			s.CachedObjects, s.BytesPerCachedObject, s.EventWritesPerMinute, s.StatusdLists)
 	}
 	p("")
+	var loads []string
+	for _, s := range r.Steps {
+		if s.LoadAverage > 0 {
+			loads = append(loads, fmt.Sprintf("%.1f at %d pods", s.LoadAverage, s.Pods))
+		}
+	}
+	if len(loads) > 0 {
+		p("Load average (1 min) at the end of each window, on %d cores: %s.", r.Machine.Cores, strings.Join(loads, ", "))
+		p("")
+	}
 	p("Baseline before any add-on namespace existed: RSS %.0f MiB, %.0f cached objects.", r.Baseline.RSSBytes/mib, r.Baseline.CachedObjects)
 	p("")
 	p("How each number is measured:")
 	p("")
 	p("- Tick duration: `statusd_tick_duration_seconds` bucket deltas over the window, interpolated within buckets as `histogram_quantile` does. The buckets double from 1 ms, so p50 and p99 are good to within a factor of two; the mean (`_sum`/`_count`) is exact.")
 	p("- Fault-to-Event: wall time from the HelmRelease status patch returning to the `AddonInstallFailed` Event arriving on a watch (`reason=AddonInstallFailed`), both on this machine. AddonInstallFailed has grace 0, so this is the latency beyond grace. It includes statusd's 250 ms debounce.")
+	p("- Tick duration is wall time inside statusd, so on an oversubscribed machine it includes time statusd waited for a core. CPU per tick (statusd's CPU seconds over the window divided by its ticks, informers and Event writes included) is an upper bound on the CPU a tick costs and does not wait; where the mean tick is well above it, contention inflated the tick times.")
 	p("- CPU: `process_cpu_seconds_total` delta over the window divided by its length. RSS: `VmRSS` of the statusd process at the end of the window; peak RSS: `VmHWM` (the process's high-water mark since start).")
 	p("- Memory per cached object: (RSS − baseline RSS) / (`statusd_source_cached_objects` − baseline); pods are most of the cached objects.")
 	p("- Event writes per minute: `statusd_event_requests_total` (all verbs) over the window. statusd LISTs: `statusd_source_list_requests_total` delta over the window.")
