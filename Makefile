@@ -91,13 +91,14 @@ verify: generate ## Regenerate generated files and fail if they differ from what
 	git diff --exit-code -- schema/ $(CHART)/
 	@untracked=$$(git ls-files --others --exclude-standard -- schema/ $(CHART)/); if [ -n "$$untracked" ]; then echo "generated files not committed:"; echo "$$untracked"; exit 1; fi
 
-# A tick over 100,000 pods takes seconds, so those run once per count; the
+# Six runs each, the fewest benchstat gives a confidence interval for. A tick
+# over 100,000 pods takes seconds, so those run once per count; the
 # engine's synthetic 50-reason tick over 100,000 pods (30 s an op) is left
 # out: run it by hand with -bench 'Tick/pods=100000' ./pkg/engine/.
 .PHONY: bench
 bench: ## Run the benchmarks into bench.txt too (output benchstat can compare).
-	$(GO) test -run '^$$' -bench . -skip '/pods=100000$$' -benchmem -count 5 ./internal/bench/ ./pkg/... | tee bench.txt
-	$(GO) test -run '^$$' -bench '^BenchmarkTickShipped$$/^pods=100000$$' -benchtime 1x -benchmem -count 5 ./internal/bench/ | tee -a bench.txt
+	$(GO) test -run '^$$' -bench . -skip '/pods=100000$$' -benchmem -count 6 ./internal/bench/ ./pkg/... | tee bench.txt
+	$(GO) test -run '^$$' -bench '^BenchmarkTickShipped$$/^pods=100000$$' -benchtime 1x -benchmem -count 6 ./internal/bench/ | tee -a bench.txt
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for 30s.

@@ -140,8 +140,8 @@ func suppressionCluster(down bool) []map[string]any {
 
 // BenchmarkSuppression ticks over 10,000 firing symptoms: suppressed by
 // their namespace's cause (causes=namespace), by a cluster-wide cause as
-// well (causes=cluster+namespace), or by none (causes=none, a catalogue
-// without the causes' sources' faults: the baseline of publishing them all).
+// well (causes=cluster+namespace), or by none (causes=none: the controller
+// available and no releases, the baseline of publishing them all).
 // suppressed/op counts the findings hidden.
 func BenchmarkSuppression(b *testing.B) {
 	src, errs := catalog.Parse(catalog.NewFile("suppression.yaml", []byte(suppressionCatalog)))
