@@ -191,6 +191,9 @@ func run(ctx context.Context, c config) error {
 		}
 		created = want
 		if err := waitAvailable(ctx, cs, want*perNS, c.Settle); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
 			res.Notes = append(res.Notes, fmt.Sprintf("step %d: %v", step, err))
 			say("%v; measuring what is there", err)
 		}
