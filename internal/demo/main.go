@@ -11,12 +11,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -129,7 +127,7 @@ func run(ctx context.Context, statusdBin, helmBin string) error {
 	if err != nil {
 		return err
 	}
-	addr, err := freeAddr()
+	addr, err := fixtures.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -156,7 +154,7 @@ func run(ctx context.Context, statusdBin, helmBin string) error {
 			_ = cmd.Process.Kill()
 		}
 	}()
-	if err := waitReady(ctx, addr); err != nil {
+	if err := fixtures.WaitReady(ctx, addr); err != nil {
 		return fmt.Errorf("%w\nstatusd logs:\n%s", err, logs.String())
 	}
 	s.say("statusd is ready (http://%s/status)", addr)
@@ -201,32 +199,6 @@ func run(ctx context.Context, statusdBin, helmBin string) error {
 	}
 	s.say("Done; stopping statusd and the control plane")
 	return nil
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String(), nil
-}
-
-func waitReady(ctx context.Context, addr string) error {
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return errors.New("statusd never became ready")
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 func tailLines(s string, n int) string {

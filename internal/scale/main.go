@@ -10,13 +10,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -238,12 +235,10 @@ type statusd struct {
 }
 
 func startStatusd(ctx context.Context, c config, env *testenv.Env) (*statusd, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := fixtures.FreeAddr()
 	if err != nil {
-		return nil, fmt.Errorf("find a free port: %w", err)
+		return nil, err
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
 	logf, err := os.Create(filepath.Join(env.Dir(), "statusd.log"))
 	if err != nil {
 		return nil, fmt.Errorf("statusd log: %w", err)
@@ -259,7 +254,7 @@ func startStatusd(ctx context.Context, c config, env *testenv.Env) (*statusd, er
 	}
 	s := &statusd{cmd: cmd, addr: addr, logPath: logf.Name(), done: make(chan error, 1), logf: logf}
 	go func() { s.done <- cmd.Wait() }()
-	if err := waitReady(ctx, addr); err != nil {
+	if err := fixtures.WaitReady(ctx, addr); err != nil {
 		s.stop()
 		return nil, fmt.Errorf("%w (logs in %s)", err, s.logPath)
 	}
@@ -281,23 +276,6 @@ func (s *statusd) stop() {
 		}
 	}
 	_ = s.logf.Close()
-}
-
-func waitReady(ctx context.Context, addr string) error {
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return errors.New("statusd never became ready")
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 // sample is statusd's resource use at one moment.
