@@ -1,0 +1,114 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"statusd.io/statusd/pkg/engine"
+	"statusd.io/statusd/pkg/prune"
+	"statusd.io/statusd/pkg/snapshot"
+)
+
+// rebuild copies snap at time at, each source's objects trimmed to its
+// tree in fields (nil fields: whole objects). Each source is trimmed to its
+// own tree, not to the union of the sources sharing a watch cache, so this
+// is stricter than what the informers do.
+func rebuild(snap *snapshot.Snapshot, at time.Time, fields map[string]*prune.Tree) *snapshot.Snapshot {
+	b := snapshot.NewBuilder(at, snap.Cluster)
+	for _, name := range snap.Sets() {
+		set := snap.Set(name)
+		b.SetStatus(name, set.Status, set.Err)
+		tree := fields[name]
+		objs := make([]*snapshot.Object, 0, set.Len())
+		for _, o := range set.Objects() {
+			content := o.Content
+			if fields != nil {
+				content = tree.Apply(content)
+			}
+			objs = append(objs, snapshot.NewObject(content))
+		}
+		b.Add(name, objs...)
+	}
+	for _, key := range snap.MetricsTargets() {
+		ns, name, _ := strings.Cut(key, "/")
+		b.AddMetrics(snap.Metrics(ns, name))
+	}
+	return b.Build()
+}
+
+// comparable renders findings without their cost, which depends on the
+// size of what expressions read and so legitimately shrinks.
+func comparable(tb testing.TB, fs []*engine.Finding) []string {
+	tb.Helper()
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		c := *f
+		c.Cost = 0
+		b, err := json.Marshal(&c)
+		require.NoError(tb, err)
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// TestPrunedFindings is the soundness check of cel.Catalog.Fields over the
+// shipped catalogue: ticks over a generated cluster whose objects are
+// trimmed to the fields find exactly what ticks over whole objects find
+// (reasons, subjects, states, messages, errors, timers, suppression),
+// through the grace windows to firing.
+func TestPrunedFindings(t *testing.T) {
+	src, cat := shipped(t)
+	fields := cat.Fields()
+	for _, name := range []string{"pods", "nodes", "addonPods", "helmreleases"} {
+		require.NotNil(t, fields[name], "the shipped catalogue's %s must be prunable", name)
+		require.False(t, fields[name].IsAll(), "the shipped catalogue reads only part of %s", name)
+	}
+	full := Snapshot(src, Cluster(3_000))
+
+	whole := engine.New(cat, engine.Options{})
+	trimmed := engine.New(cat, engine.Options{})
+	ctx := context.Background()
+	var firing int
+	for _, d := range []time.Duration{0, time.Minute, 5 * time.Minute, 20 * time.Minute, 2 * time.Hour} {
+		at := Now.Add(d)
+		want := whole.Tick(ctx, rebuild(full, at, nil))
+		got := trimmed.Tick(ctx, rebuild(full, at, fields))
+		require.NotEmpty(t, want.Findings)
+		assert.Equal(t, comparable(t, want.Findings), comparable(t, got.Findings), "findings at +%s", d)
+		assert.Equal(t, comparable(t, want.Resolved), comparable(t, got.Resolved), "resolved at +%s", d)
+		for _, f := range want.Findings {
+			if f.State == engine.Firing {
+				firing++
+			}
+		}
+	}
+	assert.Positive(t, firing, "the ticks must reach firing findings")
+}
+
+// TestPruneSavesMemory reports what a generated pod costs whole and
+// trimmed to the shipped catalogue's pods tree.
+func TestPruneSavesMemory(t *testing.T) {
+	src, cat := shipped(t)
+	tree := cat.Fields()["pods"]
+	snap := Snapshot(src, Cluster(3_000))
+	pods := snap.Set("pods").Objects()
+	size := func(objs []map[string]any) int {
+		b, err := json.Marshal(objs)
+		require.NoError(t, err)
+		return len(b)
+	}
+	var whole, trimmed []map[string]any
+	for _, o := range pods {
+		whole = append(whole, o.Content)
+		trimmed = append(trimmed, tree.Apply(o.Content))
+	}
+	w, p := size(whole), size(trimmed)
+	t.Logf("generated pods as JSON: %d bytes whole, %d trimmed to %s (%.0f%% saved)", w/len(pods), p/len(pods), tree, 100*(1-float64(p)/float64(w)))
+	assert.Less(t, p, w)
+}
