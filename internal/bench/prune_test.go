@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -11,36 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"statusd.io/statusd/pkg/engine"
-	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/snapshot"
 )
-
-// rebuild copies snap at time at, each source's objects trimmed to its
-// tree in fields (nil fields: whole objects). Each source is trimmed to its
-// own tree, not to the union of the sources sharing a watch cache, so this
-// is stricter than what the informers do.
-func rebuild(snap *snapshot.Snapshot, at time.Time, fields map[string]*prune.Tree) *snapshot.Snapshot {
-	b := snapshot.NewBuilder(at, snap.Cluster)
-	for _, name := range snap.Sets() {
-		set := snap.Set(name)
-		b.SetStatus(name, set.Status, set.Err)
-		tree := fields[name]
-		objs := make([]*snapshot.Object, 0, set.Len())
-		for _, o := range set.Objects() {
-			content := o.Content
-			if fields != nil {
-				content = tree.Apply(content)
-			}
-			objs = append(objs, snapshot.NewObject(content))
-		}
-		b.Add(name, objs...)
-	}
-	for _, key := range snap.MetricsTargets() {
-		ns, name, _ := strings.Cut(key, "/")
-		b.AddMetrics(snap.Metrics(ns, name))
-	}
-	return b.Build()
-}
 
 // comparable renders findings without their cost, which depends on the
 // size of what expressions read and so legitimately shrinks.
@@ -69,7 +40,7 @@ func TestPrunedFindings(t *testing.T) {
 		require.NotNil(t, fields[name], "the shipped catalogue's %s must be prunable", name)
 		require.False(t, fields[name].IsAll(), "the shipped catalogue reads only part of %s", name)
 	}
-	full := Snapshot(src, Cluster(3_000))
+	cluster := Cluster(3_000)
 
 	whole := engine.New(cat, engine.Options{})
 	trimmed := engine.New(cat, engine.Options{})
@@ -77,8 +48,10 @@ func TestPrunedFindings(t *testing.T) {
 	var firing int
 	for _, d := range []time.Duration{0, time.Minute, 5 * time.Minute, 20 * time.Minute, 2 * time.Hour} {
 		at := Now.Add(d)
-		want := whole.Tick(ctx, rebuild(full, at, nil))
-		got := trimmed.Tick(ctx, rebuild(full, at, fields))
+		full, err := snapshot.Assemble(src, cluster, at)
+		require.NoError(t, err)
+		want := whole.Tick(ctx, full)
+		got := trimmed.Tick(ctx, snapshot.Trim(full, fields))
 		require.NotEmpty(t, want.Findings)
 		assert.Equal(t, comparable(t, want.Findings), comparable(t, got.Findings), "findings at +%s", d)
 		assert.Equal(t, comparable(t, want.Resolved), comparable(t, got.Resolved), "resolved at +%s", d)

@@ -127,3 +127,17 @@ func FuzzDecode(f *testing.F) {
 		_, _ = Decode(newFile("fuzz.yaml", data))
 	})
 }
+
+// TestShippedRulesPruned runs the shipped catalogue's rule tests over
+// objects trimmed to the fields the catalogue reads: every case that passes
+// over whole objects must pass over what the daemon's watch caches keep.
+func TestShippedRulesPruned(t *testing.T) {
+	files, err := Collect("../../rules/tests")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	_, whole, _ := run(t, Options{}, files...)
+	_, pruned, out := run(t, Options{Prune: true}, files...)
+	require.Equal(t, 0, whole.Failed(), "the shipped rule tests must pass over whole objects")
+	assert.Len(t, pruned.Cases, len(whole.Cases))
+	assert.Equal(t, 0, pruned.Failed(), out)
+}

@@ -14,6 +14,7 @@ import (
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/engine"
+	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/series"
 	"statusd.io/statusd/pkg/snapshot"
 )
@@ -28,6 +29,10 @@ type Options struct {
 	// catalogues it names: lint uses it to measure coverage of the very
 	// catalogue it just compiled.
 	Catalog *cel.Catalog
+	// Prune trims every snapshot's objects to the fields the catalogue
+	// reads (cel.Catalog.Fields), as the daemon's watch caches do, so that
+	// the rule tests also check that trimming changes no finding.
+	Prune bool
 }
 
 // CaseResult is the outcome of one case.
@@ -140,15 +145,20 @@ func (r *Runner) RunFile(ctx context.Context, f *File) ([]*CaseResult, error) {
 		}
 		began := time.Now()
 		res := &CaseResult{File: f.Name, Name: c.Name}
-		res.Failures = runCase(ctx, f, c, cat, cov)
+		var fields map[string]*prune.Tree
+		if r.opts.Prune {
+			fields = cat.Fields()
+		}
+		res.Failures = runCase(ctx, f, c, cat, cov, fields)
 		res.Duration = time.Since(began)
 		out = append(out, res)
 	}
 	return out, nil
 }
 
-// runCase drives one case through a fresh engine.
-func runCase(ctx context.Context, f *File, c *Case, cat *cel.Catalog, cov *Coverage) []string {
+// runCase drives one case through a fresh engine, with objects trimmed to
+// fields when it is not nil.
+func runCase(ctx context.Context, f *File, c *Case, cat *cel.Catalog, cov *Coverage, fields map[string]*prune.Tree) []string {
 	start, _ := time.Parse(time.RFC3339, cmpOr(c.Start, DefaultStart))
 	eng := engine.New(cat, engine.Options{})
 	pods := map[string]*snapshot.PodMetrics{}
@@ -182,7 +192,11 @@ func runCase(ctx context.Context, f *File, c *Case, cat *cel.Catalog, cov *Cover
 		for _, pm := range pods {
 			b.AddMetrics(pm)
 		}
-		res := eng.Tick(ctx, b.Build())
+		snap := b.Build()
+		if fields != nil {
+			snap = snapshot.Trim(snap, fields)
+		}
+		res := eng.Tick(ctx, snap)
 		if msg := check(&step, res, c.Exact, cov); msg != "" {
 			failures = append(failures, fmt.Sprintf("step %d (at %s):\n%s", si+1, step.At.D, msg))
 		}
