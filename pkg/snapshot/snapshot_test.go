@@ -2,6 +2,7 @@ package snapshot_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -196,19 +197,76 @@ func TestBuildDuplicates(t *testing.T) {
 	}
 }
 
-func BenchmarkBuild(b *testing.B) {
-	const n = 10000
+// benchPods returns n pods in 50 namespaces on 100 nodes, 10 to a
+// ReplicaSet, out of order as a snapshot file may list them.
+func benchPods(n int) []*snapshot.Object {
 	objs := make([]*snapshot.Object, n)
 	for i := range objs {
 		objs[i] = newPod(fmt.Sprintf("ns-%d", i%50), fmt.Sprintf("pod-%d", i), fmt.Sprintf("uid-%d", i),
 			fmt.Sprintf("node-%d", i%100), map[string]any{"app": fmt.Sprintf("app-%d", i%200), "tier": "web"}, fmt.Sprintf("rs-%d", i/10))
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		bu := snapshot.NewBuilder(time.Time{}, snapshot.Cluster{})
-		bu.Add("pods", objs...)
-		if bu.Build().Set("pods").Len() != n {
-			b.Fatal("lost pods")
-		}
+	return objs
+}
+
+var benchSizes = []int{1_000, 10_000, 30_000, 100_000}
+
+// BenchmarkBuild measures Build over pods added out of order, as from a
+// snapshot file: the cost is the sort.
+func BenchmarkBuild(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+			objs := benchPods(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				bu := snapshot.NewBuilder(time.Time{}, snapshot.Cluster{})
+				bu.Add("pods", objs...)
+				if bu.Build().Set("pods").Len() != n {
+					b.Fatal("lost pods")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBuildSorted measures Build over pods already in order, as live
+// informers give them (AddSorted): a tick's snapshot.
+func BenchmarkBuildSorted(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+			objs := benchPods(n)
+			slices.SortFunc(objs, snapshot.Compare)
+			b.ReportAllocs()
+			for b.Loop() {
+				bu := snapshot.NewBuilder(time.Time{}, snapshot.Cluster{})
+				bu.AddSorted("pods", objs)
+				if bu.Build().Set("pods").Len() != n {
+					b.Fatal("lost pods")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBuildIndexes measures Build over sorted pods followed by one
+// query of every look-up, which builds every index: a tick whose
+// expressions ask everything of a set.
+func BenchmarkBuildIndexes(b *testing.B) {
+	sel, err := labels.Parse("app=app-1")
+	require.NoError(b, err)
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+			objs := benchPods(n)
+			slices.SortFunc(objs, snapshot.Compare)
+			b.ReportAllocs()
+			for b.Loop() {
+				bu := snapshot.NewBuilder(time.Time{}, snapshot.Cluster{})
+				bu.AddSorted("pods", objs)
+				set := bu.Build().Set("pods")
+				if set.Get("ns-1", "pod-1") == nil || set.ByUID("uid-1") == nil || len(set.OnNode("node-1")) == 0 ||
+					len(set.OwnedBy("rs-0")) == 0 || len(set.InNamespace("ns-1")) == 0 || len(set.Select("", sel)) == 0 {
+					b.Fatal("lost pods")
+				}
+			}
+		})
 	}
 }
