@@ -15,6 +15,7 @@ import (
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/daemon"
 	"statusd.io/statusd/pkg/engine"
+	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/snapshot"
 )
 
@@ -150,9 +151,9 @@ func TestExplainAgainstAServer(t *testing.T) {
 // fixedSources serves one snapshot at every tick.
 type fixedSources struct{ snap *snapshot.Snapshot }
 
-func (f fixedSources) Apply(*catalog.Catalog) error          { return nil }
-func (f fixedSources) Snapshot(time.Time) *snapshot.Snapshot { return f.snap }
-func (f fixedSources) Changed() <-chan struct{}              { return nil }
+func (f fixedSources) Apply(*catalog.Catalog, map[string]*prune.Tree) error { return nil }
+func (f fixedSources) Snapshot(time.Time) *snapshot.Snapshot                { return f.snap }
+func (f fixedSources) Changed() <-chan struct{}                             { return nil }
 
 type nopPublisher struct{}
 

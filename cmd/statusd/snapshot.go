@@ -102,7 +102,9 @@ func takeSnapshot(ctx context.Context, cat *cel.Catalog, o snapshotOptions, stde
 	if err != nil {
 		return nil, err
 	}
-	if err := src.Apply(cat.Source); err != nil {
+	// Whole objects: a snapshot file is for debugging with any catalogue,
+	// not only with the one whose fields it was taken for.
+	if err := src.Apply(cat.Source, nil); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)

@@ -27,14 +27,16 @@ import (
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/engine"
+	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/reload"
 	"statusd.io/statusd/pkg/snapshot"
 )
 
 // Sources is what the daemon needs of the live sources.
 type Sources interface {
-	// Apply makes the watched sources match a catalogue.
-	Apply(c *catalog.Catalog) error
+	// Apply makes the watched sources match a catalogue, their caches
+	// keeping the fields given (see sources.Sources.Apply).
+	Apply(c *catalog.Catalog, fields map[string]*prune.Tree) error
 	// Snapshot reads the caches at now.
 	Snapshot(now time.Time) *snapshot.Snapshot
 	// Changed signals, coalesced, that some watched object changed.
@@ -136,7 +138,9 @@ func New(opts Options) (*Daemon, error) {
 		metrics: newMetrics(opts.Registry),
 		log:     opts.Logger.With("component", "daemon"),
 	}
-	if err := opts.Sources.Apply(opts.Catalog.Source); err != nil {
+	// The watch caches keep only what the catalogue reads: in a large
+	// cluster they are most of statusd's memory.
+	if err := opts.Sources.Apply(opts.Catalog.Source, opts.Catalog.Fields()); err != nil {
 		return nil, fmt.Errorf("start sources: %w", err)
 	}
 	d.metrics.reloadOK.Set(1)
@@ -163,7 +167,7 @@ func (d *Daemon) Reload(u *reload.Update) {
 		}
 		return
 	}
-	if err := d.opts.Sources.Apply(u.Catalog.Source); err != nil {
+	if err := d.opts.Sources.Apply(u.Catalog.Source, u.Catalog.Fields()); err != nil {
 		// The sources could not follow; keep everything as it was.
 		d.metrics.reloadOK.Set(0)
 		d.metrics.reloads.WithLabelValues("rejected").Inc()

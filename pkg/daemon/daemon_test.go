@@ -18,6 +18,7 @@ import (
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/engine"
+	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/reload"
 	"statusd.io/statusd/pkg/snapshot"
 )
@@ -51,7 +52,7 @@ type memSources struct {
 	applied []string
 }
 
-func (m *memSources) Apply(c *catalog.Catalog) error {
+func (m *memSources) Apply(c *catalog.Catalog, _ map[string]*prune.Tree) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.applied = append(m.applied, c.Metadata.Version)

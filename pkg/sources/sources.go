@@ -21,6 +21,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/series"
 	"statusd.io/statusd/pkg/snapshot"
 )
@@ -109,10 +110,14 @@ type Sources struct {
 	runCtx    context.Context // nil until Run
 	sources   map[string]*source
 	informers map[informerKey]*informer
-	disc      discovered
-	states    map[string]sourceState
-	stateCh   chan struct{} // closed and replaced when states change
-	problems  map[string]uint64
+	// fields are the catalogue's trees by source name (nil: keep whole
+	// objects); trees are the ones the running informers trim to.
+	fields   map[string]*prune.Tree
+	trees    map[informerKey]*prune.Tree
+	disc     discovered
+	states   map[string]sourceState
+	stateCh  chan struct{} // closed and replaced when states change
+	problems map[string]uint64
 }
 
 // source is one catalogue source in the form Sources works with.
@@ -205,6 +210,7 @@ func newSources(opts Options) *Sources {
 		rediscover: make(chan struct{}, 1),
 		sources:    map[string]*source{},
 		informers:  map[informerKey]*informer{},
+		trees:      map[informerKey]*prune.Tree{},
 		states:     map[string]sourceState{},
 		stateCh:    make(chan struct{}),
 		problems:   map[string]uint64{},
@@ -227,7 +233,14 @@ func newSources(opts Options) *Sources {
 // It is all or nothing: a catalogue with a source that cannot be watched
 // (core Secrets, a selector that does not parse) is refused whole, with an
 // error naming every such source, and the previous one stays in force.
-func (s *Sources) Apply(cat *catalog.Catalog) error {
+//
+// fields are the fields each source's objects must keep, from the compiled
+// catalogue (cel.Catalog.Fields): each watch cache keeps only what the
+// sources sharing it read, which is most of statusd's memory in a large
+// cluster. nil keeps whole objects, for `statusd snapshot`, whose files
+// serve any catalogue; so does a nil tree, or a source fields do not name.
+// An informer whose fields change is restarted (see reconcile).
+func (s *Sources) Apply(cat *catalog.Catalog, fields map[string]*prune.Tree) error {
 	next := map[string]*source{}
 	var errs []error
 	for _, name := range cat.SourceNames() {
@@ -243,6 +256,7 @@ func (s *Sources) Apply(cat *catalog.Catalog) error {
 	}
 	s.mu.Lock()
 	s.sources = next
+	s.fields = fields
 	s.reconcile()
 	s.mu.Unlock()
 	s.refresh()
@@ -321,40 +335,82 @@ func (s *Sources) served(src *source) (served, namespaced bool) {
 	return served, namespaced
 }
 
-// wanted returns the informers the current sources need, given discovery.
-// The caller holds s.mu.
-func (s *Sources) wanted() map[informerKey]bool {
-	want := map[informerKey]bool{}
-	for _, src := range s.sources {
+// wanted returns the informers the current sources need, given discovery,
+// each with the fields its cache keeps: the union of the trees of the
+// sources it serves (see treeOf), or nil for whole objects. The caller
+// holds s.mu.
+func (s *Sources) wanted() map[informerKey]*prune.Tree {
+	parts := map[informerKey][]*prune.Tree{}
+	for name, src := range s.sources {
 		served, namespaced := s.served(src)
 		if !served {
 			continue
 		}
+		tree := s.treeOf(name, src)
 		for _, k := range src.keys(namespaced) {
-			want[k] = true
+			parts[k] = append(parts[k], tree)
 		}
 		if src.needsNamespaces(namespaced) {
-			want[namespacesKey] = true
+			// Namespace labels are metadata, which every tree keeps.
+			parts[namespacesKey] = append(parts[namespacesKey], prune.New())
 		}
+	}
+	want := make(map[informerKey]*prune.Tree, len(parts))
+	for k, trees := range parts {
+		if s.fields == nil {
+			want[k] = nil
+			continue
+		}
+		want[k] = prune.Union(trees...)
 	}
 	return want
 }
 
-// reconcile starts and stops informers to match wanted. Before Run it only
-// drops informers: starting waits for Run's context. The caller holds s.mu.
+// treeOf returns the fields source name's objects must keep: its tree in
+// s.fields, and for a metrics source what the scraper reads. A source the
+// fields do not name keeps whole objects. The caller holds s.mu.
+func (s *Sources) treeOf(name string, src *source) *prune.Tree {
+	if s.fields == nil {
+		return nil
+	}
+	tree, ok := s.fields[name]
+	switch {
+	case src.metrics != nil && ok:
+		return prune.Union(scrapeFields, tree)
+	case src.metrics != nil:
+		return scrapeFields
+	case !ok:
+		return nil
+	}
+	return tree
+}
+
+// reconcile starts and stops informers to match wanted. An informer whose
+// fields changed is restarted, since its cache lacks what it did not keep:
+// the reload that changes what a catalogue reads costs a LIST per such
+// informer, as a new source does, and its sources wait for the new cache
+// to sync. Before Run it only drops informers: starting waits for Run's
+// context. The caller holds s.mu.
 func (s *Sources) reconcile() {
 	want := s.wanted()
 	for k, i := range s.informers {
-		if !want[k] {
-			i.stop()
-			delete(s.informers, k)
+		tree, ok := want[k]
+		switch {
+		case !ok:
 			s.log.Debug("Informer stopped", "gvr", k.String())
+		case !tree.Equal(s.trees[k]):
+			s.log.Info("Informer restarted to keep other fields", "gvr", k.String(), "fields", tree.String())
+		default:
+			continue
 		}
+		i.stop()
+		delete(s.informers, k)
+		delete(s.trees, k)
 	}
 	if s.runCtx == nil || s.dyn == nil {
 		return
 	}
-	for k := range want {
+	for k, tree := range want {
 		if _, ok := s.informers[k]; ok {
 			continue
 		}
@@ -362,9 +418,10 @@ func (s *Sources) reconcile() {
 			continue // compile refuses these; never start one regardless
 		}
 		i := newInformer(k)
+		s.trees[k] = tree // read by transform, which start installs
 		s.start(i)
 		s.informers[k] = i
-		s.log.Debug("Informer started", "gvr", k.String())
+		s.log.Debug("Informer started", "gvr", k.String(), "fields", tree.String())
 	}
 }
 

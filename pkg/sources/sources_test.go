@@ -26,6 +26,7 @@ import (
 
 	"statusd.io/statusd/internal/testenv"
 	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/snapshot"
 )
 
@@ -97,15 +98,22 @@ func (p *problems) get() []string {
 }
 
 // run starts Sources on cfg with cat, waits for them to sync, and stops
-// them (checking that Run returns) when the test ends.
+// them (checking that Run returns) when the test ends. The caches keep
+// whole objects.
 func run(t *testing.T, cfg *rest.Config, cat *catalog.Catalog, opts Options) *Sources {
+	t.Helper()
+	return runWith(t, cfg, cat, nil, opts)
+}
+
+// runWith is run with the caches trimmed to fields.
+func runWith(t *testing.T, cfg *rest.Config, cat *catalog.Catalog, fields map[string]*prune.Tree, opts Options) *Sources {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	s, err := New(cfg, opts)
 	require.NoError(t, err)
-	require.NoError(t, s.Apply(cat))
+	require.NoError(t, s.Apply(cat, fields))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -528,7 +536,7 @@ func TestApplyRefusesSecrets(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := cat(map[string]catalog.Source{"cms": good.Sources["cms"], "bad": tc.src})
-			err := s.Apply(bad)
+			err := s.Apply(bad, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), `source "bad"`)
 			if tc.want != nil {
@@ -541,7 +549,7 @@ func TestApplyRefusesSecrets(t *testing.T) {
 	// A custom resource named secrets in another group is not a Secret.
 	require.NoError(t, s.Apply(cat(map[string]catalog.Source{
 		"vault": {Group: "vault.example.com", Version: "v1", Resource: "secrets", Optional: true},
-	})))
+	}), nil))
 	assert.Equal(t, snapshot.StatusAbsent, s.Status()["vault"].Status)
 }
 
@@ -556,13 +564,13 @@ func TestApplyKeepsUnchangedInformers(t *testing.T) {
 
 	// Renaming a source and dropping another: the configmaps informer
 	// stays, with its cache (no new LIST), the pods informer stops.
-	require.NoError(t, s.Apply(cat(map[string]catalog.Source{"renamed": cms})))
+	require.NoError(t, s.Apply(cat(map[string]catalog.Source{"renamed": cms}), nil))
 	assert.Equal(t, 1, s.Stats().Informers)
 	assert.Equal(t, snapshot.StatusReady, s.Status()["renamed"].Status)
 	assert.Equal(t, lists, s.Stats().Lists)
 
 	// A new selection starts a new informer.
-	require.NoError(t, s.Apply(cat(map[string]catalog.Source{"renamed": cms, "pods": pods})))
+	require.NoError(t, s.Apply(cat(map[string]catalog.Source{"renamed": cms, "pods": pods}), nil))
 	assert.Equal(t, 2, s.Stats().Informers)
 	wctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
 	defer cancel()

@@ -345,7 +345,7 @@ func TestServiceAccountPermissions(t *testing.T) {
 		}
 		srcs, err := sources.New(cfg, sources.Options{})
 		require.NoError(t, err)
-		require.NoError(t, srcs.Apply(&withExtra))
+		require.NoError(t, srcs.Apply(&withExtra, nil))
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
 		go func() { done <- srcs.Run(ctx) }()

@@ -1,0 +1,120 @@
+package sources
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"statusd.io/statusd/internal/testenv"
+	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/prune"
+	"statusd.io/statusd/pkg/snapshot"
+)
+
+// informerOf returns the running informer of the pods in ns with label
+// selector sel.
+func informerOf(s *Sources, ns, sel string) *informer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.informers[informerKey{gvr: podsGVR, namespace: ns, selector: sel}]
+}
+
+// cachedPod returns the cached content of pod ns/name in i, or nil.
+func cachedPod(i *informer, ns, name string) map[string]any {
+	var out map[string]any
+	i.each(func(o *snapshot.Object) {
+		if o.Namespace == ns && o.Name == name {
+			out = o.Content
+		}
+	})
+	return out
+}
+
+func has(obj map[string]any, path ...string) bool {
+	_, found, _ := unstructured.NestedFieldNoCopy(obj, path...)
+	return found
+}
+
+// TestPrunedCaches checks, against the API server, that the watch caches
+// keep only the fields given (plus what Apply always keeps), that a metrics
+// source's cache keeps what the scraper reads, and that a reload reading a
+// new field restarts only the informer concerned, whose cache then has it.
+func TestPrunedCaches(t *testing.T) {
+	checkLeaks(t)
+	env := testenv.Shared()
+	client := env.Client()
+	ns := newNamespace(t, client, nil)
+	scrapedPod(t, client, ns, "model-0", map[string]string{"app": "model"}, 9100)
+	c := cat(map[string]catalog.Source{
+		"pods": {Version: "v1", Resource: "pods", Namespaces: catalog.Namespaces{Names: []string{ns}}},
+		"model": {Namespaces: catalog.Namespaces{Names: []string{ns}}, Metrics: &catalog.Scrape{
+			Selector: "app=model", Port: catalog.IntOrString{Str: "metrics"},
+			Interval: catalog.Duration{D: time.Minute}, Timeout: catalog.Duration{D: time.Second},
+		}},
+	})
+	fields := map[string]*prune.Tree{"pods": prune.MustParse(`{status{phase*}}`)}
+	s := runWith(t, env.Config(), c, fields, Options{ManualScrape: true})
+	pods, model := informerOf(s, ns, ""), informerOf(s, ns, "app=model")
+	require.NotNil(t, pods)
+	require.NotNil(t, model)
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		o := cachedPod(pods, ns, "model-0")
+		if assert.NotNil(c, o) {
+			assert.Equal(c, "Running", o["status"].(map[string]any)["phase"])
+		}
+	}, waitTimeout, poll)
+	t.Run("an object source keeps what is read", func(t *testing.T) {
+		o := cachedPod(pods, ns, "model-0")
+		assert.Equal(t, map[string]any{"phase": "Running"}, o["status"], "status.podIP is not read")
+		assert.False(t, has(o, "spec"), "spec is not read and the pod has no node")
+		assert.Equal(t, "Pod", o["kind"])
+		assert.Equal(t, "model", o["metadata"].(map[string]any)["labels"].(map[string]any)["app"])
+		assert.False(t, has(o, "metadata", "managedFields"))
+	})
+	t.Run("a metrics source keeps what the scraper reads", func(t *testing.T) {
+		o := cachedPod(model, ns, "model-0")
+		require.NotNil(t, o)
+		assert.True(t, has(o, "status", "podIP"))
+		containers := o["spec"].(map[string]any)["containers"].([]any)
+		assert.Equal(t, map[string]any{"ports": []any{map[string]any{"name": "metrics", "containerPort": int64(9100), "protocol": "TCP"}}}, containers[0])
+		targets := s.targets()
+		require.Len(t, targets, 1)
+		assert.Equal(t, "http://127.0.0.1:9100/metrics", targets[0].url)
+	})
+	t.Run("the same fields keep the informers", func(t *testing.T) {
+		same := map[string]*prune.Tree{"pods": prune.MustParse(`{status{phase*}}`)}
+		require.NoError(t, s.Apply(c, same))
+		assert.Same(t, pods, informerOf(s, ns, ""))
+		assert.Same(t, model, informerOf(s, ns, "app=model"))
+	})
+	t.Run("a reload that reads a new field refills the cache", func(t *testing.T) {
+		more := map[string]*prune.Tree{"pods": prune.MustParse(`{spec{containers{image*}},status{phase*}}`)}
+		require.NoError(t, s.Apply(c, more))
+		restarted := informerOf(s, ns, "")
+		assert.NotSame(t, pods, restarted, "the pods informer keeps other fields now")
+		assert.Same(t, model, informerOf(s, ns, "app=model"), "the metrics source's fields did not change")
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			o := cachedPod(restarted, ns, "model-0")
+			if assert.NotNil(c, o) && assert.True(c, has(o, "spec", "containers")) {
+				assert.Equal(c, []any{map[string]any{"image": "registry.invalid/server:1"}}, o["spec"].(map[string]any)["containers"])
+			}
+		}, waitTimeout, poll)
+		assert.Equal(t, snapshot.StatusReady, s.Status()["pods"].Status)
+	})
+	t.Run("nil fields keep whole objects", func(t *testing.T) {
+		require.NoError(t, s.Apply(c, nil))
+		whole := informerOf(s, ns, "")
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			o := cachedPod(whole, ns, "model-0")
+			if assert.NotNil(c, o) {
+				assert.True(c, has(o, "status", "podIP"))
+				assert.True(c, has(o, "spec", "schedulerName"))
+				assert.False(c, has(o, "metadata", "managedFields"))
+			}
+		}, waitTimeout, poll)
+	})
+}
