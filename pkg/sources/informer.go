@@ -106,7 +106,7 @@ func (s *Sources) start(i *informer) {
 		cache.SharedIndexInformerOptions{ObjectDescription: i.key.String()},
 	)
 	// These only fail on an informer that has started.
-	_ = inf.SetTransform(trim)
+	_ = inf.SetTransform(s.transform(i))
 	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) { s.failed(i, err) })
 	reg, _ := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { s.put(i, obj) },
