@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,6 +22,10 @@ import (
 // pods takes longer than ticking over them.
 var snapshots sync.Map // snapshotKey -> *snapshot.Snapshot
 
+// clusters caches generated clusters by pod count, for the benchmarks that
+// assemble a fresh snapshot per op.
+var clusters sync.Map // int -> *snapshot.File
+
 type snapshotKey struct {
 	catalog string
 	pods    int
@@ -30,9 +36,58 @@ func cachedSnapshot(src *catalog.Catalog, pods int) *snapshot.Snapshot {
 	if s, ok := snapshots.Load(k); ok {
 		return s.(*snapshot.Snapshot)
 	}
-	s := Snapshot(src, Cluster(pods))
+	s := Snapshot(src, cachedCluster(pods))
 	snapshots.Store(k, s)
 	return s
+}
+
+func cachedCluster(pods int) *snapshot.File {
+	if c, ok := clusters.Load(pods); ok {
+		return c.(*snapshot.File)
+	}
+	c := Cluster(pods)
+	clusters.Store(pods, c)
+	return c
+}
+
+// freshSnapshot assembles the cluster again outside the timer: every object
+// is new, as on statusd's first tick or after every object changed, so
+// nothing converted or remembered on an object is reused.
+func freshSnapshot(b *testing.B, src *catalog.Catalog, pods int) *snapshot.Snapshot {
+	b.StopTimer()
+	defer b.StartTimer()
+	return Snapshot(src, cachedCluster(pods))
+}
+
+// freshObjects copies objs outside the timer: a copy is a new object, with
+// nothing converted or remembered on it.
+func freshObjects(b *testing.B, objs []*snapshot.Object) []*snapshot.Object {
+	b.StopTimer()
+	defer b.StartTimer()
+	out := make([]*snapshot.Object, len(objs))
+	for i, o := range objs {
+		out[i] = snapshot.NewObject(o.Content)
+	}
+	return out
+}
+
+// cpuClock reports the process's CPU time per op (user and system, every
+// thread, the garbage collector's included) beside the wall time: on a
+// shared machine wall time includes waiting for a core, CPU time does not.
+type cpuClock struct{ start time.Duration }
+
+func startCPU() cpuClock { return cpuClock{cpuTime()} }
+
+func (c cpuClock) report(b *testing.B) {
+	b.ReportMetric(float64(cpuTime()-c.start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkCompileShipped loads and compiles the shipped catalogue: the
@@ -63,11 +118,36 @@ func BenchmarkTickShipped(b *testing.B) {
 			res := e.Tick(ctx, snap) // the first tick converts objects; steady state reuses them
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU()
 			for b.Loop() {
 				res = e.Tick(ctx, snap)
 			}
+			cpu.report(b)
 			b.ReportMetric(float64(res.Evaluations), "evals/op")
 			b.ReportMetric(float64(len(res.Findings)), "findings/op")
+		})
+	}
+}
+
+// BenchmarkTickShippedCold is a tick in which every object is new to
+// statusd, as on its first tick or were every object to change at once:
+// each object is converted and every condition evaluated in full, since
+// nothing is remembered on a new object (pkg/cel/memo.go). A steady-state
+// tick (BenchmarkTickShipped) pays this only for the objects that changed.
+func BenchmarkTickShippedCold(b *testing.B) {
+	src, cat := shipped(b)
+	for _, n := range []int{1_000, 10_000} {
+		b.Run(fmt.Sprintf("pods=%d", n), func(b *testing.B) {
+			e := engine.New(cat, engine.Options{})
+			ctx := context.Background()
+			e.Tick(ctx, freshSnapshot(b, src, n))
+			b.ReportAllocs()
+			var res *engine.Result
+			for b.Loop() {
+				snap := freshSnapshot(b, src, n)
+				res = e.Tick(ctx, snap)
+			}
+			b.ReportMetric(float64(res.Evaluations), "evals/op")
 		})
 	}
 }
@@ -195,7 +275,8 @@ const comparePods = 10_000
 
 // BenchmarkReasons evaluates representative reasons of the shipped
 // catalogue once per subject, as a tick does, written in CEL (cel/, through
-// a fresh Evaluator per tick) and by hand in Go (go/) over the same
+// a fresh Evaluator per tick over unchanged objects, the steady state;
+// cel-cold/, over objects all new) and by hand in Go (go/) over the same
 // snapshot and its indexes. benchstat compares the two; docs/performance.md
 // gives the ratios. true/op is the subjects found, which TestReasons checks
 // agree.
@@ -216,6 +297,20 @@ func BenchmarkReasons(b *testing.B) {
 			b.ReportMetric(float64(set.Len()), "subjects/op")
 			b.ReportMetric(float64(n), "true/op")
 		})
+		// cel-cold evaluates every subject in full: each op gives the
+		// reason new copies of its subjects (untimed), so every subject is
+		// converted and no outcome is remembered. This is the interpreter
+		// against Go. The objects a join looks up stay converted, as they
+		// would after the first of the subjects that share them.
+		b.Run(r.name+"/cel-cold", func(b *testing.B) {
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				n = celTickObjects(ctx, cat, snap, reason, freshObjects(b, set.Objects()))
+			}
+			b.ReportMetric(float64(set.Len()), "subjects/op")
+			b.ReportMetric(float64(n), "true/op")
+		})
 		b.Run(r.name+"/go", func(b *testing.B) {
 			b.ReportAllocs()
 			n := 0
@@ -229,9 +324,13 @@ func BenchmarkReasons(b *testing.B) {
 }
 
 func celTick(ctx context.Context, cat *cel.Catalog, snap *snapshot.Snapshot, r *cel.Reason, set *snapshot.Set) int {
+	return celTickObjects(ctx, cat, snap, r, set.Objects())
+}
+
+func celTickObjects(ctx context.Context, cat *cel.Catalog, snap *snapshot.Snapshot, r *cel.Reason, objs []*snapshot.Object) int {
 	ev := cat.NewEvaluator(ctx, snap)
 	n := 0
-	for _, o := range set.Objects() {
+	for _, o := range objs {
 		if ev.When(r, o).Outcome == cel.True {
 			n++
 		}

@@ -122,6 +122,9 @@ type Reason struct {
 	Hash string
 	// Rank is the reason's position in evaluation order.
 	Rank int
+
+	// gates are the conjuncts of When remembered per object (memo.go).
+	gates []gate
 }
 
 // Variable is a compiled variable.
@@ -147,6 +150,8 @@ type Catalog struct {
 	params    ref.Val
 	paramVals map[string]any
 	opts      Options
+	// gates counts the gates of every reason: the size of an object's memo.
+	gates int
 }
 
 // Reason returns the reason called name, or nil.
@@ -229,8 +234,10 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 			c.Reasons = append(c.Reasons, r)
 		}
 	}
+	pure := &purity{cat: c, vars: map[string]bool{}, busy: map[string]bool{}}
 	for _, r := range c.Reasons {
 		r.Hash = cm.hash(r)
+		cm.planGates(r, pure)
 	}
 	cm.warnUnused()
 	cm.errs.AttachSnippets(src.Files)
@@ -291,19 +298,24 @@ func (cm *compiler) compile(e catalog.Expr, field, reason string, want *gocel.Ty
 	case est.Max > cm.opts.CostLimit/2:
 		cm.errs.Warnf(e.Pos, reason, "%s: estimated cost %s is near the limit %d", field, formatCost(est.Max), cm.opts.CostLimit)
 	}
-	prg, err := cm.env.Program(a,
-		gocel.EvalOptions(gocel.OptOptimize),
-		// The Evaluator's meter, not cel-go's cost tracking, which takes
-		// quadratic time in loops (see meter.go), enforces CostLimit.
-		gocel.CustomDecorator(decorateMeter),
-		gocel.InterruptCheckFrequency(100),
-	)
+	prg, err := cm.plan(a)
 	if err != nil {
 		cm.errs.Errorf(e.Pos, reason, "%s: %v", field, err)
 		return nil
 	}
 	p.prg = prg
 	return p
+}
+
+// plan turns a checked expression into a program.
+func (cm *compiler) plan(a *gocel.Ast) (gocel.Program, error) {
+	return cm.env.Program(a,
+		gocel.EvalOptions(gocel.OptOptimize),
+		// The Evaluator's meter, not cel-go's cost tracking, which takes
+		// quadratic time in loops (see meter.go), enforces CostLimit.
+		gocel.CustomDecorator(decorateMeter),
+		gocel.InterruptCheckFrequency(100),
+	)
 }
 
 func formatCost(c uint64) string {

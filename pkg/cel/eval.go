@@ -143,7 +143,19 @@ type Result struct {
 }
 
 // When evaluates a reason's condition on subject o.
+// An outcome remembered on the object (memo.go) costs nothing.
 func (e *Evaluator) When(r *Reason, o *snapshot.Object) Result {
+	out, gateCost, decided := e.gated(r, o)
+	if decided {
+		return Result{Outcome: out, Cost: gateCost}
+	}
+	res := e.when(r, o)
+	res.Cost += gateCost
+	return res
+}
+
+// when evaluates the whole condition, remembering nothing.
+func (e *Evaluator) when(r *Reason, o *snapshot.Object) Result {
 	e.setSubject(o)
 	v, cost, err := e.eval(r.When)
 	if err != nil {

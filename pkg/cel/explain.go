@@ -59,7 +59,8 @@ func (e *Evaluator) Trace(r *Reason, o *snapshot.Object) (Result, []Step) {
 	// The outcome and cost come from the ordinary program, so explain
 	// agrees with the tick; the traced run (exhaustive, so both sides of
 	// every && and || have values) supplies only the sub-expression values.
-	res := e.When(r, o)
+	// Nothing remembered is used: explain shows what an evaluation costs.
+	res := e.when(r, o)
 	outer := e.meter.used
 	e.meter.used = 0
 	_, det, _ := p.traced.ContextEval(e.ctx, &e.act)

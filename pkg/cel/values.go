@@ -1,7 +1,7 @@
 package cel
 
 import (
-	"fmt"
+	"errors"
 	"reflect"
 
 	"github.com/google/cel-go/common/types"
@@ -11,16 +11,13 @@ import (
 	"statusd.io/statusd/pkg/snapshot"
 )
 
-// objectVal converts an object once per snapshot: the conversion is cached
-// on the object, so every reason that reads it shares one value.
-func objectVal(o *snapshot.Object) ref.Val {
-	if v, ok := o.Cached().(ref.Val); ok {
-		return v
-	}
-	v := types.NewStringInterfaceMap(types.DefaultTypeAdapter, o.Content)
-	o.SetCached(v)
-	return v
-}
+// objectVal converts an object to a CEL value once in its life: the value
+// is cached on the object, which the informers keep across ticks until the
+// object changes, so every reason of every tick shares one conversion.
+func objectVal(o *snapshot.Object) ref.Val { return cacheOf(o).value(o) }
+
+// errIterConvert: iterators are internal to comprehensions and never values.
+var errIterConvert = errors.New("iterator cannot be converted")
 
 // objList is a CEL list over a slice of snapshot objects that converts
 // elements only when an expression reaches them, and shares the slice the
@@ -81,7 +78,7 @@ type objIter struct {
 }
 
 func (it *objIter) ConvertToNative(reflect.Type) (any, error) {
-	return nil, fmt.Errorf("iterator cannot be converted")
+	return nil, errIterConvert
 }
 
 func (it *objIter) ConvertToType(ref.Type) ref.Val {

@@ -234,11 +234,15 @@ func (t *tick) reason(r *cel.Reason) {
 }
 
 func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
+	res := t.ev.When(r, o)
+	t.res.Evaluations++
+	// Most subjects are false with no state: leave before building keys.
+	if res.Outcome == cel.False && len(t.e.state[r.Name]) == 0 {
+		return
+	}
 	subj := SubjectOf(o)
 	k := key{r.Name, subj.ID()}
 	rec := t.e.state.get(k)
-	res := t.ev.When(r, o)
-	t.res.Evaluations++
 	var f *Finding
 	switch res.Outcome {
 	case cel.False:

@@ -128,6 +128,10 @@ func (o *Object) Cached() any { return o.cached.Load() }
 // caller must store values of one type.
 func (o *Object) SetCached(v any) { o.cached.Store(v) }
 
+// CompareAndSwapCached stores v if the cache still holds old, so that two
+// evaluators reading the object at once keep one cache between them.
+func (o *Object) CompareAndSwapCached(old, v any) bool { return o.cached.CompareAndSwap(old, v) }
+
 // ResourceFor guesses the plural resource of a kind, the way kubectl does
 // for kinds it has not discovered, with the irregular plurals of the kinds
 // statusd's catalogues use.

@@ -1,0 +1,197 @@
+package cel
+
+import (
+	"sync"
+	"sync/atomic"
+
+	gocel "github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+
+	"statusd.io/statusd/pkg/snapshot"
+)
+
+// A reason's condition usually rules a subject out on the subject alone:
+// "the pod is Pending", "some container restarted more than N times". Such
+// a test depends on nothing but the object and the catalogue's params, so
+// its outcome cannot change until the object does, and the informers hand
+// the evaluator the same *snapshot.Object tick after tick until it
+// changes. A gate is such a test, a conjunct of `when` that reads no
+// clock, no other object, no metrics and no variable that does; its
+// outcome is remembered on the object. A false gate makes the whole
+// condition false (false && anything is false in CEL, errors included), so
+// a steady-state tick pays a look-up instead of an evaluation for every
+// subject a gate rules out. When the whole condition is such a test, both
+// outcomes are remembered.
+
+// gate is one remembered test of a reason.
+type gate struct {
+	// slot is the gate's index in an object's memo.
+	slot int
+	prg  *Program
+	// whole is set when the gate is the entire condition, so that a true
+	// outcome is the answer too.
+	whole bool
+}
+
+// Memo outcomes; zero is "not evaluated on this object yet". Errors are
+// not remembered: the condition is evaluated in full and reports them.
+const (
+	memoUnset uint32 = iota
+	memoFalse
+	memoTrue
+)
+
+// objCache is what the evaluator keeps on a snapshot object: its CEL value,
+// converted on first use, and the outcomes of gates under one catalogue.
+type objCache struct {
+	once sync.Once
+	val  ref.Val
+	memo atomic.Pointer[memo]
+}
+
+// memo holds the gate outcomes of one catalogue; a reload starts a new one.
+type memo struct {
+	cat   *Catalog
+	slots []atomic.Uint32
+}
+
+func cacheOf(o *snapshot.Object) *objCache {
+	if c, ok := o.Cached().(*objCache); ok {
+		return c
+	}
+	o.CompareAndSwapCached(nil, &objCache{})
+	return o.Cached().(*objCache)
+}
+
+func (c *objCache) value(o *snapshot.Object) ref.Val {
+	c.once.Do(func() { c.val = toVal(o.Content) })
+	return c.val
+}
+
+func (c *objCache) memoFor(cat *Catalog) *memo {
+	m := c.memo.Load()
+	if m == nil || m.cat != cat {
+		m = &memo{cat: cat, slots: make([]atomic.Uint32, cat.gates)}
+		c.memo.Store(m)
+	}
+	return m
+}
+
+// gated decides a condition from r's gates when it can: decided is false
+// when the condition must be evaluated.
+func (e *Evaluator) gated(r *Reason, o *snapshot.Object) (out Outcome, cost uint64, decided bool) {
+	m := cacheOf(o).memoFor(e.cat)
+	for _, g := range r.gates {
+		slot := &m.slots[g.slot]
+		v := slot.Load()
+		if v == memoUnset {
+			e.setSubject(o)
+			res, c, err := e.eval(g.prg)
+			cost += c
+			if err != nil {
+				return Unknown, cost, false
+			}
+			b, ok := res.(types.Bool)
+			if !ok {
+				return Unknown, cost, false
+			}
+			v = memoFalse
+			if b {
+				v = memoTrue
+			}
+			slot.Store(v)
+		}
+		switch {
+		case v == memoFalse:
+			return False, cost, true
+		case g.whole:
+			return True, cost, true
+		}
+	}
+	return Unknown, cost, false
+}
+
+// impure lists the names whose values change without the subject
+// changing.
+var impure = map[string]bool{varNow: true, varCluster: true, varMetrics: true}
+
+// purity decides which expressions depend on the subject and params
+// alone; variables are decided once each.
+type purity struct {
+	cat  *Catalog
+	vars map[string]bool
+	busy map[string]bool
+}
+
+func (p *purity) pure(e ast.Expr) bool {
+	root := ast.NavigateExpr(nil, e)
+	for _, n := range ast.MatchDescendants(root, ast.KindMatcher(ast.IdentKind)) {
+		if impure[n.AsIdent()] {
+			return false
+		}
+	}
+	for _, n := range ast.MatchDescendants(root, ast.KindMatcher(ast.SelectKind)) {
+		sel := n.AsSelect()
+		if sel.Operand().Kind() == ast.IdentKind && sel.Operand().AsIdent() == varVariables && !p.variable(sel.FieldName()) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *purity) variable(name string) bool {
+	if v, ok := p.vars[name]; ok {
+		return v
+	}
+	i, ok := p.cat.varIndex[name]
+	if !ok || i >= len(p.cat.Variables) || p.cat.Variables[i].Program == nil || p.busy[name] {
+		return false
+	}
+	p.busy[name] = true
+	v := p.pure(p.cat.Variables[i].Program.ast.NativeRep().Expr())
+	delete(p.busy, name)
+	p.vars[name] = v
+	return v
+}
+
+// conjuncts flattens the top-level && of e.
+func conjuncts(e ast.Expr) []ast.Expr {
+	if e.Kind() == ast.CallKind && e.AsCall().FunctionName() == "_&&_" && len(e.AsCall().Args()) == 2 {
+		return append(conjuncts(e.AsCall().Args()[0]), conjuncts(e.AsCall().Args()[1])...)
+	}
+	return []ast.Expr{e}
+}
+
+// planGates finds a reason's gates and plans each as a program of its own,
+// cut from the checked condition, so it is evaluated exactly as it is
+// inside the condition.
+func (cm *compiler) planGates(r *Reason, p *purity) {
+	if r.When == nil {
+		return
+	}
+	native := r.When.ast.NativeRep()
+	root := native.Expr()
+	if p.pure(root) {
+		r.gates = []gate{{slot: cm.cat.gates, prg: r.When, whole: true}}
+		cm.cat.gates++
+		return
+	}
+	for _, c := range conjuncts(root) {
+		if !p.pure(c) {
+			continue
+		}
+		checked := ast.NewCheckedAST(ast.NewAST(c, native.SourceInfo()), native.TypeMap(), native.ReferenceMap())
+		pb, err := ast.ToProto(checked)
+		if err != nil {
+			continue
+		}
+		prg, err := cm.plan(gocel.CheckedExprToAst(pb))
+		if err != nil {
+			continue // a gate is an optimisation; the condition still works
+		}
+		r.gates = append(r.gates, gate{slot: cm.cat.gates, prg: &Program{Expr: r.When.Expr, Field: "when", ast: r.When.ast, prg: prg}})
+		cm.cat.gates++
+	}
+}
