@@ -34,6 +34,11 @@ const (
 	// frontProxyUser is the aggregation layer's identity towards extension
 	// apiservers.
 	frontProxyUser = "front-proxy-client"
+	// defaultNodeLease is a simulated node's Lease duration, a kubelet's.
+	defaultNodeLease = 40 * time.Second
+	// defaultNodeMonitorGrace is kube-controller-manager's default
+	// --node-monitor-grace-period.
+	defaultNodeMonitorGrace = 50 * time.Second
 )
 
 // pki returns the path of a file in the pki directory.
@@ -256,7 +261,7 @@ func (e *Env) startControllerManager(ctx context.Context) error {
 		return err
 	}
 	_, err = e.startServing(ctx, KubeControllerManager, 1, func(ports []int) ([]string, error) {
-		return []string{
+		args := []string{
 			"--kubeconfig=" + kubeconfig,
 			"--authentication-kubeconfig=" + kubeconfig,
 			"--authorization-kubeconfig=" + kubeconfig,
@@ -271,7 +276,9 @@ func (e *Env) startControllerManager(ctx context.Context) error {
 			"--root-ca-file=" + e.pki("ca.crt"),
 			"--cluster-signing-cert-file=" + e.pki("ca.crt"),
 			"--cluster-signing-key-file=" + e.pki("ca.key"),
-		}, nil
+			"--node-monitor-grace-period=" + max(defaultNodeMonitorGrace, e.opts.NodeLeaseDuration).String(),
+		}
+		return append(args, e.opts.ControllerManagerArgs...), nil
 	}, func(ctx context.Context, ports []int) error {
 		if err := probeHTTP(ctx, e.httpClient, fmt.Sprintf("https://127.0.0.1:%d/healthz", ports[0])); err != nil {
 			return err
@@ -292,7 +299,7 @@ func (e *Env) startScheduler(ctx context.Context) error {
 		return err
 	}
 	_, err = e.startServing(ctx, KubeScheduler, 1, func(ports []int) ([]string, error) {
-		return []string{
+		args := []string{
 			"--kubeconfig=" + kubeconfig,
 			"--authentication-kubeconfig=" + kubeconfig,
 			"--authorization-kubeconfig=" + kubeconfig,
@@ -301,7 +308,8 @@ func (e *Env) startScheduler(ctx context.Context) error {
 			"--tls-cert-file=" + e.pki(KubeScheduler+".crt"),
 			"--tls-private-key-file=" + e.pki(KubeScheduler+".key"),
 			"--leader-elect=false",
-		}, nil
+		}
+		return append(args, e.opts.SchedulerArgs...), nil
 	}, func(ctx context.Context, ports []int) error {
 		return probeHTTP(ctx, e.httpClient, fmt.Sprintf("https://127.0.0.1:%d/readyz", ports[0]))
 	})
@@ -324,7 +332,7 @@ func (e *Env) startKwok(ctx context.Context) error {
 		"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=fake",
 		"--node-ip=127.0.0.1",
 		"--cidr=" + e.opts.PodCIDR,
-		"--node-lease-duration-seconds=40",
+		"--node-lease-duration-seconds=" + strconv.Itoa(int(e.opts.NodeLeaseDuration/time.Second)),
 	})
 	e.mu.Lock()
 	err = e.launch(p)

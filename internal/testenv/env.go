@@ -74,6 +74,29 @@ type Options struct {
 	// APIServerArgs are extra kube-apiserver flags, appended after the
 	// defaults so they override them (for example feature gates).
 	APIServerArgs []string
+	// ControllerManagerArgs are extra kube-controller-manager flags,
+	// appended after the defaults so they override them. Its defaults
+	// limit every controller's client to 20 requests a second and the
+	// ReplicaSet and Deployment controllers to 5 concurrent syncs, which
+	// caps how fast a large cluster fills; the scale run raises them.
+	ControllerManagerArgs []string
+	// SchedulerArgs are extra kube-scheduler flags, appended after the
+	// defaults so they override them. Its client's default limit of 50
+	// requests a second (a binding and an Event per pod) caps scheduling
+	// near 25 pods a second.
+	SchedulerArgs []string
+	// NodeLeaseDuration is the duration of each simulated node's Lease;
+	// kwok renews every Lease each quarter of it, and the node lifecycle
+	// controller's grace period (--node-monitor-grace-period, default 50s)
+	// is raised to it when longer, so the nodes stay Ready. Default 40s,
+	// as a kubelet: a thousand nodes then renew 100 Leases a second, which
+	// a two-core machine notices.
+	NodeLeaseDuration time.Duration
+	// GOGC is the GOGC of every component, as in the environment variable;
+	// default unset (Go's 100). The apiserver spends a tenth of its CPU in
+	// garbage collection while pods are created in bulk; a higher value
+	// trades memory for that.
+	GOGC int
 	// Logger receives component start and stop messages; default discards.
 	Logger *slog.Logger
 }
@@ -100,6 +123,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.StartTimeout == 0 {
 		o.StartTimeout = 3 * time.Minute
 	}
+	if o.NodeLeaseDuration == 0 {
+		o.NodeLeaseDuration = defaultNodeLease
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -113,6 +139,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.NodePods < 0 {
 		errs = append(errs, fmt.Errorf("node pods must not be negative, got %d", o.NodePods))
+	}
+	if o.GOGC < 0 {
+		errs = append(errs, fmt.Errorf("GOGC must not be negative, got %d", o.GOGC))
+	}
+	if o.NodeLeaseDuration < time.Second || o.NodeLeaseDuration%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("node lease duration must be whole seconds, at least 1s, got %s", o.NodeLeaseDuration))
 	}
 	if _, _, err := net.ParseCIDR(o.PodCIDR); err != nil {
 		errs = append(errs, fmt.Errorf("pod cidr: %w", err))
@@ -439,19 +471,23 @@ func (e *Env) path(elem ...string) string {
 
 // newProcess describes a component; launch starts it.
 func (e *Env) newProcess(name string, args []string) *process {
+	// A minimal environment: nothing from the developer's shell
+	// (KUBECONFIG, ~/.kwok, proxies, GOGC) leaks into the cluster.
+	env := []string{
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"HOME=" + e.dir,
+		"TMPDIR=" + e.dir,
+		"KWOK_WORKDIR=" + e.path("kwok"),
+	}
+	if e.opts.GOGC > 0 {
+		env = append(env, "GOGC="+strconv.Itoa(e.opts.GOGC))
+	}
 	return &process{
 		name:    name,
 		path:    filepath.Join(e.binDir, name),
 		args:    args,
 		logPath: e.path(name + ".log"),
-		// A minimal environment: nothing from the developer's shell
-		// (KUBECONFIG, ~/.kwok, proxies) leaks into the cluster.
-		env: []string{
-			"PATH=/usr/local/bin:/usr/bin:/bin",
-			"HOME=" + e.dir,
-			"TMPDIR=" + e.dir,
-			"KWOK_WORKDIR=" + e.path("kwok"),
-		},
+		env:     env,
 	}
 }
 

@@ -335,10 +335,22 @@ func TestStartErrors(t *testing.T) {
 		{"negative pods", Options{NodePods: -1}, []string{"node pods must not be negative"}},
 		{"bad cidr", Options{PodCIDR: "10.0.0.0"}, []string{"pod cidr"}},
 		{"negative nodes", Options{Nodes: -1}, []string{"nodes must not be negative"}},
+		{"lease not whole seconds", Options{NodeLeaseDuration: 1500 * time.Millisecond}, []string{"node lease duration must be whole seconds"}},
+		{"negative GOGC", Options{GOGC: -1}, []string{"GOGC must not be negative"}},
 		{
 			"component fails, log tail in error",
 			Options{APIServerArgs: []string{"--no-such-flag"}},
 			[]string{"kube-apiserver exited", "kube-apiserver.log", "unknown flag: --no-such-flag"},
+		},
+		{
+			"controller manager flags reach it",
+			Options{ControllerManagerArgs: []string{"--no-such-flag"}},
+			[]string{"kube-controller-manager exited", "unknown flag: --no-such-flag"},
+		},
+		{
+			"scheduler flags reach it",
+			Options{SchedulerArgs: []string{"--no-such-flag"}},
+			[]string{"kube-scheduler exited", "unknown flag: --no-such-flag"},
 		},
 	}
 	for _, tc := range cases {
