@@ -470,15 +470,21 @@ func (a *fieldAnalysis) call(e ast.Expr, sc *scope) absValue {
 		a.readAll(v)
 		return v
 	case overloads.Size:
-		// The length of a list a look-up or a list literal made does not
-		// depend on what its objects hold; any other size (of a map, a
-		// string or a list in an object) is read whole.
+		// Trimming never changes a list's length or a string, so only a
+		// map's keys matter: Iterated keeps a map right at the place whole,
+		// which is what size reads there. A place below a list level may be
+		// a map that Iterated does not cover, and is kept whole. The length
+		// of a list a look-up or a list literal made does not depend on
+		// what its objects hold.
 		v := target
 		if !call.IsMemberFunction() && len(args) == 1 {
 			v = a.eval(args[0], sc)
 		}
 		for p := range v {
-			if p.depth >= 0 {
+			switch {
+			case p.depth == 0:
+				a.node(p).SetIterated()
+			case p.depth > 0:
 				a.node(p).SetAll()
 			}
 		}

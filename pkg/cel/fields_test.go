@@ -109,8 +109,13 @@ func TestFields(t *testing.T) {
 			want: map[string]string{"pods": `{spec{a{c*},b~{c*}}}`},
 		},
 		{
-			name: "size of a field reads it whole",
-			body: pods + "reasons:\n" + reason("A", `size(object.spec.containers) > 1`),
+			name: "size keeps a map whole, a list's length",
+			body: pods + "reasons:\n" + reason("A", `size(object.spec.containers) > 1 && object.spec.containers.filter(c, c.name == "a").size() == 1`),
+			want: map[string]string{"pods": `{spec{containers~{name*}}}`},
+		},
+		{
+			name: "size below a list level reads it whole",
+			body: pods + "reasons:\n" + reason("A", `object.spec.containers.exists(c, c.size() > 1)`),
 			want: map[string]string{"pods": `{spec{containers*}}`},
 		},
 		{

@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"statusd.io/statusd/internal/testenv"
 	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/snapshot"
 )
@@ -117,4 +119,66 @@ func TestPrunedCaches(t *testing.T) {
 			}
 		}, waitTimeout, poll)
 	})
+}
+
+// shippedPodsTree returns the tree the cluster-wide pods informer trims to
+// under the shipped catalogue: the union over every source it serves
+// (pods, addonPods, ...), as reconcile computes it.
+func shippedPodsTree(tb testing.TB) *prune.Tree {
+	tb.Helper()
+	src, errs := catalog.Load("../../rules")
+	require.NoError(tb, errs.Err())
+	compiled, errs := cel.Compile(src, cel.Options{})
+	require.NoError(tb, errs.Err())
+	s := newSources(Options{})
+	require.NoError(tb, s.Apply(src, compiled.Fields()))
+	// Discovery serves every resource; only the pods informer matters here.
+	namespaced := map[string]bool{"v1/pods": true}
+	for _, cs := range src.Sources {
+		namespaced[cs.GVR()] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.disc = discovered{done: true, namespaced: namespaced}
+	tree, ok := s.wanted()[informerKey{gvr: podsGVR}]
+	require.True(tb, ok, "the shipped catalogue watches every pod")
+	require.NotNil(tb, tree, "the shipped catalogue's pods must be prunable")
+	return tree
+}
+
+// TestPruneSavesMemory measures what a cached pod (testdata/pod.json, a
+// real pod of the local control plane) costs decoded, trimmed of managed
+// fields as before, trimmed to what the shipped catalogue reads, and then
+// parsed into a snapshot.Object, and holds the catalogue's trimming to half
+// of what the managed-fields trim keeps.
+func TestPruneSavesMemory(t *testing.T) {
+	const n = 2000
+	tree := shippedPodsTree(t)
+	data := readPod(t)
+	// measure returns the live heap per pod of n decoded pods after
+	// transform, with their snapshot.Objects when parse is set.
+	measure := func(transform func(*unstructured.Unstructured), parse bool) uint64 {
+		base := heapAfterGC()
+		pods := make([]*unstructured.Unstructured, n)
+		objs := make([]*snapshot.Object, 0, n)
+		for i := range pods {
+			pods[i] = decodePod(t, data)
+			transform(pods[i])
+			if parse {
+				objs = append(objs, snapshot.NewObject(pods[i].Object))
+			}
+		}
+		used := heapAfterGC() - base
+		runtime.KeepAlive(pods)
+		runtime.KeepAlive(objs)
+		return used / n
+	}
+	raw := measure(func(*unstructured.Unstructured) {}, false)
+	trimmed := measure(func(u *unstructured.Unstructured) { _, _ = trim(u) }, false)
+	pruned := measure(func(u *unstructured.Unstructured) { u.Object = tree.Apply(u.Object) }, false)
+	prunedParsed := measure(func(u *unstructured.Unstructured) { u.Object = tree.Apply(u.Object) }, true)
+	t.Logf("heap bytes per cached pod: decoded %d, managed fields trimmed %d, trimmed to the shipped catalogue's fields %d (%.0f%% less than managed fields trimmed), and parsed %d",
+		raw, trimmed, pruned, 100*(1-float64(pruned)/float64(trimmed)), prunedParsed)
+	t.Logf("the shipped catalogue's pods informer keeps %s", tree)
+	assert.Less(t, pruned, trimmed/2)
 }
