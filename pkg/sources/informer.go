@@ -3,6 +3,8 @@ package sources
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -63,12 +65,26 @@ type informer struct {
 	objects   map[string]*snapshot.Object // by namespace/name
 	err       error                       // the last list or watch error since the last success
 	forbidden bool                        // err is a 403
+
+	// sorted is objects in snapshot.Compare order as of the last call to
+	// sortedObjects, which hands it to snapshots: it is never modified,
+	// only replaced. changed holds the keys put or removed since; stale says
+	// that so many changed (the first list, a relist) that sorting afresh
+	// is cheaper than patching, and changed is no longer kept.
+	sorted  []*snapshot.Object
+	changed map[string]struct{}
+	stale   bool
 }
 
 // newInformer returns an informer that is not running, for tests and for
 // start.
 func newInformer(key informerKey) *informer {
-	return &informer{key: key, objects: map[string]*snapshot.Object{}, synced: func() bool { return false }}
+	return &informer{
+		key:     key,
+		objects: map[string]*snapshot.Object{},
+		changed: map[string]struct{}{},
+		synced:  func() bool { return false },
+	}
 }
 
 // start builds and runs the client-go informer for i.key until ctx ends or
@@ -184,10 +200,7 @@ func (s *Sources) put(i *informer, obj any) {
 	if !ok {
 		return
 	}
-	o := snapshot.NewObject(u.Object)
-	i.mu.Lock()
-	i.objects[objectKey(u)] = o
-	i.mu.Unlock()
+	i.set(objectKey(u), snapshot.NewObject(u.Object))
 	s.notify(i)
 }
 
@@ -210,9 +223,7 @@ func (s *Sources) remove(i *informer, obj any) {
 	default:
 		return
 	}
-	i.mu.Lock()
-	delete(i.objects, key)
-	i.mu.Unlock()
+	i.delete(key)
 	s.notify(i)
 }
 
@@ -262,4 +273,126 @@ func (i *informer) len() int {
 	i.mu.RLock()
 	defer i.mu.RUnlock()
 	return len(i.objects)
+}
+
+// set caches o under key (namespace/name).
+func (i *informer) set(key string, o *snapshot.Object) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.objects[key] = o
+	i.touch(key)
+}
+
+// delete drops key from the cache.
+func (i *informer) delete(key string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	delete(i.objects, key)
+	i.touch(key)
+}
+
+// touch records that key changed. Once more keys changed than half the
+// cache holds, patching the sorted slice would cost about what a sort
+// does, so the informer stops counting and sorts afresh. The caller holds
+// mu.
+func (i *informer) touch(key string) {
+	if i.stale {
+		return
+	}
+	i.changed[key] = struct{}{}
+	if len(i.changed) > len(i.objects)/2 {
+		i.stale = true
+		i.changed = map[string]struct{}{}
+	}
+}
+
+// sortedObjects returns every cached object in snapshot.Compare order,
+// each namespace/name once, for Builder.AddSorted. The slice is shared by
+// every snapshot taken since the last change and must not be modified.
+// Between ticks a cache changes little, so each call costs a copy of the
+// pointers and a binary search per changed key, not a sort.
+func (i *informer) sortedObjects() []*snapshot.Object {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	switch {
+	case i.stale:
+		out := make([]*snapshot.Object, 0, len(i.objects))
+		for _, o := range i.objects {
+			out = append(out, o)
+		}
+		slices.SortFunc(out, snapshot.Compare)
+		i.sorted, i.stale = out, false
+	case len(i.changed) > 0:
+		i.sorted = i.patch()
+		clear(i.changed)
+	}
+	return i.sorted
+}
+
+// patch returns a new sorted slice: i.sorted with the changed keys'
+// objects replaced, removed or inserted. It finds each changed key by
+// binary search and copies the pointers between them in bulk, so it reads
+// a few objects per change rather than every object. The caller holds mu.
+func (i *informer) patch() []*snapshot.Object {
+	// An edit replaces (drop and o), removes (drop) or inserts before (o)
+	// the object at i.sorted[at].
+	type edit struct {
+		at   int
+		drop bool
+		o    *snapshot.Object
+	}
+	edits := make([]edit, 0, len(i.changed))
+	size := len(i.sorted)
+	for key := range i.changed {
+		ns, name, _ := cache.SplitMetaNamespaceKey(key)
+		at, found := slices.BinarySearchFunc(i.sorted, nameKey{ns, name}, compareKey)
+		o := i.objects[key]
+		switch {
+		case found:
+			edits = append(edits, edit{at: at, drop: true, o: o})
+			if o == nil {
+				size--
+			}
+		case o != nil:
+			edits = append(edits, edit{at: at, o: o})
+			size++
+		}
+	}
+	// At one index, inserts come before the object there (their keys are
+	// smaller) and in key order among themselves.
+	slices.SortFunc(edits, func(a, b edit) int {
+		switch {
+		case a.at != b.at:
+			return a.at - b.at
+		case a.drop != b.drop:
+			if a.drop {
+				return 1
+			}
+			return -1
+		}
+		return snapshot.Compare(a.o, b.o)
+	})
+	out := make([]*snapshot.Object, 0, size)
+	from := 0
+	for _, e := range edits {
+		out = append(out, i.sorted[from:e.at]...)
+		from = e.at
+		if e.o != nil {
+			out = append(out, e.o)
+		}
+		if e.drop {
+			from++
+		}
+	}
+	return append(out, i.sorted[from:]...)
+}
+
+// nameKey is a namespace and name to search sorted objects for.
+type nameKey struct{ namespace, name string }
+
+func compareKey(o *snapshot.Object, k nameKey) int {
+	if c := strings.Compare(o.Namespace, k.namespace); c != 0 {
+		return c
+	}
+	return strings.Compare(o.Name, k.name)
 }

@@ -12,16 +12,20 @@ import (
 )
 
 // Snapshot builds a snapshot at now from the watch caches and the metrics
-// histories. It makes no API call: its cost is a pointer per cached object
-// plus the snapshot's indexes. A source that is not Ready (waiting, absent,
-// forbidden, failed) is in the snapshot with its status and no objects.
+// histories. It makes no API call, and it neither sorts nor indexes: each
+// informer keeps its objects in order and hands the same slice to every
+// snapshot until they change, and a Set builds its indexes when first
+// asked. A source that is not Ready (waiting, absent, forbidden, failed) is
+// in the snapshot with its status and no objects.
 func (s *Sources) Snapshot(now time.Time) *snapshot.Snapshot {
 	states := s.refresh()
 	s.mu.Lock()
 	b := snapshot.NewBuilder(now, snapshot.Cluster{Version: s.disc.version, Resources: s.disc.resources})
-	s.selected(states, func(name string, st sourceState, objs []*snapshot.Object) {
+	s.selected(states, func(name string, st sourceState, runs [][]*snapshot.Object) {
 		b.SetStatus(name, st.Status, st.Error)
-		b.Add(name, objs...)
+		for _, r := range runs {
+			b.AddSorted(name, r)
+		}
 	})
 	s.mu.Unlock()
 	for _, pm := range s.scraper.histories() {
@@ -31,8 +35,9 @@ func (s *Sources) Snapshot(now time.Time) *snapshot.Snapshot {
 }
 
 // selected calls fn for every object source, in name order, with its state
-// and, when Ready, the objects it selects. The caller holds s.mu.
-func (s *Sources) selected(states map[string]sourceState, fn func(name string, st sourceState, objs []*snapshot.Object)) {
+// and, when Ready, the objects it selects: one run per informer, each in
+// snapshot.Compare order, never to be modified. The caller holds s.mu.
+func (s *Sources) selected(states map[string]sourceState, fn func(name string, st sourceState, runs [][]*snapshot.Object)) {
 	var nsLabels map[string]map[string]string
 	for _, name := range slices.Sorted(maps.Keys(s.sources)) {
 		src := s.sources[name]
@@ -49,20 +54,51 @@ func (s *Sources) selected(states map[string]sourceState, fn func(name string, s
 		if check && src.needsNamespaces(namespaced) && nsLabels == nil {
 			nsLabels = s.namespaceLabels()
 		}
-		var objs []*snapshot.Object
+		var runs [][]*snapshot.Object
 		for _, k := range src.keys(namespaced) {
 			i := s.informers[k]
 			if i == nil {
 				continue
 			}
-			i.each(func(o *snapshot.Object) {
-				if !check || src.sel.NamespaceMatches(o.Namespace, nsLabels[o.Namespace]) {
-					objs = append(objs, o)
-				}
-			})
+			objs := i.sortedObjects()
+			if check {
+				objs = selectNamespaces(objs, func(ns string) bool { return src.sel.NamespaceMatches(ns, nsLabels[ns]) })
+			}
+			if len(objs) > 0 {
+				runs = append(runs, objs)
+			}
 		}
-		fn(name, st, objs)
+		fn(name, st, runs)
 	}
+}
+
+// selectNamespaces returns the objects of sorted objs in the namespaces match
+// selects, asking once per namespace rather than once per object. When
+// every namespace matches it returns objs itself; otherwise a new slice,
+// still sorted.
+func selectNamespaces(objs []*snapshot.Object, match func(ns string) bool) []*snapshot.Object {
+	var out []*snapshot.Object
+	kept := 0 // objs[:kept] all matched, and out is nil
+	for lo := 0; lo < len(objs); {
+		ns := objs[lo].Namespace
+		hi := lo + 1
+		for hi < len(objs) && objs[hi].Namespace == ns {
+			hi++
+		}
+		switch ok := match(ns); {
+		case ok && out == nil && kept == lo:
+			kept = hi
+		case ok:
+			out = append(out, objs[lo:hi]...)
+		case out == nil:
+			out = append(make([]*snapshot.Object, 0, len(objs)), objs[:kept]...)
+		}
+		lo = hi
+	}
+	if out == nil && kept == len(objs) {
+		return objs
+	}
+	return out
 }
 
 // namespaceLabels returns each namespace's labels from the namespaces
@@ -110,15 +146,17 @@ func (s *Sources) File(now time.Time) *snapshot.File {
 	needNamespaces := false
 	s.mu.Lock()
 	f.Cluster = snapshot.Cluster{Version: s.disc.version, Resources: s.disc.resources}
-	s.selected(states, func(name string, st sourceState, sel []*snapshot.Object) {
+	s.selected(states, func(name string, st sourceState, runs [][]*snapshot.Object) {
 		switch st.Status {
 		case snapshot.StatusForbidden, snapshot.StatusFailed:
 			f.Sources[name] = st.SourceState
 		}
 		_, namespaced := s.served(s.sources[name])
 		needNamespaces = needNamespaces || s.sources[name].needsNamespaces(namespaced)
-		for _, o := range sel {
-			add(o)
+		for _, r := range runs {
+			for _, o := range r {
+				add(o)
+			}
 		}
 	})
 	if needNamespaces {
