@@ -14,12 +14,20 @@
 //
 // # What is cached
 //
-// The caches hold objects trimmed by a transform that drops
-// metadata.managedFields and the last-applied-configuration annotation:
-// bookkeeping no expression reads, and on a typical pod more than a third of
-// its decoded size. Each cached object is also parsed once, when it
-// changes, into a snapshot.Object, so a snapshot costs a pointer per object
-// plus the snapshot's own indexes, never a re-parse.
+// In a large cluster the caches are most of statusd's memory, so they keep
+// only what is read. Apply takes, with the catalogue, the fields each
+// source's expressions can read (cel.Catalog.Fields, a prune.Tree per
+// source), and each informer's transform trims every object to the union of
+// the trees of the sources sharing it, plus what the scraper reads of a
+// metrics source's pods; apiVersion, kind, metadata and spec.nodeName are
+// always kept, managedFields and the last-applied-configuration annotation
+// never. A pod of two containers goes from 50 KB decoded to 10 KB under the
+// shipped catalogue. An informer whose fields change on a reload is
+// restarted, since its cache lacks what it did not keep: one LIST, as for a
+// new source. Apply with nil fields keeps whole objects, for `statusd
+// snapshot`, whose files serve any catalogue. Each cached object is also
+// parsed once, when it changes, into a snapshot.Object, so a snapshot costs
+// a pointer per object plus the snapshot's own indexes, never a re-parse.
 //
 // Selection is applied server-side where the API allows it (exact namespace
 // names become one informer per namespace, the label selector becomes the
