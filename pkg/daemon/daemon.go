@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -105,6 +106,11 @@ type Daemon struct {
 	metrics *metrics
 	log     *slog.Logger
 	last    atomic.Pointer[tickState]
+	// swap is held by a tick from its snapshot to its evaluation, and by
+	// Reload while it swaps sources and engine: the caches keep only the
+	// fields the catalogue reads, so a tick must never evaluate a new
+	// catalogue over objects trimmed for the old one.
+	swap    sync.Mutex
 	ready   atomic.Bool
 	leading atomic.Bool
 }
@@ -167,7 +173,10 @@ func (d *Daemon) Reload(u *reload.Update) {
 		}
 		return
 	}
-	if err := d.opts.Sources.Apply(u.Catalog.Source, u.Catalog.Fields()); err != nil {
+	fields := u.Catalog.Fields()
+	d.swap.Lock()
+	defer d.swap.Unlock()
+	if err := d.opts.Sources.Apply(u.Catalog.Source, fields); err != nil {
 		// The sources could not follow; keep everything as it was.
 		d.metrics.reloadOK.Set(0)
 		d.metrics.reloads.WithLabelValues("rejected").Inc()
@@ -321,8 +330,10 @@ func (d *Daemon) tick(ctx context.Context) {
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.TickTimeout)
 	defer cancel()
 	began := time.Now()
+	d.swap.Lock()
 	snap := d.opts.Sources.Snapshot(d.opts.Now())
 	res := d.engine.Tick(tctx, snap)
+	d.swap.Unlock()
 	d.opts.Publisher.Publish(res)
 	d.metrics.observe(res, time.Since(began).Seconds())
 	d.last.Store(&tickState{res: res, snap: snap})
