@@ -9,6 +9,7 @@ import (
 	"github.com/google/cel-go/common/overloads"
 	"github.com/google/cel-go/common/types"
 
+	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/prune"
 )
 
@@ -61,12 +62,23 @@ func (c *Catalog) Fields() map[string]*prune.Tree {
 			a.trees[name] = prune.New()
 		}
 	}
+	// A catalogue that did not compile is never run; should one get here,
+	// its missing programs would read nothing, so prune nothing.
+	if len(c.Reasons) != len(c.Source.Reasons) {
+		a.all = true
+	}
 	for _, r := range c.Reasons {
+		if r.When == nil || (!r.Reason.Message.IsZero() && r.Message == nil) || (!r.Grace.Since.IsZero() && r.Since == nil) {
+			a.all = true
+		}
 		for _, p := range []*Program{r.When, r.Message, r.Since} {
 			a.root(p, r.Subject)
 		}
 		for _, e := range r.Edges {
 			if e.Key == nil {
+				if e.Join.Kind == catalog.JoinKey {
+					a.all = true
+				}
 				continue
 			}
 			a.root(e.Key, r.Subject)

@@ -200,6 +200,20 @@ func TestFields(t *testing.T) {
 	}
 }
 
+// TestFieldsOfBrokenCatalogue: a catalogue that did not compile is never
+// run, but should its fields be asked for, they prune nothing.
+func TestFieldsOfBrokenCatalogue(t *testing.T) {
+	c, errs := cel.Compile(parse(t, pods+"reasons:\n"+reason("A", `object.status.phase == `)), cel.Options{})
+	require.Error(t, errs.Err())
+	assert.Equal(t, map[string]string{"pods": "nil"}, func() map[string]string {
+		out := map[string]string{}
+		for name, tree := range c.Fields() {
+			out[name] = tree.String()
+		}
+		return out
+	}())
+}
+
 // BenchmarkFieldsShipped analyses the shipped catalogue, which every load
 // and reload does once.
 func BenchmarkFieldsShipped(b *testing.B) {
