@@ -88,8 +88,11 @@ func TestPrunedCaches(t *testing.T) {
 		assert.Equal(t, "http://127.0.0.1:9100/metrics", targets[0].url)
 	})
 	t.Run("the same fields keep the informers", func(t *testing.T) {
+		lists := s.Stats().Lists
+		s.discover() // the periodic rediscovery reconciles too
 		same := map[string]*prune.Tree{"pods": prune.MustParse(`{status{phase*}}`)}
 		require.NoError(t, s.Apply(c, same))
+		assert.Equal(t, lists, s.Stats().Lists)
 		assert.Same(t, pods, informerOf(s, ns, ""))
 		assert.Same(t, model, informerOf(s, ns, "app=model"))
 	})
