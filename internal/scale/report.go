@@ -34,8 +34,13 @@ type controlPlaneInfo struct {
 	APIServerArgs         []string `json:"apiserverArgs,omitempty"`
 	ControllerManagerArgs []string `json:"controllerManagerArgs,omitempty"`
 	SchedulerArgs         []string `json:"schedulerArgs,omitempty"`
-	NodeLeaseSeconds      float64  `json:"nodeLeaseSeconds,omitempty"`
-	GOGC                  int      `json:"gogc,omitempty"`
+	SchedulerQPS          int      `json:"schedulerQPS,omitempty"`
+	SchedulerBurst        int      `json:"schedulerBurst,omitempty"`
+	// SchedulerPercentageOfNodesToScore is percentageOfNodesToScore in
+	// kube-scheduler's configuration file.
+	SchedulerPercentageOfNodesToScore int     `json:"schedulerPercentageOfNodesToScore,omitempty"`
+	NodeLeaseSeconds                  float64 `json:"nodeLeaseSeconds,omitempty"`
+	GOGC                              int     `json:"gogc,omitempty"`
 }
 
 // describe says in a sentence how the control plane differed from
@@ -50,6 +55,12 @@ func (c controlPlaneInfo) describe() string {
 	add("kube-apiserver", c.APIServerArgs)
 	add("kube-controller-manager", c.ControllerManagerArgs)
 	add("kube-scheduler", c.SchedulerArgs)
+	if c.SchedulerQPS > 0 || c.SchedulerBurst > 0 {
+		parts = append(parts, fmt.Sprintf("kube-scheduler's client at %d requests a second, burst %d", c.SchedulerQPS, c.SchedulerBurst))
+	}
+	if c.SchedulerPercentageOfNodesToScore > 0 {
+		parts = append(parts, fmt.Sprintf("kube-scheduler's `percentageOfNodesToScore: %d`", c.SchedulerPercentageOfNodesToScore))
+	}
 	if c.NodeLeaseSeconds > 0 {
 		parts = append(parts, fmt.Sprintf("node Leases of %.0f s (renewed every %.0f s)", c.NodeLeaseSeconds, c.NodeLeaseSeconds/4))
 	}
@@ -213,6 +224,9 @@ func (r *results) markdown() string {
 		time.Duration(r.Duration*float64(time.Second)).Round(time.Second), time.Duration(r.ControlPlaneStart*float64(time.Second)).Round(time.Second))
 	p("")
 	p("%s", r.ControlPlane.describe())
+	if c.GrowthNice > 0 {
+		p("While the cluster grew, statusd ran at nice %d, so that the control plane got the CPU first: it still received every watch event as it happened and only ticked less often. It was back at nice 0 from the 10 s catch-up pause before each window, so every number below was measured at nice 0.", c.GrowthNice)
+	}
 	if pods, secs := r.growth(); secs > 0 {
 		var per []string
 		prev := 0

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -298,22 +299,57 @@ func (e *Env) startScheduler(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	config, err := e.writeSchedulerConfig(kubeconfig)
+	if err != nil {
+		return err
+	}
 	_, err = e.startServing(ctx, KubeScheduler, 1, func(ports []int) ([]string, error) {
 		args := []string{
-			"--kubeconfig=" + kubeconfig,
+			"--config=" + config,
 			"--authentication-kubeconfig=" + kubeconfig,
 			"--authorization-kubeconfig=" + kubeconfig,
 			"--bind-address=127.0.0.1",
 			"--secure-port=" + strconv.Itoa(ports[0]),
 			"--tls-cert-file=" + e.pki(KubeScheduler+".crt"),
 			"--tls-private-key-file=" + e.pki(KubeScheduler+".key"),
-			"--leader-elect=false",
 		}
 		return append(args, e.opts.SchedulerArgs...), nil
 	}, func(ctx context.Context, ports []int) error {
 		return probeHTTP(ctx, e.httpClient, fmt.Sprintf("https://127.0.0.1:%d/readyz", ports[0]))
 	})
 	return err
+}
+
+// writeSchedulerConfig writes kube-scheduler's configuration file: the
+// client and leader election, which its deprecated flags also set, and
+// percentageOfNodesToScore, which only the file can. Zero values are left
+// out, so kube-scheduler defaults them. JSON is YAML.
+func (e *Env) writeSchedulerConfig(kubeconfig string) (string, error) {
+	client := map[string]any{"kubeconfig": kubeconfig}
+	if e.opts.SchedulerQPS > 0 {
+		client["qps"] = e.opts.SchedulerQPS
+	}
+	if e.opts.SchedulerBurst > 0 {
+		client["burst"] = e.opts.SchedulerBurst
+	}
+	conf := map[string]any{
+		"apiVersion":       "kubescheduler.config.k8s.io/v1",
+		"kind":             "KubeSchedulerConfiguration",
+		"clientConnection": client,
+		"leaderElection":   map[string]any{"leaderElect": false},
+	}
+	if n := e.opts.SchedulerPercentageOfNodesToScore; n > 0 {
+		conf["percentageOfNodesToScore"] = n
+	}
+	body, err := json.Marshal(conf)
+	if err != nil {
+		return "", fmt.Errorf("encode kube-scheduler configuration: %w", err)
+	}
+	path := e.path(KubeScheduler + ".yaml")
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		return "", fmt.Errorf("write kube-scheduler configuration: %w", err)
+	}
+	return path, nil
 }
 
 // startKwok runs kwok for the annotated nodes, ready when every node is Ready

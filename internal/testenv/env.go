@@ -81,10 +81,20 @@ type Options struct {
 	// caps how fast a large cluster fills; the scale run raises them.
 	ControllerManagerArgs []string
 	// SchedulerArgs are extra kube-scheduler flags, appended after the
-	// defaults so they override them. Its client's default limit of 50
-	// requests a second (a binding and an Event per pod) caps scheduling
-	// near 25 pods a second.
+	// defaults. kube-scheduler runs from a configuration file, so only
+	// flags that file does not cover take effect (not --kube-api-qps).
 	SchedulerArgs []string
+	// SchedulerQPS and SchedulerBurst limit kube-scheduler's client;
+	// default its own 50 and 100. A binding and an Event per pod make 50
+	// a second a cap near 25 pods a second.
+	SchedulerQPS   int
+	SchedulerBurst int
+	// SchedulerPercentageOfNodesToScore is the share of nodes
+	// kube-scheduler looks at for each pod once it has found that many
+	// feasible ones (never fewer than 100 nodes); default its adaptive
+	// value, 42% at 1,000 nodes. Its cost per pod grows with the nodes it
+	// looks at.
+	SchedulerPercentageOfNodesToScore int
 	// NodeLeaseDuration is the duration of each simulated node's Lease;
 	// kwok renews every Lease each quarter of it, and the node lifecycle
 	// controller's grace period (--node-monitor-grace-period, default 50s)
@@ -139,6 +149,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.NodePods < 0 {
 		errs = append(errs, fmt.Errorf("node pods must not be negative, got %d", o.NodePods))
+	}
+	if o.SchedulerQPS < 0 || o.SchedulerBurst < 0 {
+		errs = append(errs, fmt.Errorf("scheduler qps and burst must not be negative, got %d and %d", o.SchedulerQPS, o.SchedulerBurst))
+	}
+	if o.SchedulerPercentageOfNodesToScore < 0 || o.SchedulerPercentageOfNodesToScore > 100 {
+		errs = append(errs, fmt.Errorf("scheduler percentage of nodes to score must be 0 to 100, got %d", o.SchedulerPercentageOfNodesToScore))
 	}
 	if o.GOGC < 0 {
 		errs = append(errs, fmt.Errorf("GOGC must not be negative, got %d", o.GOGC))

@@ -337,6 +337,8 @@ func TestStartErrors(t *testing.T) {
 		{"negative nodes", Options{Nodes: -1}, []string{"nodes must not be negative"}},
 		{"lease not whole seconds", Options{NodeLeaseDuration: 1500 * time.Millisecond}, []string{"node lease duration must be whole seconds"}},
 		{"negative GOGC", Options{GOGC: -1}, []string{"GOGC must not be negative"}},
+		{"negative scheduler qps", Options{SchedulerQPS: -1}, []string{"scheduler qps and burst must not be negative"}},
+		{"percentage over 100", Options{SchedulerPercentageOfNodesToScore: 101}, []string{"percentage of nodes to score must be 0 to 100"}},
 		{
 			"component fails, log tail in error",
 			Options{APIServerArgs: []string{"--no-such-flag"}},
