@@ -8,4 +8,9 @@
 // `statusd snapshot` writes and `statusd eval` and rule tests read) are
 // assembled through the same Selection, so a file selects exactly what a
 // live cluster would. A built Snapshot is immutable.
+//
+// A snapshot is built every tick, so building one costs little: informers
+// hand over their objects already sorted (Builder.AddSorted), and each
+// index is built when an expression first asks for it, at most once per
+// snapshot, rather than every index of every source every tick.
 package snapshot
