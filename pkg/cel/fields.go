@@ -311,10 +311,14 @@ func (a *fieldAnalysis) eval(e ast.Expr, sc *scope) absValue {
 		sel := e.AsSelect()
 		op := sel.Operand()
 		if isGlobal(op, varVariables, sc) {
+			v := a.variable(sel.FieldName())
 			if sel.IsTestOnly() {
+				// Whether a lazily evaluated variable is there may
+				// depend on its evaluation.
+				a.readAll(v)
 				return nil
 			}
-			return a.variable(sel.FieldName())
+			return v
 		}
 		v := a.eval(op, sc)
 		if sel.IsTestOnly() {
