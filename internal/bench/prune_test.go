@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"testing"
 	"time"
 
@@ -82,4 +83,43 @@ func TestPruneSavesMemory(t *testing.T) {
 	w, p := size(whole), size(trimmed)
 	t.Logf("generated pods as JSON: %d bytes whole, %d trimmed to %s (%.0f%% saved)", w/len(pods), p/len(pods), tree, 100*(1-float64(p)/float64(w)))
 	assert.Less(t, p, w)
+}
+
+// BenchmarkTickMemory reports what the evaluator keeps on the objects of a
+// 10,000-pod cluster trimmed as the watch caches trim it: heap bytes per
+// object after one tick (the wrappers of the maps and lists expressions
+// read, and the remembered gate outcomes; pkg/cel tree.go and memo.go),
+// beyond the objects themselves, which TestPruneSavesMemory in pkg/sources
+// measures.
+func BenchmarkTickMemory(b *testing.B) {
+	src, cat := shipped(b)
+	trimmed := snapshot.Trim(Snapshot(src, cachedCluster(10_000)), cat.Fields())
+	objects := 0
+	for _, name := range trimmed.Sets() {
+		objects += trimmed.Set(name).Len()
+	}
+	var kept uint64
+	for b.Loop() {
+		b.StopTimer()
+		fresh := snapshot.Trim(trimmed, cat.Fields()) // new objects, nothing kept on them
+		before := liveHeap()
+		b.StartTimer()
+		e := engine.New(cat, engine.Options{})
+		e.Tick(context.Background(), fresh)
+		b.StopTimer()
+		kept = liveHeap() - before
+		runtime.KeepAlive(e)
+		runtime.KeepAlive(fresh)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(kept)/float64(objects), "kept-B/object")
+	b.ReportMetric(float64(objects), "objects")
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

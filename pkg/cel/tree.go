@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
@@ -11,13 +12,14 @@ import (
 )
 
 // toVal converts decoded JSON or YAML (maps, lists, scalars) to a CEL
-// value that remembers its conversion. cel-go's own map wrapper converts on
-// every read: a field read allocated a new wrapper for each map or list it
-// passed through, and a condition scan re-converted every condition on
-// every evaluation (refQualify and nativeToValue were 70% of a tick).
-// Here each map or list is converted once, on its first read, one level at
-// a time: what no expression reads (most of a pod's spec) is never
-// converted, and a second read allocates nothing.
+// value that remembers the maps and lists it converted. cel-go's own map
+// wrapper converts on every read: a field read allocated a new wrapper for
+// each map or list it passed through, and a condition scan re-converted
+// every condition on every evaluation (refQualify and nativeToValue were
+// 70% of a tick). Here a map or list is wrapped once, when first read, and
+// kept on its parent; scalars are converted as they are read. What no
+// expression reads (most of a pod) is never wrapped, and the wrappers add
+// little to the decoded object the informer holds anyway.
 func toVal(v any) ref.Val {
 	switch v := v.(type) {
 	case map[string]any:
@@ -28,19 +30,21 @@ func toVal(v any) ref.Val {
 	return types.DefaultTypeAdapter.NativeToValue(v)
 }
 
-// objMap is a JSON object converted on first read: its keys sorted, with
-// their values beside them. Objects are small (a pod's largest map has a
-// dozen keys), so a scan or binary search over a slice beats hashing and
-// costs less memory than a Go map.
+// objMap is a JSON object read through its Go map, with the wrappers of
+// the maps and lists read from it remembered.
 type objMap struct {
-	// native is the map it was converted from, also for conversions back
-	// to Go (ConvertToNative, Value), which are rare and need not be fast.
+	// native is the decoded map; it is never modified.
 	native map[string]any
-	// once guards the conversion: a snapshot is read by a tick and by
-	// explain requests at the same time.
-	once sync.Once
-	keys []string
-	vals []ref.Val
+	// kids are the wrapped children, replaced (never changed) when one is
+	// added: a snapshot is read by a tick and by explain requests at once.
+	kids atomic.Pointer[[]kid]
+}
+
+// kid is one wrapped child: objects have few keys, and fewer are read, so
+// a scan of a short slice beats a map.
+type kid struct {
+	key string
+	val ref.Val
 }
 
 var (
@@ -48,38 +52,30 @@ var (
 	_ traits.Lister = (*objArr)(nil)
 )
 
-func (m *objMap) load() {
-	m.once.Do(func() {
-		m.keys = make([]string, 0, len(m.native))
-		for k := range m.native {
-			m.keys = append(m.keys, k)
-		}
-		sort.Strings(m.keys)
-		m.vals = make([]ref.Val, len(m.keys))
-		for i, k := range m.keys {
-			m.vals[i] = toVal(m.native[k])
-		}
-	})
-}
-
-// linearMax is the size up to which a scan beats a binary search.
-const linearMax = 8
-
-func (m *objMap) index(k string) int {
-	m.load()
-	if len(m.keys) <= linearMax {
-		for i, key := range m.keys {
-			if key == k {
-				return i
+// child returns the wrapper of the map or list v at key k, wrapping it on
+// first read. Two readers may wrap the same child at once; the first
+// stored wins, and the other's wrapper is only garbage.
+func (m *objMap) child(k string, v any) ref.Val {
+	for {
+		old := m.kids.Load()
+		if old != nil {
+			for _, c := range *old {
+				if c.key == k {
+					return c.val
+				}
 			}
 		}
-		return -1
+		var kids []kid
+		if old != nil {
+			kids = make([]kid, len(*old), len(*old)+1)
+			copy(kids, *old)
+		}
+		val := toVal(v)
+		kids = append(kids, kid{k, val})
+		if m.kids.CompareAndSwap(old, &kids) {
+			return val
+		}
 	}
-	i := sort.SearchStrings(m.keys, k)
-	if i < len(m.keys) && m.keys[i] == k {
-		return i
-	}
-	return -1
 }
 
 // Find implements traits.Mapper. Only string keys can be present, as in
@@ -89,10 +85,15 @@ func (m *objMap) Find(key ref.Val) (ref.Val, bool) {
 	if !ok {
 		return nil, false
 	}
-	if i := m.index(string(k)); i >= 0 {
-		return m.vals[i], true
+	v, found := m.native[string(k)]
+	if !found {
+		return nil, false
 	}
-	return nil, false
+	switch v.(type) {
+	case map[string]any, []any:
+		return m.child(string(k), v), true
+	}
+	return types.DefaultTypeAdapter.NativeToValue(v), true
 }
 
 func (m *objMap) Get(key ref.Val) ref.Val {
@@ -110,9 +111,15 @@ func (m *objMap) Contains(key ref.Val) ref.Val {
 
 func (m *objMap) Size() ref.Val { return types.Int(len(m.native)) }
 
+// Iterator yields the keys in sorted order: a message that joins a map's
+// keys must read the same every tick, or its Event would be rewritten.
 func (m *objMap) Iterator() traits.Iterator {
-	m.load()
-	return &keyIter{keys: m.keys}
+	keys := make([]string, 0, len(m.native))
+	for k := range m.native {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return &keyIter{keys: keys}
 }
 
 func (m *objMap) Equal(other ref.Val) ref.Val {
@@ -123,13 +130,13 @@ func (m *objMap) Equal(other ref.Val) ref.Val {
 	if o.Size() != m.Size() {
 		return types.False
 	}
-	m.load()
-	for i, k := range m.keys {
-		ov, found := o.Find(types.String(k))
+	for k := range m.native {
+		mine, _ := m.Find(types.String(k))
+		theirs, found := o.Find(types.String(k))
 		if !found {
 			return types.False
 		}
-		if types.Equal(m.vals[i], ov) == types.False {
+		if types.Equal(mine, theirs) == types.False {
 			return types.False
 		}
 	}
