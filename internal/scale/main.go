@@ -57,8 +57,8 @@ type config struct {
 	StatusdBin   string        `json:"-"`
 	Catalog      string        `json:"catalog"`
 	KeepExisting bool          `json:"-"`
-	// Tune raises the control plane's client rate limits and concurrency
-	// (see controlPlane); false runs testenv's defaults, for comparison.
+	// Tune raises the control plane's client rate limits and more (see
+	// controlPlane); false runs testenv's defaults, for comparison.
 	Tune bool `json:"tuneControlPlane"`
 	// Creators is how many add-on namespaces are created at once.
 	Creators int `json:"creators"`
@@ -82,7 +82,7 @@ func main() {
 	flag.StringVar(&c.Out, "out", "docs", "directory of scale.md, scale.json and scale.png")
 	flag.StringVar(&c.StatusdBin, "statusd", "bin/statusd", "statusd binary")
 	flag.StringVar(&c.Catalog, "catalog", "rules/", "catalogue statusd runs")
-	flag.BoolVar(&c.Tune, "tune", true, "raise the control plane's client rate limits, sync concurrency and node Lease duration so pods appear fast enough; false keeps testenv's defaults")
+	flag.BoolVar(&c.Tune, "tune", true, "raise the control plane's client rate limits, node Lease duration and GOGC and narrow the scheduler's node scoring, so pods appear faster; false keeps testenv's defaults")
 	flag.IntVar(&c.Creators, "creators", 8, "add-on namespaces created concurrently")
 	flag.IntVar(&c.GrowthNice, "growth-nice", 10, "statusd's nice value while the cluster grows, so the control plane gets the CPU first; 0 before each measurement, and 0 here leaves it alone")
 	rerender := flag.String("rerender", "", "only rewrite scale.md and scale.png in --out from this scale.json, without running anything")
@@ -142,7 +142,8 @@ func run(ctx context.Context, c config) error {
 	res.ControlPlane = controlPlaneInfo{
 		ControllerManagerArgs: opts.ControllerManagerArgs, SchedulerArgs: opts.SchedulerArgs,
 		SchedulerQPS: opts.SchedulerQPS, SchedulerBurst: opts.SchedulerBurst, SchedulerPercentageOfNodesToScore: opts.SchedulerPercentageOfNodesToScore,
-		APIServerArgs: opts.APIServerArgs, NodeLeaseSeconds: opts.NodeLeaseDuration.Seconds(), GOGC: opts.GOGC,
+		SchedulerNoDefaultSpread: opts.SchedulerNoDefaultSpread,
+		APIServerArgs:            opts.APIServerArgs, NodeLeaseSeconds: opts.NodeLeaseDuration.Seconds(), GOGC: opts.GOGC,
 	}
 	env, err := testenv.Start(ctx, opts)
 	if err != nil {
@@ -270,16 +271,19 @@ func run(ctx context.Context, c config) error {
 // pod creations, its Events and its status updates share one client),
 // kube-scheduler 50 (a binding and an Event per pod), and kwok renews every
 // node's Lease every 10 seconds (100 writes a second for 1,000 nodes).
-// kube-scheduler also looks at 42% of 1,000 nodes for every pod, some 7 ms
-// of CPU a pod. With --tune the run lifts the client limits, has the
-// scheduler stop at 10% (100 feasible nodes, about 4 ms a pod), renews
-// Leases every 150 seconds and lets every component's heap grow to five
-// times its live size between collections (GOGC=400; the apiserver spent a
-// tenth of its CPU collecting). The ReplicaSet and Deployment controllers keep their 5
-// workers: 20 each wrote a status update for nearly every pod that started
-// (some 115 writes a second against 15 at 5) and filled no faster. statusd
-// still watches every pod created, scheduled, started and deleted through
-// the apiserver.
+// kube-scheduler also looks at 42% of 1,000 nodes for every pod and, to
+// spread each owner's pods by default, counts the matching pods on every
+// node, which costs more per pod the more pods there are (70% of its CPU at
+// 10,000 pods). With --tune the run lifts the client limits, has the
+// scheduler stop at 10% of the nodes (100 feasible ones) and drop the
+// default spreading (placement does not matter to statusd), renews Leases
+// every 150 seconds and lets every component's heap grow to five times its
+// live size between collections (GOGC=400; the apiserver spent a tenth of
+// its CPU collecting). The ReplicaSet and Deployment controllers keep their
+// 5 workers: with 20 each, they wrote a status update for nearly every pod
+// that started (some 115 writes a second against 15 with 5) and the cluster
+// filled no faster. statusd still watches every pod created, scheduled,
+// started and deleted through the apiserver.
 func controlPlane(c config) testenv.Options {
 	o := testenv.Options{
 		Nodes: c.Nodes, NodeCPU: "64", NodeMemory: "256Gi", NodePods: 250,
@@ -291,6 +295,7 @@ func controlPlane(c config) testenv.Options {
 	o.ControllerManagerArgs = []string{"--kube-api-qps=500", "--kube-api-burst=1000"}
 	o.SchedulerQPS, o.SchedulerBurst = 500, 1000
 	o.SchedulerPercentageOfNodesToScore = 10
+	o.SchedulerNoDefaultSpread = true
 	o.NodeLeaseDuration = 10 * time.Minute
 	o.GOGC = 400
 	return o
@@ -455,10 +460,7 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	return nil
+	return context.Cause(ctx)
 }
 
 func addonNamespace(i int) string { return fmt.Sprintf("iaas-addon-scale-%04d", i) }
@@ -521,9 +523,9 @@ func waitAvailable(ctx context.Context, cs kubernetes.Interface, want int, timeo
 	deadline := began.Add(timeout)
 	last := began
 	for {
-		// From the watch cache (resourceVersion 0): a consistent read of
-		// thousands of Deployments from etcd every two seconds would cost
-		// the apiserver more than the pods being waited for.
+		// From the watch cache (resourceVersion 0), which spares the
+		// apiserver a read of thousands of Deployments from etcd every
+		// two seconds while it is busiest.
 		list, err := cs.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/part-of=" + partOf, ResourceVersion: "0"})
 		if err != nil {
 			return avail, fmt.Errorf("list deployments: %w", err)

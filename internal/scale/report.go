@@ -38,9 +38,12 @@ type controlPlaneInfo struct {
 	SchedulerBurst        int      `json:"schedulerBurst,omitempty"`
 	// SchedulerPercentageOfNodesToScore is percentageOfNodesToScore in
 	// kube-scheduler's configuration file.
-	SchedulerPercentageOfNodesToScore int     `json:"schedulerPercentageOfNodesToScore,omitempty"`
-	NodeLeaseSeconds                  float64 `json:"nodeLeaseSeconds,omitempty"`
-	GOGC                              int     `json:"gogc,omitempty"`
+	SchedulerPercentageOfNodesToScore int `json:"schedulerPercentageOfNodesToScore,omitempty"`
+	// SchedulerNoDefaultSpread is an empty list of default topology
+	// spread constraints in kube-scheduler's configuration file.
+	SchedulerNoDefaultSpread bool    `json:"schedulerNoDefaultSpread,omitempty"`
+	NodeLeaseSeconds         float64 `json:"nodeLeaseSeconds,omitempty"`
+	GOGC                     int     `json:"gogc,omitempty"`
 }
 
 // describe says in a sentence how the control plane differed from
@@ -61,6 +64,9 @@ func (c controlPlaneInfo) describe() string {
 	if c.SchedulerPercentageOfNodesToScore > 0 {
 		parts = append(parts, fmt.Sprintf("kube-scheduler's `percentageOfNodesToScore: %d`", c.SchedulerPercentageOfNodesToScore))
 	}
+	if c.SchedulerNoDefaultSpread {
+		parts = append(parts, "no default topology spread constraints in kube-scheduler")
+	}
 	if c.NodeLeaseSeconds > 0 {
 		parts = append(parts, fmt.Sprintf("node Leases of %.0f s (renewed every %.0f s)", c.NodeLeaseSeconds, c.NodeLeaseSeconds/4))
 	}
@@ -79,10 +85,20 @@ func (r *results) growth() (pods int, secs float64) {
 	prev := 0
 	for _, s := range r.Steps {
 		secs += s.Settle
-		pods += s.Pods - prev
-		prev = s.Pods
+		pods += s.grown() - prev
+		prev = s.grown()
 	}
 	return pods, secs
+}
+
+// grown is how many pods the step had grown the cluster to: those available
+// before the window, or for reports older than that field, those counted
+// after it.
+func (s stepResult) grown() int {
+	if s.Available > 0 {
+		return s.Available
+	}
+	return s.Pods
 }
 
 // stepResult is one cluster size's steady-state window.
@@ -232,9 +248,9 @@ func (r *results) markdown() string {
 		prev := 0
 		for _, st := range r.Steps {
 			if st.Settle > 0 {
-				per = append(per, fmt.Sprintf("%.1f to %d", float64(st.Pods-prev)/st.Settle, st.Pods))
+				per = append(per, fmt.Sprintf("%.1f to %d", float64(st.grown()-prev)/st.Settle, st.grown()))
 			}
-			prev = st.Pods
+			prev = st.grown()
 		}
 		p("Growth: pods became available at %.1f per second overall, from each step's first create to its last pod available (per step: %s).",
 			float64(pods)/secs, strings.Join(per, ", "))
@@ -334,13 +350,9 @@ func (r *results) targets(p func(string, ...any)) {
 	}
 	last := r.Steps[len(r.Steps)-1]
 	// Pods are counted after the window, when churn may have a few
-	// deleted and not yet replaced; what the step reached is the count
-	// available before it (absent from reports older than that field).
-	size := last.Available
-	if size == 0 {
-		size = last.Pods
-	}
-	reached := size >= targetPods
+	// deleted and not yet replaced: what the step reached is what was
+	// available before it.
+	reached := last.grown() >= targetPods
 	at := fmt.Sprintf("at %d pods (largest size run)", last.Pods)
 	verdict := func(ok bool) string {
 		if !reached {

@@ -322,7 +322,8 @@ func (e *Env) startScheduler(ctx context.Context) error {
 
 // writeSchedulerConfig writes kube-scheduler's configuration file: the
 // client and leader election, which its deprecated flags also set, and
-// percentageOfNodesToScore, which only the file can. Zero values are left
+// percentageOfNodesToScore and the default spreading, which only the file
+// can. Zero values are left
 // out, so kube-scheduler defaults them. JSON is YAML.
 func (e *Env) writeSchedulerConfig(kubeconfig string) (string, error) {
 	client := map[string]any{"kubeconfig": kubeconfig}
@@ -340,6 +341,15 @@ func (e *Env) writeSchedulerConfig(kubeconfig string) (string, error) {
 	}
 	if n := e.opts.SchedulerPercentageOfNodesToScore; n > 0 {
 		conf["percentageOfNodesToScore"] = n
+	}
+	if e.opts.SchedulerNoDefaultSpread {
+		conf["profiles"] = []any{map[string]any{
+			"schedulerName": "default-scheduler",
+			"pluginConfig": []any{map[string]any{
+				"name": "PodTopologySpread",
+				"args": map[string]any{"defaultingType": "List", "defaultConstraints": []any{}},
+			}},
+		}}
 	}
 	body, err := json.Marshal(conf)
 	if err != nil {

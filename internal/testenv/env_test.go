@@ -25,12 +25,23 @@ import (
 // The shared control plane has two small nodes, so that a modest request is
 // enough to be unschedulable.
 const (
-	testNodes   = 2
-	testNodeCPU = "2"
+	testNodes     = 2
+	testNodeCPU   = "2"
+	testNodeLease = time.Minute
 )
 
+// TestMain starts the shared control plane with the tuning options the scale
+// run uses, so that the tests below run against them too (kube-scheduler's
+// configuration file with every field, the longer node Leases);
+// TestStopLeavesNothing starts one with the defaults.
 func TestMain(m *testing.M) {
-	Main(m, Options{Nodes: testNodes, NodeCPU: testNodeCPU})
+	Main(m, Options{
+		Nodes: testNodes, NodeCPU: testNodeCPU,
+		ControllerManagerArgs: []string{"--kube-api-qps=100", "--kube-api-burst=200"},
+		SchedulerQPS:          100, SchedulerBurst: 200,
+		SchedulerPercentageOfNodesToScore: 50, SchedulerNoDefaultSpread: true,
+		NodeLeaseDuration: testNodeLease, GOGC: 200,
+	})
 }
 
 // waitTimeout bounds every wait for the cluster to converge; controllers on
@@ -72,6 +83,15 @@ func TestStartedCluster(t *testing.T) {
 			assert.True(t, strings.HasPrefix(n.Name, NodeNamePrefix), n.Name)
 			cpu := n.Status.Allocatable[corev1.ResourceCPU]
 			assert.Equal(t, testNodeCPU, cpu.String(), n.Name)
+		}
+	})
+	t.Run("node leases last NodeLeaseDuration", func(t *testing.T) {
+		leases, err := client.CoordinationV1().Leases("kube-node-lease").List(t.Context(), metav1.ListOptions{})
+		require.NoError(t, err)
+		require.Len(t, leases.Items, testNodes)
+		for _, l := range leases.Items {
+			require.NotNil(t, l.Spec.LeaseDurationSeconds, l.Name)
+			assert.Equal(t, int32(testNodeLease/time.Second), *l.Spec.LeaseDurationSeconds, l.Name)
 		}
 	})
 	t.Run("kubeconfig works", func(t *testing.T) {
@@ -282,9 +302,9 @@ func TestAPIServerRestartKeepsData(t *testing.T) {
 	requireDefaultServiceAccount(t, client)
 }
 
-// TestStopLeavesNothing starts a second, private control plane and checks
-// that Stop ends every process it ever started (including a replaced
-// apiserver) and removes its directory.
+// TestStopLeavesNothing starts a second, private control plane, with the
+// default options, and checks that Stop ends every process it ever started
+// (including a replaced apiserver) and removes its directory.
 func TestStopLeavesNothing(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	began := time.Now()
