@@ -69,13 +69,13 @@ type config struct {
 
 func main() {
 	var c config
-	flag.IntVar(&c.Nodes, "nodes", 100, "simulated kwok nodes")
-	flag.IntVar(&c.Pods, "pods", 3000, "pods in add-on namespaces at the last step")
-	flag.IntVar(&c.Namespaces, "namespaces", 50, "add-on namespaces (one HelmRelease each) at the last step")
+	flag.IntVar(&c.Nodes, "nodes", 1000, "simulated kwok nodes")
+	flag.IntVar(&c.Pods, "pods", targetPods, "pods in add-on namespaces at the last step")
+	flag.IntVar(&c.Namespaces, "namespaces", 500, "add-on namespaces (one HelmRelease each) at the last step")
 	flag.IntVar(&c.Steps, "steps", 3, "grow the cluster to its size in this many equal steps, measuring at each")
 	flag.IntVar(&c.Replicas, "replicas", 10, "replicas per Deployment")
 	flag.DurationVar(&c.Window, "window", 60*time.Second, "steady-state measurement window per step")
-	flag.DurationVar(&c.Settle, "settle", 8*time.Minute, "longest wait for a step's pods to become available")
+	flag.DurationVar(&c.Settle, "settle", 15*time.Minute, "longest wait for a step's pods to become available")
 	flag.Float64Var(&c.PodChurn, "pod-churn", 2, "pods deleted (and recreated by their Deployment) per second during a window")
 	flag.DurationVar(&c.FaultEvery, "fault-every", 4*time.Second, "how often an add-on fails (and recovers once its Event is seen) during a window")
 	flag.DurationVar(&c.Timeout, "timeout", 45*time.Minute, "give up after this long")

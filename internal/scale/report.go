@@ -396,7 +396,7 @@ func (r *results) targets(p func(string, ...any)) {
 			rate := float64(pods) / secs
 			p("")
 			if r.Config.Pods < targetPods {
-				p("The run was sized to %d pods (`--pods`), below the issue's size. At the rate this run grew, %.1f pods available per second, 30,000 pods would take about %.0f minutes to create; run `make scale SCALEFLAGS='--nodes 1000 --pods 30000 --namespaces 500 --steps 3'` for the issue's size.",
+				p("The run was sized to %d pods (`--pods`), below the issue's size. At the rate this run grew, %.1f pods available per second, 30,000 pods would take about %.0f minutes to create; `make scale` without SCALEFLAGS runs the issue's size.",
 					r.Config.Pods, rate, targetPods/rate/60)
 			} else {
 				p("The run was sized to %d pods but stopped at %d; pods became available at %.1f per second, so 30,000 would take about %.0f minutes to create.",
