@@ -28,6 +28,12 @@
 // running Stop (a panic in a test, a timeout), the kernel kills the children
 // (PR_SET_PDEATHSIG) and the next Start removes the orphaned directory.
 //
+// The defaults suit tests of a few pods. For a cluster of a thousand nodes
+// and tens of thousands of pods (internal/scale), Options lifts the client
+// rate limits of kube-controller-manager and kube-scheduler, narrows the
+// scheduler's work per pod, lengthens the node Leases kwok renews and raises
+// GOGC; each option's comment says what it costs at the default.
+//
 // Missing binaries are an error, never a skip: a test run that silently skips
 // the API-server tests would pass while testing nothing.
 package testenv
