@@ -66,7 +66,13 @@ func cacheOf(o *snapshot.Object) *objCache {
 }
 
 func (c *objCache) value(o *snapshot.Object) ref.Val {
-	c.once.Do(func() { c.val = toVal(o.Content) })
+	c.once.Do(func() {
+		if m := o.Compact(); m != nil {
+			c.val = toVal(m)
+		} else {
+			c.val = toVal(o.Content)
+		}
+	})
 	return c.val
 }
 

@@ -9,6 +9,8 @@ import (
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
+
+	"statusd.io/statusd/pkg/compact"
 )
 
 // toVal converts decoded JSON or YAML (maps, lists, scalars) to a CEL
@@ -24,6 +26,8 @@ func toVal(v any) ref.Val {
 	switch v := v.(type) {
 	case map[string]any:
 		return &objMap{native: v}
+	case *compact.Map:
+		return &cmpMap{m: v}
 	case []any:
 		return &objArr{native: v}
 	}
@@ -35,10 +39,13 @@ func toVal(v any) ref.Val {
 type objMap struct {
 	// native is the decoded map; it is never modified.
 	native map[string]any
-	// kids are the wrapped children, replaced (never changed) when one is
-	// added: a snapshot is read by a tick and by explain requests at once.
-	kids atomic.Pointer[[]kid]
+	kids   kids
 }
+
+// kids are the wrapped children of a map, replaced (never changed) when
+// one is added: a snapshot is read by a tick and by explain requests at
+// once.
+type kids struct{ p atomic.Pointer[[]kid] }
 
 // kid is one wrapped child: objects have few keys, and fewer are read, so
 // a scan of a short slice beats a map.
@@ -55,9 +62,9 @@ var (
 // child returns the wrapper of the map or list v at key k, wrapping it on
 // first read. Two readers may wrap the same child at once; the first
 // stored wins, and the other's wrapper is only garbage.
-func (m *objMap) child(k string, v any) ref.Val {
+func (ks *kids) child(k string, v any) ref.Val {
 	for {
-		old := m.kids.Load()
+		old := ks.p.Load()
 		if old != nil {
 			for _, c := range *old {
 				if c.key == k {
@@ -72,7 +79,7 @@ func (m *objMap) child(k string, v any) ref.Val {
 		}
 		val := toVal(v)
 		kids = append(kids, kid{k, val})
-		if m.kids.CompareAndSwap(old, &kids) {
+		if ks.p.CompareAndSwap(old, &kids) {
 			return val
 		}
 	}
@@ -91,7 +98,7 @@ func (m *objMap) Find(key ref.Val) (ref.Val, bool) {
 	}
 	switch v.(type) {
 	case map[string]any, []any:
-		return m.child(string(k), v), true
+		return m.kids.child(string(k), v), true
 	}
 	return types.DefaultTypeAdapter.NativeToValue(v), true
 }
@@ -224,3 +231,88 @@ func (a *objArr) ConvertToType(t ref.Type) ref.Val {
 func (a *objArr) ConvertToNative(t reflect.Type) (any, error) {
 	return a.load().ConvertToNative(t)
 }
+
+// cmpMap is a compact object (what the watch caches hold) read through
+// its sorted entries, with the wrappers of the maps and lists read from it
+// remembered as objMap does.
+type cmpMap struct {
+	m    *compact.Map
+	kids kids
+}
+
+var _ traits.Mapper = (*cmpMap)(nil)
+
+func (m *cmpMap) Find(key ref.Val) (ref.Val, bool) {
+	k, ok := key.(types.String)
+	if !ok {
+		return nil, false
+	}
+	v, found := m.m.Get(string(k))
+	if !found {
+		return nil, false
+	}
+	switch v.(type) {
+	case *compact.Map, []any:
+		return m.kids.child(string(k), v), true
+	}
+	return types.DefaultTypeAdapter.NativeToValue(v), true
+}
+
+func (m *cmpMap) Get(key ref.Val) ref.Val {
+	v, found := m.Find(key)
+	if !found {
+		return types.ValOrErr(v, "no such key: %v", key)
+	}
+	return v
+}
+
+func (m *cmpMap) Contains(key ref.Val) ref.Val {
+	_, found := m.Find(key)
+	return types.Bool(found)
+}
+
+func (m *cmpMap) Size() ref.Val { return types.Int(m.m.Len()) }
+
+// Iterator yields the keys in sorted order, the entries' own.
+func (m *cmpMap) Iterator() traits.Iterator {
+	keys := make([]string, 0, m.m.Len())
+	for _, e := range m.m.Entries() {
+		keys = append(keys, e.Key)
+	}
+	return &keyIter{keys: keys}
+}
+
+func (m *cmpMap) Equal(other ref.Val) ref.Val {
+	o, ok := other.(traits.Mapper)
+	if !ok || o.Size() != m.Size() {
+		return types.False
+	}
+	for _, e := range m.m.Entries() {
+		mine, _ := m.Find(types.String(e.Key))
+		theirs, found := o.Find(types.String(e.Key))
+		if !found || types.Equal(mine, theirs) == types.False {
+			return types.False
+		}
+	}
+	return types.True
+}
+
+func (m *cmpMap) ConvertToNative(t reflect.Type) (any, error) {
+	return types.NewStringInterfaceMap(types.DefaultTypeAdapter, m.m.Native()).ConvertToNative(t)
+}
+
+func (m *cmpMap) ConvertToType(t ref.Type) ref.Val {
+	switch t {
+	case types.MapType:
+		return m
+	case types.TypeType:
+		return types.MapType
+	}
+	return types.NewErr("type conversion error from map to '%s'", t.TypeName())
+}
+
+func (m *cmpMap) Type() ref.Type { return types.MapType }
+
+// Value returns the object as a map[string]any, which the type adapter
+// reads (see objMap.Value).
+func (m *cmpMap) Value() any { return m.m.Native() }

@@ -6,14 +6,19 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"statusd.io/statusd/pkg/compact"
 )
 
 // Object is one Kubernetes object as the API server serves it (the
 // unstructured content), with the fields that indexes and suppression joins
 // need parsed once, so a tick never re-parses metadata.
 type Object struct {
-	// Content is the object as decoded from JSON or YAML.
+	// Content is the object as decoded from JSON or YAML; nil for an object
+	// held in compact form (NewCompactObject), whose Map rebuilds it.
 	Content map[string]any
+	// compact is the object in compact form, which the watch caches hold.
+	compact *compact.Map
 
 	APIVersion string
 	Kind       string
@@ -79,6 +84,37 @@ func NewObject(content map[string]any) *Object {
 		}
 	}
 	return o
+}
+
+// NewCompactObject parses the metadata of content, as NewObject does, and
+// keeps the content in compact form only: what a watch cache holds for
+// every object it watches.
+func NewCompactObject(content map[string]any) *Object {
+	o := NewObject(content)
+	o.compact = compact.FromMap(content)
+	o.Content = nil
+	return o
+}
+
+// Compact returns the object's compact form, or nil when it holds Content.
+func (o *Object) Compact() *compact.Map { return o.compact }
+
+// Tree returns the object's content for reading a few fields with
+// compact.Lookup: the compact form, or Content.
+func (o *Object) Tree() any {
+	if o.compact != nil {
+		return o.compact
+	}
+	return o.Content
+}
+
+// Map returns the object as decoded JSON: Content, or a copy rebuilt from
+// the compact form.
+func (o *Object) Map() map[string]any {
+	if o.compact != nil {
+		return o.compact.Native()
+	}
+	return o.Content
 }
 
 func parseTime(v any) time.Time {

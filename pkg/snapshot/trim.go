@@ -8,7 +8,8 @@ import (
 
 // Trim returns a copy of s whose objects are trimmed to their source's tree
 // in fields (a source without one, or with a nil tree, keeps whole
-// objects), with the same time, cluster, statuses and metrics. It is what
+// objects) and held in compact form, with the same time, cluster, statuses
+// and metrics. It is what
 // the daemon's watch caches hold, for checking that trimming changes no
 // finding: rule tests run with ruletest.Options.Prune and the benchmarks'
 // soundness test compare ticks over s and over Trim(s).
@@ -24,7 +25,7 @@ func Trim(s *Snapshot, fields map[string]*prune.Tree) *Snapshot {
 		tree := fields[name]
 		objs := make([]*Object, 0, set.Len())
 		for _, o := range set.Objects() {
-			objs = append(objs, NewObject(tree.Apply(o.Content)))
+			objs = append(objs, NewCompactObject(tree.Apply(o.Map())))
 		}
 		b.Add(name, objs...)
 	}

@@ -36,7 +36,8 @@ func cachedSources(tb testing.TB, n int) *Sources {
 		u.SetUID(types.UID(fmt.Sprintf("uid-%d", n)))
 		u.SetLabels(map[string]string{"app": fmt.Sprintf("app-%d", n%500), "tier": "web"})
 		require.NoError(tb, unstructured.SetNestedField(u.Object, fmt.Sprintf("node-%d", n%50), "spec", "nodeName"))
-		i.set(objectKey(u), snapshot.NewObject(u.Object))
+		o := snapshot.NewCompactObject(u.Object)
+		i.set(objectKey(o), o)
 	}
 	s.informers[key] = i
 	return s

@@ -188,25 +188,25 @@ func (s *Sources) failed(i *informer, err error) {
 }
 
 // objectKey is namespace/name, the informer's own key.
-func objectKey(u *unstructured.Unstructured) string {
-	if ns := u.GetNamespace(); ns != "" {
-		return ns + "/" + u.GetName()
+func objectKey(o *snapshot.Object) string {
+	if o.Namespace != "" {
+		return o.Namespace + "/" + o.Name
 	}
-	return u.GetName()
+	return o.Name
 }
 
 func (s *Sources) put(i *informer, obj any) {
-	u, ok := obj.(*unstructured.Unstructured)
+	c, ok := obj.(*cached)
 	if !ok {
 		return
 	}
-	i.set(objectKey(u), snapshot.NewObject(u.Object))
+	i.set(objectKey(c.obj), c.obj)
 	s.notify(i)
 }
 
 func (s *Sources) update(i *informer, old, obj any) {
-	if o, ok := old.(*unstructured.Unstructured); ok {
-		if n, ok := obj.(*unstructured.Unstructured); ok && o.GetResourceVersion() == n.GetResourceVersion() {
+	if o, ok := old.(*cached); ok {
+		if n, ok := obj.(*cached); ok && o.rv == n.rv {
 			return // a relist that found nothing new
 		}
 	}
@@ -216,8 +216,8 @@ func (s *Sources) update(i *informer, old, obj any) {
 func (s *Sources) remove(i *informer, obj any) {
 	var key string
 	switch o := obj.(type) {
-	case *unstructured.Unstructured:
-		key = objectKey(o)
+	case *cached:
+		key = objectKey(o.obj)
 	case cache.DeletedFinalStateUnknown:
 		key = o.Key
 	default:

@@ -32,7 +32,7 @@ func cachedPod(i *informer, ns, name string) map[string]any {
 	var out map[string]any
 	i.each(func(o *snapshot.Object) {
 		if o.Namespace == ns && o.Name == name {
-			out = o.Content
+			out = o.Map()
 		}
 	})
 	return out
@@ -169,39 +169,42 @@ func shippedPodsTree(tb testing.TB) *prune.Tree {
 
 // TestPruneSavesMemory measures what a cached pod (testdata/pod.json, a
 // real pod of the local control plane) costs decoded, trimmed of managed
-// fields as before, trimmed to what the shipped catalogue reads, and then
-// parsed into a snapshot.Object, and holds the catalogue's trimming to half
-// of what the managed-fields trim keeps.
+// fields as before, trimmed to what the shipped catalogue reads, parsed
+// into a snapshot.Object, and as the informers now hold it (trimmed, in
+// compact form, with the key and resource version client-go reads), and
+// holds the catalogue's trimming to half of what the managed-fields trim
+// keeps, and the compact form to half of the trimmed one.
 func TestPruneSavesMemory(t *testing.T) {
 	const n = 2000
 	tree := shippedPodsTree(t)
 	data := readPod(t)
-	// measure returns the live heap per pod of n decoded pods after
-	// transform, with their snapshot.Objects when parse is set.
-	measure := func(transform func(*unstructured.Unstructured), parse bool) uint64 {
+	// measure returns the live heap per pod of what keep returns for n
+	// decoded pods.
+	measure := func(keep func(*unstructured.Unstructured) any) uint64 {
 		base := heapAfterGC()
-		pods := make([]*unstructured.Unstructured, n)
-		objs := make([]*snapshot.Object, 0, n)
-		for i := range pods {
-			pods[i] = decodePod(t, data)
-			transform(pods[i])
-			if parse {
-				objs = append(objs, snapshot.NewObject(pods[i].Object))
-			}
+		kept := make([]any, n)
+		for i := range kept {
+			kept[i] = keep(decodePod(t, data))
 		}
 		used := heapAfterGC() - base
-		runtime.KeepAlive(pods)
-		runtime.KeepAlive(objs)
+		runtime.KeepAlive(kept)
 		return used / n
 	}
-	raw := measure(func(*unstructured.Unstructured) {}, false)
-	trimmed := measure(func(u *unstructured.Unstructured) { _, _ = trim(u) }, false)
-	pruned := measure(func(u *unstructured.Unstructured) { u.Object = tree.Apply(u.Object) }, false)
-	prunedParsed := measure(func(u *unstructured.Unstructured) { u.Object = tree.Apply(u.Object) }, true)
-	t.Logf("heap bytes per cached pod: decoded %d, managed fields trimmed %d, trimmed to the shipped catalogue's fields %d (%.0f%% less than managed fields trimmed), and parsed %d",
-		raw, trimmed, pruned, 100*(1-float64(pruned)/float64(trimmed)), prunedParsed)
+	raw := measure(func(u *unstructured.Unstructured) any { return u })
+	trimmed := measure(func(u *unstructured.Unstructured) any { _, _ = trim(u); return u })
+	pruned := measure(func(u *unstructured.Unstructured) any { u.Object = tree.Apply(u.Object); return u })
+	prunedParsed := measure(func(u *unstructured.Unstructured) any {
+		u.Object = tree.Apply(u.Object)
+		return []any{u, snapshot.NewObject(u.Object)}
+	})
+	held := measure(func(u *unstructured.Unstructured) any {
+		return &cached{obj: snapshot.NewCompactObject(tree.Apply(u.Object)), rv: u.GetResourceVersion()}
+	})
+	t.Logf("heap bytes per cached pod: decoded %d, managed fields trimmed %d, trimmed to the shipped catalogue's fields %d (%.0f%% less than managed fields trimmed), and parsed %d; as the informers hold it (compact) %d",
+		raw, trimmed, pruned, 100*(1-float64(pruned)/float64(trimmed)), prunedParsed, held)
 	t.Logf("the shipped catalogue's pods informer keeps %s", tree)
 	assert.Less(t, pruned, trimmed/2)
+	assert.Less(t, held, prunedParsed/2)
 }
 
 // BenchmarkPrune measures the transform that trims a decoded pod to the

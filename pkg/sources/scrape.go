@@ -19,6 +19,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/compact"
 	"statusd.io/statusd/pkg/series"
 	"statusd.io/statusd/pkg/snapshot"
 )
@@ -419,16 +420,18 @@ func pageText(p *series.Page) string {
 // whose every scrape fails, so that its metrics read Unknown rather than
 // missing.
 func podTarget(o *snapshot.Object, m *catalog.Scrape) (target, bool) {
-	status, _ := o.Content["status"].(map[string]any)
-	if phase, _ := status["phase"].(string); phase == "Succeeded" || phase == "Failed" {
+	tree := o.Tree()
+	phase, _ := compact.Lookup(tree, "status", "phase")
+	if phase == "Succeeded" || phase == "Failed" {
 		return target{}, false
 	}
-	ip, _ := status["podIP"].(string)
+	ipv, _ := compact.Lookup(tree, "status", "podIP")
+	ip, _ := ipv.(string)
 	if ip == "" {
 		return target{}, false
 	}
 	t := target{namespace: o.Namespace, name: o.Name, uid: o.UID, interval: m.Interval.D, timeout: m.Timeout.D}
-	port, err := resolvePort(o.Content, m.Port)
+	port, err := resolvePort(tree, m.Port)
 	switch {
 	case err != nil:
 		t.err = err
@@ -443,25 +446,25 @@ func podTarget(o *snapshot.Object, m *catalog.Scrape) (target, bool) {
 // resolvePort returns the port number: the number given, or the
 // containerPort of the container port (in containers or init containers)
 // with the name given.
-func resolvePort(pod map[string]any, p catalog.IntOrString) (int, error) {
+func resolvePort(pod any, p catalog.IntOrString) (int, error) {
 	if p.Str == "" {
 		if p.Int < 1 || p.Int > 65535 {
 			return 0, fmt.Errorf("port %d is out of range", p.Int)
 		}
 		return p.Int, nil
 	}
-	spec, _ := pod["spec"].(map[string]any)
 	for _, field := range []string{"containers", "initContainers"} {
-		cs, _ := spec[field].([]any)
+		csv, _ := compact.Lookup(pod, "spec", field)
+		cs, _ := csv.([]any)
 		for _, c := range cs {
-			c, _ := c.(map[string]any)
-			ports, _ := c["ports"].([]any)
+			portsv, _ := compact.Lookup(c, "ports")
+			ports, _ := portsv.([]any)
 			for _, cp := range ports {
-				cp, _ := cp.(map[string]any)
-				if name, _ := cp["name"].(string); name != p.Str {
+				if name, _ := compact.Lookup(cp, "name"); name != p.Str {
 					continue
 				}
-				switch n := cp["containerPort"].(type) {
+				n, _ := compact.Lookup(cp, "containerPort")
+				switch n := n.(type) {
 				case int64:
 					return int(n), nil
 				case float64:

@@ -178,7 +178,7 @@ func (s *Sources) File(now time.Time) *snapshot.File {
 			strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 	})
 	for _, o := range objs {
-		f.Objects = append(f.Objects, o.Content)
+		f.Objects = append(f.Objects, o.Map())
 	}
 	f.Metrics = s.scraper.pages()
 	return f

@@ -211,10 +211,10 @@ func TestInformersSeeChanges(t *testing.T) {
 	t.Run("cache is trimmed", func(t *testing.T) {
 		o := s.Snapshot(time.Now()).Set("labelled").Get(ns, "web")
 		require.NotNil(t, o)
-		md := o.Content["metadata"].(map[string]any)
+		md := o.Map()["metadata"].(map[string]any)
 		assert.NotContains(t, md, "managedFields")
 		assert.Equal(t, "ConfigMap", o.Kind)
-		assert.Equal(t, map[string]any{"k": "1"}, o.Content["data"])
+		assert.Equal(t, map[string]any{"k": "1"}, o.Map()["data"])
 	})
 	t.Run("update", func(t *testing.T) {
 		cm, err := cms(ns).Get(t.Context(), "web", metav1.GetOptions{})
@@ -225,7 +225,7 @@ func TestInformersSeeChanges(t *testing.T) {
 		require.EventuallyWithT(t, func(c *assert.CollectT) {
 			o := s.Snapshot(time.Now()).Set("labelled").Get(ns, "web")
 			if assert.NotNil(c, o) {
-				assert.Equal(c, map[string]any{"k": "2"}, o.Content["data"])
+				assert.Equal(c, map[string]any{"k": "2"}, o.Map()["data"])
 			}
 		}, waitTimeout, poll)
 	})
@@ -507,7 +507,7 @@ func TestAPIServerRestart(t *testing.T) {
 		snap := s.Snapshot(time.Now())
 		assert.Equal(c, []string{ns + "/after", ns + "/before"}, names(snap, "cms"))
 		if o := snap.Set("cms").Get(ns, "before"); assert.NotNil(c, o) {
-			assert.Equal(c, map[string]any{"k": "2"}, o.Content["data"])
+			assert.Equal(c, map[string]any{"k": "2"}, o.Map()["data"])
 		}
 	}, waitTimeout, poll, "changes made after the restart are seen")
 	assert.Equal(t, snapshot.StatusReady, s.Status()["cms"].Status)

@@ -1,0 +1,125 @@
+package compact
+
+import (
+	"encoding/json"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const pod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-1","namespace":"ns","uid":"8c9a3f2e-0000-4000-8000-000000000001",
+"labels":{"app":"web","pod-template-hash":"5f8b7798fd"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-5f8b7798fd","uid":"u","controller":true}]},
+"spec":{"nodeName":"n1","containers":[{"name":"web","resources":{"requests":{"cpu":"100m"}}}],"volumes":[{},{}]},
+"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-11-21T06:03:47Z"},{"type":"PodScheduled","status":"True"}],
+"containerStatuses":[{"name":"web","restartCount":3,"ready":true,"state":{"running":{}}}],"startTime":null,"ratio":0.5}}`
+
+func decode(t testing.TB, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(s), &m))
+	return m
+}
+
+func TestRoundTrip(t *testing.T) {
+	tests := []struct{ name, json string }{
+		{"pod", pod},
+		{"empty", `{}`},
+		{"nested lists", `{"a":[[1,2],[{"b":[]}]],"c":null,"d":false}`},
+		{"many keys", `{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := decode(t, tc.json)
+			assert.Equal(t, in, FromMap(in).Native())
+		})
+	}
+}
+
+func TestGet(t *testing.T) {
+	m := FromMap(decode(t, pod))
+	v, ok := m.Path("status", "phase")
+	require.True(t, ok)
+	assert.Equal(t, "Running", v)
+	v, ok = m.Path("metadata", "labels", "pod-template-hash")
+	require.True(t, ok)
+	assert.Equal(t, "5f8b7798fd", v)
+	_, ok = m.Path("status", "phase", "deeper")
+	assert.False(t, ok, "a string has no keys")
+	_, ok = m.Path("spec", "missing")
+	assert.False(t, ok)
+	v, ok = Lookup(decode(t, pod), "status", "phase")
+	require.True(t, ok, "Lookup reads decoded maps too")
+	assert.Equal(t, "Running", v)
+	v, ok = m.Path("status", "startTime")
+	assert.True(t, ok, "a null is present")
+	assert.Nil(t, v)
+
+	many := FromMap(decode(t, `{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11}`))
+	for _, k := range []string{"k1", "k10", "k11", "k5", "k9"} {
+		_, ok := many.Get(k)
+		assert.True(t, ok, k)
+	}
+	_, ok = many.Get("k0")
+	assert.False(t, ok)
+	keys := []string{}
+	for _, e := range many.Entries() {
+		keys = append(keys, e.Key)
+	}
+	assert.IsIncreasing(t, keys, "entries are sorted")
+}
+
+// TestSavesMemory holds the compact form of a pod to half the heap of the
+// decoded one.
+func TestSavesMemory(t *testing.T) {
+	const n = 2000
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	measure := func(convert func(map[string]any) any) uint64 {
+		objs := make([]any, n)
+		base := heap()
+		for i := range objs {
+			objs[i] = convert(decode(t, pod))
+		}
+		used := heap() - base
+		runtime.KeepAlive(objs)
+		return used / n
+	}
+	decoded := measure(func(m map[string]any) any { return m })
+	compacted := measure(func(m map[string]any) any { return FromMap(m) })
+	t.Logf("heap bytes per pod: decoded %d, compact %d", decoded, compacted)
+	assert.Less(t, compacted, decoded/2)
+}
+
+func FuzzFrom(f *testing.F) {
+	f.Add([]byte(pod))
+	f.Add([]byte(`{"a":{"b":{"c":[1,"x",null,true,{"d":2.5}]}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v any
+		if json.Unmarshal(data, &v) != nil {
+			return
+		}
+		c := From(v)
+		require.Equal(t, v, Native(c), "the round trip loses nothing")
+		if m, ok := c.(*Map); ok {
+			for _, e := range m.Entries() {
+				got, ok := m.Get(e.Key)
+				require.True(t, ok)
+				require.Equal(t, e.Value, got)
+			}
+		}
+	})
+}
+
+func BenchmarkFrom(b *testing.B) {
+	m := decode(b, pod)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = FromMap(m)
+	}
+}
