@@ -46,6 +46,17 @@
 // false: the engine neither fires nor clears on it. An absent optional
 // source (a CRD that is not installed) reads as empty.
 //
+// # Evaluation
+//
+// Objects are read through wrappers that convert each map or list once,
+// on first read, and keep it on the object (tree.go), which the informers
+// hand over tick after tick until it changes. A conjunct of a condition
+// that reads only its subject and params (no now, cluster, metrics or
+// variable that reads them) is a gate whose outcome is remembered on the
+// object under the catalogue (memo.go): a false gate decides the
+// condition, and a condition that is all gate is decided either way, so a
+// steady-state tick costs a look-up per such reason and subject.
+//
 // # Cost
 //
 // Every expression's cost is estimated at compile time, assuming each
