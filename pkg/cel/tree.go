@@ -180,6 +180,7 @@ type keyIter struct {
 func (it *keyIter) ConvertToNative(reflect.Type) (any, error) {
 	return nil, errIterConvert
 }
+
 func (it *keyIter) ConvertToType(ref.Type) ref.Val {
 	return types.NewErr("iterator cannot be converted")
 }
@@ -228,6 +229,7 @@ func (a *objArr) ConvertToType(t ref.Type) ref.Val {
 	}
 	return a.load().ConvertToType(t)
 }
+
 func (a *objArr) ConvertToNative(t reflect.Type) (any, error) {
 	return a.load().ConvertToNative(t)
 }
