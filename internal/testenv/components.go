@@ -323,8 +323,8 @@ func (e *Env) startScheduler(ctx context.Context) error {
 // writeSchedulerConfig writes kube-scheduler's configuration file: the
 // client and leader election, which its deprecated flags also set, and
 // percentageOfNodesToScore and the default spreading, which only the file
-// can. Zero values are left
-// out, so kube-scheduler defaults them. JSON is YAML.
+// can. Zero values are left out, so kube-scheduler defaults them. JSON is
+// YAML.
 func (e *Env) writeSchedulerConfig(kubeconfig string) (string, error) {
 	client := map[string]any{"kubeconfig": kubeconfig}
 	if e.opts.SchedulerQPS > 0 {
