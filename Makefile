@@ -47,12 +47,12 @@ demo: testenv build $(HELM) ## Start a local control plane, apply the chart, run
 	$(GO) run ./internal/demo
 
 # SCALEFLAGS resizes the scale run, whose default is issue 8's size (1,000 nodes, 30,000 pods, 500
-# add-on namespaces, 3 steps; about 20 minutes on two busy cores), e.g. for a quick look
+# add-on namespaces, 3 steps; 11 to 20 minutes on two shared cores), e.g. for a quick look
 # SCALEFLAGS='--nodes 250 --pods 4000 --namespaces 80 --steps 1 --window 20s --out /tmp/scale'.
 SCALEFLAGS ?=
 
 .PHONY: scale
-scale: testenv build ## Run statusd on a simulated cluster grown in steps under churn; writes docs/scale.md, .json and .png (about 20 minutes).
+scale: testenv build ## Run statusd on a simulated cluster grown in steps under churn; writes docs/scale.md, .json and .png (11 to 20 minutes).
 	$(GO) run ./internal/scale $(SCALEFLAGS)
 
 .PHONY: fmt
