@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -40,6 +41,7 @@ func init() {
 // runFlags are statusd run's flags.
 type runFlags struct {
 	kubeconfig     string
+	memoryLimit    string
 	catalogs       stringList
 	configMap      string
 	leaderElect    bool
@@ -81,6 +83,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.podName, "pod-name", os.Getenv("POD_NAME"), "this replica's pod name (downward API): its Lease identity and Events' reportingInstance")
 	fs.StringVar(&f.podNamespace, "pod-namespace", os.Getenv("POD_NAMESPACE"), "this replica's namespace (downward API): the Lease's default namespace")
+	fs.StringVar(&f.memoryLimit, "memory-limit", "", "soft memory limit of the Go heap, such as 250Mi (0: none); by default GOMEMLIMIT, else 90% of the container's cgroup memory limit")
 	fs.Uint64Var(&f.cost.CostLimit, "cost-limit", cel.DefaultCostLimit, "per-expression CEL cost limit")
 	fs.Uint64Var(&f.cost.TickBudget, "tick-budget", cel.DefaultTickBudget, "total CEL cost budget of one tick")
 }
@@ -150,6 +153,14 @@ func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 	if len(f.catalogs) > 0 && f.configMap != "" {
 		return errors.New("--catalog and --catalog-configmap are exclusive")
 	}
+	limit, from, err := daemon.MemoryLimitFromEnvironment(f.memoryLimit)
+	if err != nil {
+		return err
+	}
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
+	log.Info("Memory limit", "bytes", limit, "from", from)
 	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return err

@@ -65,6 +65,9 @@ type config struct {
 	// GrowthNice is statusd's nice value while the cluster grows (see
 	// nice.go); 0 leaves it alone.
 	GrowthNice int `json:"growthNice"`
+	// MemoryLimit is statusd's --memory-limit, the soft limit of its Go
+	// heap; empty runs it with Go's defaults, as outside a container.
+	MemoryLimit string `json:"memoryLimit,omitempty"`
 }
 
 func main() {
@@ -82,6 +85,7 @@ func main() {
 	flag.StringVar(&c.Out, "out", "docs", "directory of scale.md, scale.json and scale.png")
 	flag.StringVar(&c.StatusdBin, "statusd", "bin/statusd", "statusd binary")
 	flag.StringVar(&c.Catalog, "catalog", "rules/", "catalogue statusd runs")
+	flag.StringVar(&c.MemoryLimit, "memory-limit", "", "statusd's --memory-limit (soft heap limit, such as 250Mi); empty for Go's defaults")
 	flag.BoolVar(&c.Tune, "tune", true, "raise the control plane's client rate limits, node Lease duration and GOGC and narrow the scheduler's node scoring, so pods appear faster; false keeps testenv's defaults")
 	flag.IntVar(&c.Creators, "creators", 8, "add-on namespaces created concurrently")
 	flag.IntVar(&c.GrowthNice, "growth-nice", 10, "statusd's nice value while the cluster grows, so the control plane gets the CPU first; 0 before each measurement, and 0 here leaves it alone")
@@ -323,8 +327,12 @@ func startStatusd(ctx context.Context, c config, env *testenv.Env) (*statusd, er
 	}
 	// exec.Command, not CommandContext: stop sends SIGTERM and waits, also
 	// when the run's context is already done.
-	cmd := exec.Command(c.StatusdBin, "run", "--kubeconfig", env.KubeconfigPath(), "--catalog", c.Catalog,
-		"--leader-elect=false", "--listen", addr, "--pod-name", "statusd-scale-0", "--pod-namespace", "default")
+	args := []string{"run", "--kubeconfig", env.KubeconfigPath(), "--catalog", c.Catalog,
+		"--leader-elect=false", "--listen", addr, "--pod-name", "statusd-scale-0", "--pod-namespace", "default"}
+	if c.MemoryLimit != "" {
+		args = append(args, "--memory-limit", c.MemoryLimit)
+	}
+	cmd := exec.Command(c.StatusdBin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		_ = logf.Close()
@@ -361,6 +369,7 @@ type sample struct {
 	At            time.Time          `json:"-"`
 	RSSBytes      float64            `json:"rssBytes"`
 	PeakRSSBytes  float64            `json:"peakRssBytes"`
+	HeapBytes     float64            `json:"heapBytes"`
 	CPUSeconds    float64            `json:"cpuSeconds"`
 	CachedObjects float64            `json:"cachedObjects"`
 	Metrics       map[string]float64 `json:"-"`
@@ -371,7 +380,8 @@ func (s *statusd) sample() (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
-	out := sample{At: time.Now(), Metrics: m, CPUSeconds: m["process_cpu_seconds_total"], CachedObjects: m["statusd_source_cached_objects"]}
+	out := sample{At: time.Now(), Metrics: m, CPUSeconds: m["process_cpu_seconds_total"], CachedObjects: m["statusd_source_cached_objects"],
+		HeapBytes: m["go_memstats_heap_inuse_bytes"]}
 	out.RSSBytes, out.PeakRSSBytes = procStatus(s.cmd.Process.Pid)
 	if out.RSSBytes == 0 {
 		out.RSSBytes = m["process_resident_memory_bytes"]
@@ -694,6 +704,7 @@ func measure(ctx context.Context, c config, env *testenv.Env, cs kubernetes.Inte
 		FaultsInjected: injected,
 		FaultsSeen:     len(latencies),
 		RSSBytes:       after.RSSBytes,
+		HeapBytes:      after.HeapBytes,
 		PeakRSSBytes:   max(after.PeakRSSBytes, peakRSS),
 		CPUSeconds:     after.CPUSeconds - before.CPUSeconds,
 		CachedObjects:  after.CachedObjects,

@@ -103,28 +103,32 @@ func (s stepResult) grown() int {
 
 // stepResult is one cluster size's steady-state window.
 type stepResult struct {
-	Step                 int                `json:"step"`
-	Nodes                int                `json:"nodes"`
-	Namespaces           int                `json:"namespaces"`
-	Pods                 int                `json:"pods"`
-	Settle               float64            `json:"settleSeconds"`
-	Available            int                `json:"availablePods,omitempty"`
-	Window               float64            `json:"windowSeconds"`
-	PodsDeleted          int                `json:"podsDeleted"`
-	ChurnErrors          int                `json:"churnErrors"`
-	Ticks                float64            `json:"ticks"`
-	TickP50ms            float64            `json:"tickP50Ms"`
-	TickP99ms            float64            `json:"tickP99Ms"`
-	TickMeanms           float64            `json:"tickMeanMs"`
-	FaultsInjected       int                `json:"faultsInjected"`
-	FaultsSeen           int                `json:"faultsSeen"`
-	FaultP50ms           float64            `json:"faultToEventP50Ms"`
-	FaultP99ms           float64            `json:"faultToEventP99Ms"`
-	FaultLatenciesMs     []float64          `json:"faultToEventMs"`
-	CPUSeconds           float64            `json:"cpuSeconds"`
-	CPUCores             float64            `json:"cpuCores"`
-	RSSBytes             float64            `json:"rssBytes"`
-	PeakRSSBytes         float64            `json:"peakRssBytes"`
+	Step             int       `json:"step"`
+	Nodes            int       `json:"nodes"`
+	Namespaces       int       `json:"namespaces"`
+	Pods             int       `json:"pods"`
+	Settle           float64   `json:"settleSeconds"`
+	Available        int       `json:"availablePods,omitempty"`
+	Window           float64   `json:"windowSeconds"`
+	PodsDeleted      int       `json:"podsDeleted"`
+	ChurnErrors      int       `json:"churnErrors"`
+	Ticks            float64   `json:"ticks"`
+	TickP50ms        float64   `json:"tickP50Ms"`
+	TickP99ms        float64   `json:"tickP99Ms"`
+	TickMeanms       float64   `json:"tickMeanMs"`
+	FaultsInjected   int       `json:"faultsInjected"`
+	FaultsSeen       int       `json:"faultsSeen"`
+	FaultP50ms       float64   `json:"faultToEventP50Ms"`
+	FaultP99ms       float64   `json:"faultToEventP99Ms"`
+	FaultLatenciesMs []float64 `json:"faultToEventMs"`
+	CPUSeconds       float64   `json:"cpuSeconds"`
+	CPUCores         float64   `json:"cpuCores"`
+	RSSBytes         float64   `json:"rssBytes"`
+	PeakRSSBytes     float64   `json:"peakRssBytes"`
+	// HeapBytes is the Go heap in use (go_memstats_heap_inuse_bytes) at
+	// the end of the window: live objects plus what the collector has not
+	// yet reclaimed; 0 in reports made before it was recorded.
+	HeapBytes            float64            `json:"heapBytes,omitempty"`
 	CachedObjects        float64            `json:"cachedObjects"`
 	BytesPerCachedObject float64            `json:"bytesPerCachedObject"`
 	StatusdLists         float64            `json:"statusdListRequests"`
@@ -234,6 +238,10 @@ func (r *results) markdown() string {
 	p("")
 	p("statusd (`bin/statusd run --catalog %s --leader-elect=false`, the shipped catalogue, default debounce and resync) ran as a local process against the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok simulating the nodes and pods, all on the same machine). The cluster grew in %d steps to %d nodes, %d add-on namespaces (`iaas-addon-*`, a HelmRelease each, Deployments of %d replicas) and %d pods; after each step, once the pods were available, a %s window measured statusd under churn: %.1f pod deletions per second (recreated by their Deployments) and an add-on failing every %s (its HelmRelease set to `Ready=False InstallFailed`, `Stalled=True`) and recovering once its Event arrived.",
 		c.Catalog, c.Steps, c.Nodes, c.Namespaces, c.Replicas, c.Pods, c.Window, c.PodChurn, c.FaultEvery)
+	if c.MemoryLimit != "" {
+		p("")
+		p("statusd ran with `--memory-limit %s`: a soft limit on its Go heap, which makes the garbage collector collect more often as the heap nears it, as statusd sets by itself in a container (90%% of the container's memory limit) and as GOMEMLIMIT does. Without it Go lets the heap grow to twice what is live before collecting.", c.MemoryLimit)
+	}
 	p("")
 	p("Machine: %s, %d cores, %s memory, %s, %s. The control plane, kwok, the load generator and statusd share these cores, so statusd's numbers include contention. Run took %s (control plane start %s).",
 		r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Kernel, r.Machine.Go,
@@ -260,16 +268,20 @@ func (r *results) markdown() string {
 	p("")
 	p("## Results")
 	p("")
-	p("| pods | nodes | add-on ns | settle | window | ticks | tick p50 | tick p99 | tick mean | fault→Event p50 | fault→Event p99 | faults seen | CPU (cores) | CPU per tick | RSS | peak RSS | cached objects | bytes / cached object | Event writes/min | statusd LISTs |")
-	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	p("| pods | nodes | add-on ns | settle | window | ticks | tick p50 | tick p99 | tick mean | fault→Event p50 | fault→Event p99 | faults seen | CPU (cores) | CPU per tick | RSS | peak RSS | Go heap in use | cached objects | bytes / cached object | Event writes/min | statusd LISTs |")
+	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range r.Steps {
 		perTick := 0.0
 		if s.Ticks > 0 {
 			perTick = 1000 * s.CPUSeconds / s.Ticks
 		}
-		p("| %d | %d | %d | %.0f s | %.0f s | %.0f | %.1f ms | %.1f ms | %.1f ms | %.0f ms | %.0f ms | %d/%d | %.2f | %.0f ms | %.0f MiB | %.0f MiB | %.0f | %.0f | %.1f | %.0f |",
+		heap := "n/a"
+		if s.HeapBytes > 0 {
+			heap = fmt.Sprintf("%.0f MiB", s.HeapBytes/mib)
+		}
+		p("| %d | %d | %d | %.0f s | %.0f s | %.0f | %.1f ms | %.1f ms | %.1f ms | %.0f ms | %.0f ms | %d/%d | %.2f | %.0f ms | %.0f MiB | %.0f MiB | %s | %.0f | %.0f | %.1f | %.0f |",
 			s.Pods, s.Nodes, s.Namespaces, s.Settle, s.Window, s.Ticks, s.TickP50ms, s.TickP99ms, s.TickMeanms,
-			s.FaultP50ms, s.FaultP99ms, s.FaultsSeen, s.FaultsInjected, s.CPUCores, perTick, s.RSSBytes/mib, s.PeakRSSBytes/mib,
+			s.FaultP50ms, s.FaultP99ms, s.FaultsSeen, s.FaultsInjected, s.CPUCores, perTick, s.RSSBytes/mib, s.PeakRSSBytes/mib, heap,
 			s.CachedObjects, s.BytesPerCachedObject, s.EventWritesPerMinute, s.StatusdLists)
 	}
 	p("")
@@ -290,7 +302,7 @@ func (r *results) markdown() string {
 	p("- Tick duration: `statusd_tick_duration_seconds` bucket deltas over the window, interpolated within buckets as `histogram_quantile` does. The buckets double from 1 ms, so p50 and p99 are good to within a factor of two; the mean (`_sum`/`_count`) is exact.")
 	p("- Fault-to-Event: wall time from the HelmRelease status patch returning to the `AddonInstallFailed` Event arriving on a watch (`reason=AddonInstallFailed`), both on this machine. AddonInstallFailed has grace 0, so this is the latency beyond grace. It includes statusd's 250 ms debounce.")
 	p("- Tick duration is wall time inside statusd, so on an oversubscribed machine it includes time statusd waited for a core. CPU per tick (statusd's CPU seconds over the window divided by its ticks, informers and Event writes included) is an upper bound on the CPU a tick costs and does not wait; where the mean tick is well above it, contention inflated the tick times.")
-	p("- CPU: `process_cpu_seconds_total` delta over the window divided by its length. RSS: `VmRSS` of the statusd process at the end of the window; peak RSS: `VmHWM` (the process's high-water mark since start).")
+	p("- CPU: `process_cpu_seconds_total` delta over the window divided by its length. RSS: `VmRSS` of the statusd process at the end of the window; peak RSS: `VmHWM` (the process's high-water mark since start); Go heap in use: `go_memstats_heap_inuse_bytes` at the end of the window (live objects and garbage not yet collected; with Go's default GOGC=100 the heap grows to about twice what is live before a collection).")
 	p("- Memory per cached object: (RSS − baseline RSS) / (`statusd_source_cached_objects` − baseline); pods are most of the cached objects.")
 	p("- Event writes per minute: `statusd_event_requests_total` (all verbs) over the window. statusd LISTs: `statusd_source_list_requests_total` delta over the window.")
 	p("")
