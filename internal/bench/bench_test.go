@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"statusd.io/statusd/internal/cpuclock"
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/engine"
@@ -90,25 +89,6 @@ func freshObjects(b *testing.B, objs []*snapshot.Object) []*snapshot.Object {
 	return out
 }
 
-// cpuClock reports the process's CPU time per op (user and system, every
-// thread, the garbage collector's included) beside the wall time: on a
-// shared machine wall time includes waiting for a core, CPU time does not.
-type cpuClock struct{ start time.Duration }
-
-func startCPU() cpuClock { return cpuClock{cpuTime()} }
-
-func (c cpuClock) report(b *testing.B) {
-	b.ReportMetric(float64(cpuTime()-c.start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkCompileShipped loads and compiles the shipped catalogue: the
 // cost of statusd's start and of every reload.
 func BenchmarkCompileShipped(b *testing.B) {
@@ -139,11 +119,11 @@ func BenchmarkTickShipped(b *testing.B) {
 			res := e.Tick(ctx, snap) // the first tick converts objects; steady state reuses them
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := startCPU()
+			cpu := cpuclock.Start()
 			for b.Loop() {
 				res = e.Tick(ctx, resnapshot(snap))
 			}
-			cpu.report(b)
+			cpu.Report(b)
 			b.ReportMetric(float64(res.Evaluations), "evals/op")
 			b.ReportMetric(float64(len(res.Findings)), "findings/op")
 		})

@@ -327,8 +327,10 @@ func startStatusd(ctx context.Context, c config, env *testenv.Env) (*statusd, er
 	}
 	// exec.Command, not CommandContext: stop sends SIGTERM and waits, also
 	// when the run's context is already done.
-	args := []string{"run", "--kubeconfig", env.KubeconfigPath(), "--catalog", c.Catalog,
-		"--leader-elect=false", "--listen", addr, "--pod-name", "statusd-scale-0", "--pod-namespace", "default"}
+	args := []string{
+		"run", "--kubeconfig", env.KubeconfigPath(), "--catalog", c.Catalog,
+		"--leader-elect=false", "--listen", addr, "--pod-name", "statusd-scale-0", "--pod-namespace", "default",
+	}
 	if c.MemoryLimit != "" {
 		args = append(args, "--memory-limit", c.MemoryLimit)
 	}
@@ -380,8 +382,10 @@ func (s *statusd) sample() (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
-	out := sample{At: time.Now(), Metrics: m, CPUSeconds: m["process_cpu_seconds_total"], CachedObjects: m["statusd_source_cached_objects"],
-		HeapBytes: m["go_memstats_heap_inuse_bytes"]}
+	out := sample{
+		At: time.Now(), Metrics: m, CPUSeconds: m["process_cpu_seconds_total"], CachedObjects: m["statusd_source_cached_objects"],
+		HeapBytes: m["go_memstats_heap_inuse_bytes"],
+	}
 	out.RSSBytes, out.PeakRSSBytes = procStatus(s.cmd.Process.Pid)
 	if out.RSSBytes == 0 {
 		out.RSSBytes = m["process_resident_memory_bytes"]

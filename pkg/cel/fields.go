@@ -253,6 +253,12 @@ func (a *fieldAnalysis) readAll(v absValue) {
 // value right at a path, and which list level a deeper value sits at is
 // not recorded in a tree.
 func (a *fieldAnalysis) iterate(v absValue) absValue {
+	a.ranged(v)
+	return v.shift(1)
+}
+
+// ranged marks the places of v as ranged over (see iterate).
+func (a *fieldAnalysis) ranged(v absValue) {
 	for p := range v {
 		switch {
 		case p.depth == 0:
@@ -261,7 +267,6 @@ func (a *fieldAnalysis) iterate(v absValue) absValue {
 			a.node(p).SetAll()
 		}
 	}
-	return v.shift(1)
 }
 
 func (a *fieldAnalysis) selectField(v absValue, f string) absValue {
@@ -496,14 +501,7 @@ func (a *fieldAnalysis) call(e ast.Expr, sc *scope) absValue {
 		if !call.IsMemberFunction() && len(args) == 1 {
 			v = a.eval(args[0], sc)
 		}
-		for p := range v {
-			switch {
-			case p.depth == 0:
-				a.node(p).SetIterated()
-			case p.depth > 0:
-				a.node(p).SetAll()
-			}
-		}
+		a.ranged(v)
 		return nil
 	case "first", "last":
 		if call.IsMemberFunction() && len(args) == 0 {

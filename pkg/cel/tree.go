@@ -1,6 +1,7 @@
 package cel
 
 import (
+	"maps"
 	"reflect"
 	"sort"
 	"sync"
@@ -103,17 +104,42 @@ func (m *objMap) Find(key ref.Val) (ref.Val, bool) {
 	return types.DefaultTypeAdapter.NativeToValue(v), true
 }
 
-func (m *objMap) Get(key ref.Val) ref.Val {
-	v, found := m.Find(key)
+func (m *objMap) Get(key ref.Val) ref.Val      { return getKey(m, key) }
+func (m *objMap) Contains(key ref.Val) ref.Val { return containsKey(m, key) }
+
+// finder is a map's look-up, from which Get and Contains follow alike for
+// both kinds of object wrapper.
+type finder interface {
+	Find(key ref.Val) (ref.Val, bool)
+}
+
+func getKey(f finder, key ref.Val) ref.Val {
+	v, found := f.Find(key)
 	if !found {
 		return types.ValOrErr(v, "no such key: %v", key)
 	}
 	return v
 }
 
-func (m *objMap) Contains(key ref.Val) ref.Val {
-	_, found := m.Find(key)
+func containsKey(f finder, key ref.Val) ref.Val {
+	_, found := f.Find(key)
 	return types.Bool(found)
+}
+
+// mapEqual is CEL map equality of m, whose keys are keys, with other.
+func mapEqual(m traits.Mapper, keys func(yield func(string) bool), other ref.Val) ref.Val {
+	o, ok := other.(traits.Mapper)
+	if !ok || o.Size() != m.Size() {
+		return types.False
+	}
+	for k := range keys {
+		mine, _ := m.Find(types.String(k))
+		theirs, found := o.Find(types.String(k))
+		if !found || types.Equal(mine, theirs) == types.False {
+			return types.False
+		}
+	}
+	return types.True
 }
 
 func (m *objMap) Size() ref.Val { return types.Int(len(m.native)) }
@@ -129,26 +155,7 @@ func (m *objMap) Iterator() traits.Iterator {
 	return &keyIter{keys: keys}
 }
 
-func (m *objMap) Equal(other ref.Val) ref.Val {
-	o, ok := other.(traits.Mapper)
-	if !ok {
-		return types.False
-	}
-	if o.Size() != m.Size() {
-		return types.False
-	}
-	for k := range m.native {
-		mine, _ := m.Find(types.String(k))
-		theirs, found := o.Find(types.String(k))
-		if !found {
-			return types.False
-		}
-		if types.Equal(mine, theirs) == types.False {
-			return types.False
-		}
-	}
-	return types.True
-}
+func (m *objMap) Equal(other ref.Val) ref.Val { return mapEqual(m, maps.Keys(m.native), other) }
 
 func (m *objMap) ConvertToNative(t reflect.Type) (any, error) {
 	return types.NewStringInterfaceMap(types.DefaultTypeAdapter, m.native).ConvertToNative(t)
@@ -173,21 +180,24 @@ func (m *objMap) Value() any { return m.native }
 
 // keyIter iterates a converted map's keys in sorted order.
 type keyIter struct {
+	iterBase
 	keys []string
 	i    int
 }
 
-func (it *keyIter) ConvertToNative(reflect.Type) (any, error) {
-	return nil, errIterConvert
-}
+// iterBase is what every iterator answers alike: iterators live inside
+// comprehensions and are never values of an expression.
+type iterBase struct{}
 
-func (it *keyIter) ConvertToType(ref.Type) ref.Val {
+func (iterBase) ConvertToNative(reflect.Type) (any, error) { return nil, errIterConvert }
+func (iterBase) ConvertToType(ref.Type) ref.Val {
 	return types.NewErr("iterator cannot be converted")
 }
-func (it *keyIter) Equal(ref.Val) ref.Val { return types.False }
-func (it *keyIter) Type() ref.Type        { return types.IteratorType }
-func (it *keyIter) Value() any            { return nil }
-func (it *keyIter) HasNext() ref.Val      { return types.Bool(it.i < len(it.keys)) }
+func (iterBase) Equal(ref.Val) ref.Val { return types.False }
+func (iterBase) Type() ref.Type        { return types.IteratorType }
+func (iterBase) Value() any            { return nil }
+
+func (it *keyIter) HasNext() ref.Val { return types.Bool(it.i < len(it.keys)) }
 func (it *keyIter) Next() ref.Val {
 	if it.i >= len(it.keys) {
 		return nil
@@ -260,18 +270,8 @@ func (m *cmpMap) Find(key ref.Val) (ref.Val, bool) {
 	return types.DefaultTypeAdapter.NativeToValue(v), true
 }
 
-func (m *cmpMap) Get(key ref.Val) ref.Val {
-	v, found := m.Find(key)
-	if !found {
-		return types.ValOrErr(v, "no such key: %v", key)
-	}
-	return v
-}
-
-func (m *cmpMap) Contains(key ref.Val) ref.Val {
-	_, found := m.Find(key)
-	return types.Bool(found)
-}
+func (m *cmpMap) Get(key ref.Val) ref.Val      { return getKey(m, key) }
+func (m *cmpMap) Contains(key ref.Val) ref.Val { return containsKey(m, key) }
 
 func (m *cmpMap) Size() ref.Val { return types.Int(m.m.Len()) }
 
@@ -285,18 +285,13 @@ func (m *cmpMap) Iterator() traits.Iterator {
 }
 
 func (m *cmpMap) Equal(other ref.Val) ref.Val {
-	o, ok := other.(traits.Mapper)
-	if !ok || o.Size() != m.Size() {
-		return types.False
-	}
-	for _, e := range m.m.Entries() {
-		mine, _ := m.Find(types.String(e.Key))
-		theirs, found := o.Find(types.String(e.Key))
-		if !found || types.Equal(mine, theirs) == types.False {
-			return types.False
+	return mapEqual(m, func(yield func(string) bool) {
+		for _, e := range m.m.Entries() {
+			if !yield(e.Key) {
+				return
+			}
 		}
-	}
-	return types.True
+	}, other)
 }
 
 func (m *cmpMap) ConvertToNative(t reflect.Type) (any, error) {

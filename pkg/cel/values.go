@@ -73,21 +73,12 @@ func (l objList) Get(index ref.Val) ref.Val {
 func (l objList) Iterator() traits.Iterator { return &objIter{objs: l.objs} }
 
 type objIter struct {
+	iterBase
 	objs []*snapshot.Object
 	i    int
 }
 
-func (it *objIter) ConvertToNative(reflect.Type) (any, error) {
-	return nil, errIterConvert
-}
-
-func (it *objIter) ConvertToType(ref.Type) ref.Val {
-	return types.NewErr("iterator cannot be converted")
-}
-func (it *objIter) Equal(ref.Val) ref.Val { return types.False }
-func (it *objIter) Type() ref.Type        { return types.IteratorType }
-func (it *objIter) Value() any            { return nil }
-func (it *objIter) HasNext() ref.Val      { return types.Bool(it.i < len(it.objs)) }
+func (it *objIter) HasNext() ref.Val { return types.Bool(it.i < len(it.objs)) }
 func (it *objIter) Next() ref.Val {
 	if it.i >= len(it.objs) {
 		return nil

@@ -3,7 +3,6 @@ package snapshot_test
 import (
 	"fmt"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"statusd.io/statusd/internal/cpuclock"
 	"statusd.io/statusd/pkg/snapshot"
 )
 
@@ -218,7 +218,7 @@ func BenchmarkBuild(b *testing.B) {
 		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
 			objs := benchPods(n)
 			b.ReportAllocs()
-			cpu := startCPU()
+			cpu := cpuclock.Start()
 			for b.Loop() {
 				bu := snapshot.NewBuilder(time.Time{}, snapshot.Cluster{})
 				bu.Add("pods", objs...)
@@ -226,7 +226,7 @@ func BenchmarkBuild(b *testing.B) {
 					b.Fatal("lost pods")
 				}
 			}
-			cpu.report(b)
+			cpu.Report(b)
 		})
 	}
 }
@@ -239,7 +239,7 @@ func BenchmarkBuildSorted(b *testing.B) {
 			objs := benchPods(n)
 			slices.SortFunc(objs, snapshot.Compare)
 			b.ReportAllocs()
-			cpu := startCPU()
+			cpu := cpuclock.Start()
 			for b.Loop() {
 				bu := snapshot.NewBuilder(time.Time{}, snapshot.Cluster{})
 				bu.AddSorted("pods", objs)
@@ -247,7 +247,7 @@ func BenchmarkBuildSorted(b *testing.B) {
 					b.Fatal("lost pods")
 				}
 			}
-			cpu.report(b)
+			cpu.Report(b)
 		})
 	}
 }
@@ -263,7 +263,7 @@ func BenchmarkBuildIndexes(b *testing.B) {
 			objs := benchPods(n)
 			slices.SortFunc(objs, snapshot.Compare)
 			b.ReportAllocs()
-			cpu := startCPU()
+			cpu := cpuclock.Start()
 			for b.Loop() {
 				bu := snapshot.NewBuilder(time.Time{}, snapshot.Cluster{})
 				bu.AddSorted("pods", objs)
@@ -273,26 +273,7 @@ func BenchmarkBuildIndexes(b *testing.B) {
 					b.Fatal("lost pods")
 				}
 			}
-			cpu.report(b)
+			cpu.Report(b)
 		})
 	}
-}
-
-// cpuClock measures the process's CPU time, which a benchmark reports as
-// cpu-ms/op beside ns/op: on a shared machine, wall time counts the time
-// other processes had the CPU, while CPU time counts only the work done.
-type cpuClock struct{ start time.Duration }
-
-func startCPU() cpuClock { return cpuClock{cpuTime()} }
-
-func (c cpuClock) report(b *testing.B) {
-	b.ReportMetric(float64(cpuTime()-c.start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
