@@ -137,6 +137,14 @@ func (p *purity) pure(e ast.Expr) bool {
 		if impure[n.AsIdent()] {
 			return false
 		}
+		// variables is read by name below; any other use of it
+		// (variables["x"], a comprehension over it) cannot be checked.
+		if n.AsIdent() == varVariables {
+			parent, ok := n.Parent()
+			if !ok || parent.Kind() != ast.SelectKind {
+				return false
+			}
+		}
 	}
 	for _, n := range ast.MatchDescendants(root, ast.KindMatcher(ast.SelectKind)) {
 		sel := n.AsSelect()

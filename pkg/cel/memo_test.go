@@ -22,6 +22,7 @@ func TestMemo(t *testing.T) {
 - {name: Pure, subject: pods, summary: s, when: 'object.status.phase == "Running" && variables.ready'}
 - {name: Gated, subject: pods, summary: s, when: 'object.status.phase == "Running" && variables.age > params.stuck'}
 - {name: Impure, subject: pods, summary: s, when: 'variables.age > params.stuck'}
+- {name: Indexed, subject: pods, summary: s, when: 'variables["age"] > params.stuck'}
 - {name: Lookup, subject: pods, summary: s, when: 'object.status.phase == "Running" && cluster.objects("nodes").size() > 1'}
 - {name: Broken, subject: pods, summary: s, when: 'variables.broken'}
 `, cel.Options{})
@@ -70,12 +71,14 @@ func TestMemo(t *testing.T) {
 		assert.Positive(t, cost)
 	})
 	t.Run("impure condition is never remembered", func(t *testing.T) {
-		p := pending()
-		out, _ := eval(c, "Impure", p, t0, 0)
-		assert.Equal(t, cel.False, out)
-		out, cost := eval(c, "Impure", p, t0.Add(time.Hour), 0)
-		assert.Equal(t, cel.True, out)
-		assert.Positive(t, cost)
+		for _, reason := range []string{"Impure", "Indexed"} {
+			p := pending()
+			out, _ := eval(c, reason, p, t0, 0)
+			assert.Equal(t, cel.False, out, reason)
+			out, cost := eval(c, reason, p, t0.Add(time.Hour), 0)
+			assert.Equal(t, cel.True, out, reason)
+			assert.Positive(t, cost, reason)
+		}
 	})
 	t.Run("other objects are read every tick", func(t *testing.T) {
 		p := running()
