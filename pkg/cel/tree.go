@@ -161,7 +161,11 @@ func (m *objMap) ConvertToNative(t reflect.Type) (any, error) {
 	return types.NewStringInterfaceMap(types.DefaultTypeAdapter, m.native).ConvertToNative(t)
 }
 
-func (m *objMap) ConvertToType(t ref.Type) ref.Val {
+func (m *objMap) ConvertToType(t ref.Type) ref.Val { return mapToType(m, t) }
+
+// mapToType converts an object wrapper to a CEL type: it is a map, and
+// nothing else.
+func mapToType(m ref.Val, t ref.Type) ref.Val {
 	switch t {
 	case types.MapType:
 		return m
@@ -298,15 +302,7 @@ func (m *cmpMap) ConvertToNative(t reflect.Type) (any, error) {
 	return types.NewStringInterfaceMap(types.DefaultTypeAdapter, m.m.Native()).ConvertToNative(t)
 }
 
-func (m *cmpMap) ConvertToType(t ref.Type) ref.Val {
-	switch t {
-	case types.MapType:
-		return m
-	case types.TypeType:
-		return types.MapType
-	}
-	return types.NewErr("type conversion error from map to '%s'", t.TypeName())
-}
+func (m *cmpMap) ConvertToType(t ref.Type) ref.Val { return mapToType(m, t) }
 
 func (m *cmpMap) Type() ref.Type { return types.MapType }
 
