@@ -88,6 +88,9 @@ func (c *objCache) memoFor(cat *Catalog) *memo {
 // gated decides a condition from r's gates when it can: decided is false
 // when the condition must be evaluated.
 func (e *Evaluator) gated(r *Reason, o *snapshot.Object) (out Outcome, cost uint64, decided bool) {
+	if len(r.gates) == 0 {
+		return Unknown, 0, false // no memo is made for reasons that cannot use it
+	}
 	m := cacheOf(o).memoFor(e.cat)
 	for _, g := range r.gates {
 		slot := &m.slots[g.slot]
