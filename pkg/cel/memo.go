@@ -66,13 +66,7 @@ func cacheOf(o *snapshot.Object) *objCache {
 }
 
 func (c *objCache) value(o *snapshot.Object) ref.Val {
-	c.once.Do(func() {
-		if m := o.Compact(); m != nil {
-			c.val = toVal(m)
-		} else {
-			c.val = toVal(o.Content)
-		}
-	})
+	c.once.Do(func() { c.val = toVal(o.Tree()) })
 	return c.val
 }
 
