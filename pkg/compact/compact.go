@@ -120,10 +120,6 @@ func (m *Map) Get(k string) (any, bool) {
 	return m.entries[i].Value, true
 }
 
-// Path returns the value at a path of keys, or false when a key is missing
-// or a value on the way is not an object.
-func (m *Map) Path(keys ...string) (any, bool) { return Lookup(m, keys...) }
-
 // Lookup returns the value at a path of keys in v, a *Map or a decoded
 // map[string]any, so that code reading a few fields serves both forms
 // without converting. It returns false when a key is missing or a value on

@@ -96,9 +96,6 @@ func NewCompactObject(content map[string]any) *Object {
 	return o
 }
 
-// Compact returns the object's compact form, or nil when it holds Content.
-func (o *Object) Compact() *compact.Map { return o.compact }
-
 // Tree returns the object's content for reading a few fields with
 // compact.Lookup: the compact form, or Content.
 func (o *Object) Tree() any {
@@ -156,16 +153,14 @@ func (o *Object) GroupVersion() schema.GroupVersion {
 	return gv
 }
 
-// Cached returns what SetCached stored. It lets the CEL evaluator convert an
-// object once per snapshot instead of once per expression.
+// Cached returns what CompareAndSwapCached stored. It lets the CEL
+// evaluator keep its converted form of an object, and what it remembers of
+// it, for as long as the object lives.
 func (o *Object) Cached() any { return o.cached.Load() }
 
-// SetCached stores the evaluator's converted form of the object; every
-// caller must store values of one type.
-func (o *Object) SetCached(v any) { o.cached.Store(v) }
-
 // CompareAndSwapCached stores v if the cache still holds old, so that two
-// evaluators reading the object at once keep one cache between them.
+// evaluators reading the object at once keep one cache between them; every
+// caller must store values of one type.
 func (o *Object) CompareAndSwapCached(old, v any) bool { return o.cached.CompareAndSwap(old, v) }
 
 // ResourceFor guesses the plural resource of a kind, the way kubectl does

@@ -133,7 +133,9 @@ func TestNewObject(t *testing.T) {
 func TestObjectCached(t *testing.T) {
 	o := snapshot.NewObject(map[string]any{"kind": "Pod"})
 	assert.Nil(t, o.Cached())
-	o.SetCached("converted")
+	assert.True(t, o.CompareAndSwapCached(nil, "converted"))
+	assert.Equal(t, "converted", o.Cached())
+	assert.False(t, o.CompareAndSwapCached(nil, "again"), "a second evaluator keeps the first one's cache")
 	assert.Equal(t, "converted", o.Cached())
 }
 
