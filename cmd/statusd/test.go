@@ -20,7 +20,8 @@ func testRules(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	run := fs.String("run", "", "run only cases whose \"file: name\" matches this regular expression")
 	junit := fs.String("junit", "", "also write a JUnit XML report to this file")
-	requireCoverage := fs.Bool("require-coverage", false, "fail when a reason or suppression edge is not exercised by any case")
+	requireCoverage := fs.Bool("require-coverage", false, "fail when a reason or suppression edge is not exercised by any case (lists every gap)")
+	verbose := fs.Bool("v", false, "list every coverage gap, not only their number")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: statusd test rules [flags] FILE|DIR...")
 		fs.PrintDefaults()
@@ -52,7 +53,7 @@ func testRules(args []string, stdout, stderr io.Writer) int {
 	}
 	r := ruletest.NewRunner(opts)
 	rep := r.RunAll(context.Background(), files, stdout)
-	gaps := r.WriteSummary(stdout, rep)
+	gaps := r.WriteSummary(stdout, rep, *verbose || *requireCoverage)
 	if *junit != "" {
 		f, err := os.Create(*junit)
 		if err != nil {
@@ -70,6 +71,13 @@ func testRules(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case rep.Failed() > 0:
+		return 1
+	case len(rep.Cases) == 0 && *run != "":
+		// A run that executes nothing proves nothing.
+		fmt.Fprintf(stdout, "no case ran: --run %q matches no case (it is matched against \"FILE: CASE NAME\")\n", *run)
+		return 1
+	case len(rep.Cases) == 0:
+		fmt.Fprintln(stdout, "no case ran: the rule-test files hold no cases")
 		return 1
 	case *requireCoverage && gaps > 0:
 		fmt.Fprintf(stdout, "coverage required: %d gaps\n", gaps)

@@ -44,6 +44,10 @@ type Error struct {
 	Msg string
 	// Warning marks a finding that does not stop the catalogue from loading.
 	Warning bool
+	// Note marks information that is neither an error nor a warning, such
+	// as a source whose objects stay untyped because no schema is known:
+	// it never fails a lint run, not even with --fatal-warnings.
+	Note bool
 	// Snippet is the source line, shown with a caret under Pos.Col.
 	Snippet string
 }
@@ -67,7 +71,10 @@ func (e *Error) Head() string {
 	var b strings.Builder
 	b.WriteString(e.Pos.String())
 	b.WriteString(": ")
-	if e.Warning {
+	switch {
+	case e.Note:
+		b.WriteString("note: ")
+	case e.Warning:
 		b.WriteString("warning: ")
 	}
 	if e.Reason != "" {
@@ -132,7 +139,7 @@ func (l ErrorList) Unwrap() []error {
 func (l ErrorList) Errors() ErrorList {
 	var out ErrorList
 	for _, e := range l {
-		if !e.Warning {
+		if !e.Warning && !e.Note {
 			out = append(out, e)
 		}
 	}
@@ -143,7 +150,7 @@ func (l ErrorList) Errors() ErrorList {
 func (l ErrorList) Warnings() ErrorList {
 	var out ErrorList
 	for _, e := range l {
-		if e.Warning {
+		if e.Warning && !e.Note {
 			out = append(out, e)
 		}
 	}
@@ -180,11 +187,12 @@ func (l ErrorList) dedupe() ErrorList {
 		pos         Pos
 		reason, msg string
 		warning     bool
+		note        bool
 	}
 	seen := make(map[key]bool, len(l))
 	out := l[:0]
 	for _, e := range l {
-		k := key{e.Pos, e.Reason, e.Msg, e.Warning}
+		k := key{e.Pos, e.Reason, e.Msg, e.Warning, e.Note}
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, e)
@@ -202,6 +210,11 @@ func (l *ErrorList) Errorf(pos Pos, reason, format string, args ...any) {
 // Warnf adds a warning at pos.
 func (l *ErrorList) Warnf(pos Pos, reason, format string, args ...any) {
 	*l = append(*l, &Error{Pos: pos, Reason: reason, Msg: fmt.Sprintf(format, args...), Warning: true})
+}
+
+// Notef records a note: information for the author that never fails a run.
+func (l *ErrorList) Notef(pos Pos, reason, format string, args ...any) {
+	*l = append(*l, &Error{Pos: pos, Reason: reason, Msg: fmt.Sprintf(format, args...), Note: true})
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

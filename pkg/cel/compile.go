@@ -17,6 +17,7 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 	"k8s.io/apiserver/pkg/cel/library"
 
+	"statusd.io/statusd/pkg/apischema"
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/suppress"
 )
@@ -66,6 +67,10 @@ type Options struct {
 	// estimating cost; it makes a scan of a source inside a scan of a source
 	// visibly quadratic at lint time.
 	SourceSizeHint uint64
+	// Schemas types each source's objects for the typed check (types.go);
+	// nil uses the built-in kinds' schemas only, and a source no schema
+	// describes stays dynamic.
+	Schemas apischema.Resolver
 }
 
 func (o Options) withDefaults() Options {
@@ -183,6 +188,7 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 	c := &Catalog{Source: src, byName: map[string]*Reason{}, varIndex: map[string]int{}, opts: opts}
 	cm := &compiler{env: env, cat: c, src: src, opts: opts}
 	c.paramVals, c.params = cm.params()
+	cm.typed = cm.newTyper()
 	for i, v := range src.Variables {
 		c.varIndex[v.Name] = i
 	}
@@ -192,6 +198,7 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 		p := cm.compile(v.Expression, "variables."+v.Name, "", nil)
 		if p != nil {
 			cm.checkVarOrder(p, v.Name, i)
+			cm.typeCheck(p, "", "", nil)
 		}
 		c.Variables = append(c.Variables, &Variable{Name: v.Name, Program: p})
 	}
@@ -203,10 +210,18 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 		r.When = cm.compile(r.Reason.When, "when", r.Name, gocel.BoolType)
 		r.Message = cm.compile(r.Reason.Message, "message", r.Name, gocel.StringType)
 		r.Since = cm.compile(r.Grace.Since, "grace.since", r.Name, nil)
+		cm.typeCheck(r.When, r.Subject, r.Name, gocel.BoolType)
+		cm.typeCheck(r.Message, r.Subject, r.Name, gocel.StringType)
+		cm.typeCheck(r.Since, r.Subject, r.Name, nil)
 		for j, e := range r.Suppresses {
 			ce := &Edge{Edge: e, Cause: r.Name}
 			if e.Join.Kind == catalog.JoinKey {
 				ce.Key = cm.compile(e.Join.Key, "suppresses["+e.Reason+"].join.key", r.Name, gocel.StringType)
+				// The key is computed on the cause and on the symptom.
+				cm.typeCheck(ce.Key, r.Subject, r.Name, gocel.StringType)
+				if sym := src.Reason(e.Reason); sym != nil && sym.Subject != r.Subject {
+					cm.typeCheck(ce.Key, sym.Subject, r.Name, gocel.StringType)
+				}
 			}
 			r.Edges = append(r.Edges, ce)
 			edges = append(edges, suppress.Edge{Cause: r.Name, Symptom: e.Reason, Join: string(e.Join.Kind), Index: j})
@@ -251,7 +266,9 @@ type compiler struct {
 	src  *catalog.Catalog
 	opts Options
 	errs catalog.ErrorList
-	used struct {
+	// typed is the typed check's state; nil when it could not be built.
+	typed *typer
+	used  struct {
 		params, variables, sources map[string]bool
 		metrics                    bool
 	}

@@ -41,7 +41,21 @@ var mapStringDyn = gocel.MapType(gocel.StringType, gocel.DynType)
 // (so an expression written for a policy reads the same here), plus
 // statusd's look-ups, metrics and helpers.
 func newEnv() (*gocel.Env, error) {
-	return gocel.NewEnv(
+	return newEnvWith(gocel.DynType, mapStringDyn)
+}
+
+// newEnvWith builds the environment with object and params of the given
+// types; a nil type leaves the variable undeclared, for the typed check
+// (types.go) to declare it.
+func newEnvWith(object, params *gocel.Type) (*gocel.Env, error) {
+	var vars []gocel.EnvOption
+	if object != nil {
+		vars = append(vars, gocel.Variable(varObject, object))
+	}
+	if params != nil {
+		vars = append(vars, gocel.Variable(varParams, params))
+	}
+	return gocel.NewEnv(append(vars,
 		gocel.HomogeneousAggregateLiterals(),
 		// Kept so explain can print comprehensions as written.
 		gocel.EnableMacroCallTracking(),
@@ -72,8 +86,6 @@ func newEnv() (*gocel.Env, error) {
 		library.Format(),
 		library.SemverLib(library.SemverVersion(1)),
 
-		gocel.Variable(varObject, gocel.DynType),
-		gocel.Variable(varParams, mapStringDyn),
 		gocel.Variable(varVariables, mapStringDyn),
 		gocel.Variable(varCluster, mapStringDyn),
 		gocel.Variable(varNow, gocel.TimestampType),
@@ -81,7 +93,7 @@ func newEnv() (*gocel.Env, error) {
 		clusterFunctions(),
 		metricsFunctions(),
 		helperFunctions(),
-	)
+	)...)
 }
 
 func clusterFunctions() gocel.EnvOption {

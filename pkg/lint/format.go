@@ -58,12 +58,18 @@ type Finding struct {
 const (
 	SeverityError   = "error"
 	SeverityWarning = "warning"
+	// SeverityNote is information that never fails a run, such as a
+	// source whose objects stay untyped.
+	SeverityNote = "note"
 )
 
 // NewFinding converts a catalogue error to its JSON form.
 func NewFinding(e *catalog.Error) Finding {
 	sev := SeverityError
-	if e.Warning {
+	switch {
+	case e.Note:
+		sev = SeverityNote
+	case e.Warning:
 		sev = SeverityWarning
 	}
 	return Finding{File: e.Pos.File, Line: e.Pos.Line, Column: e.Pos.Col, Severity: sev, Reason: e.Reason, Message: e.Msg}

@@ -153,7 +153,7 @@ func (r *Report) finish() {
 }
 
 func same(a, b *catalog.Error) bool {
-	return a.Pos == b.Pos && a.Reason == b.Reason && a.Msg == b.Msg && a.Warning == b.Warning
+	return a.Pos == b.Pos && a.Reason == b.Reason && a.Msg == b.Msg && a.Warning == b.Warning && a.Note == b.Note
 }
 
 // Errors counts the findings that make the catalogue unusable.

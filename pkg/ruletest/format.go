@@ -132,6 +132,11 @@ func Decode(f *catalog.File) (*File, error) {
 	if len(out.Catalogs) == 0 {
 		errs.Errorf(d.Pos(root), "", "catalogs is required: name the catalogue files this test runs against")
 	}
+	if len(out.Cases) == 0 {
+		// A file without cases tests nothing; passing would hide a
+		// mis-indented or misspelt cases key.
+		errs.Errorf(d.Pos(root), "", "no cases: a rule-test file needs at least one case under cases")
+	}
 	for i := range out.Cases {
 		validateCase(&out.Cases[i], &errs)
 	}

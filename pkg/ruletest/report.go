@@ -79,26 +79,29 @@ func (r *Runner) RunAll(ctx context.Context, files []string, w io.Writer) *Repor
 	return rep
 }
 
-// WriteSummary prints the closing line ("N passed, N failed") and the
-// coverage gaps.
-func (r *Runner) WriteSummary(w io.Writer, rep *Report) (gaps int) {
+// WriteSummary prints the closing line ("N passed, N failed") and, per
+// catalogue, the coverage: every gap when verbose, else one line with
+// their number.
+func (r *Runner) WriteSummary(w io.Writer, rep *Report, verbose bool) (gaps int) {
 	for _, cov := range r.Coverages() {
 		g := cov.Gaps()
 		gaps += len(g)
-		if len(g) == 0 {
+		switch {
+		case len(g) == 0:
 			fmt.Fprintf(w, "coverage: %s: every reason and suppression edge is exercised\n", cov.Catalog)
-			continue
-		}
-		fmt.Fprintf(w, "coverage: %s: %d gaps\n", cov.Catalog, len(g))
-		for _, line := range g {
-			fmt.Fprintf(w, "  %s\n", line)
+		case verbose:
+			fmt.Fprintf(w, "coverage: %s: %d gaps\n", cov.Catalog, len(g))
+			for _, line := range g {
+				fmt.Fprintf(w, "  %s\n", line)
+			}
+		default:
+			fmt.Fprintf(w, "coverage: %s: %d gaps (list them with -v or --require-coverage)\n", cov.Catalog, len(g))
 		}
 	}
 	fmt.Fprintf(w, "%d passed, %d failed\n", len(rep.Cases)-rep.Failed(), rep.Failed())
 	return gaps
 }
 
-// junit mirrors the subset of the JUnit XML schema CI systems read.
 type junitSuites struct {
 	XMLName xml.Name     `xml:"testsuites"`
 	Suites  []junitSuite `xml:"testsuite"`

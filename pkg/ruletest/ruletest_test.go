@@ -33,7 +33,7 @@ func run(t *testing.T, opts Options, files ...string) (*Runner, *Report, string)
 	var out bytes.Buffer
 	r := NewRunner(opts)
 	rep := r.RunAll(context.Background(), files, &out)
-	r.WriteSummary(&out, rep)
+	r.WriteSummary(&out, rep, true)
 	return r, rep, out.String()
 }
 

@@ -166,7 +166,8 @@ func runCase(ctx context.Context, f *File, c *Case, cat *cel.Catalog, cov *Cover
 	var objects []map[string]any
 	var cluster snapshot.Cluster
 	var states map[string]snapshot.SourceState
-	var failures []string
+	failures := unknownReasons(c, cat)
+	seen := subjectSet{}
 	for si, step := range c.Steps {
 		now := start.Add(step.At.D)
 		if step.Objects != nil || step.ObjectFiles != nil {
@@ -175,6 +176,7 @@ func runCase(ctx context.Context, f *File, c *Case, cat *cel.Catalog, cov *Cover
 				return append(failures, fmt.Sprintf("step %d (at %s): %v", si+1, step.At.D, err))
 			}
 			objects = objs
+			seen.addObjects(objs)
 		}
 		if step.Cluster != nil {
 			cluster = *step.Cluster
@@ -197,11 +199,15 @@ func runCase(ctx context.Context, f *File, c *Case, cat *cel.Catalog, cov *Cover
 			snap = snapshot.Trim(snap, fields)
 		}
 		res := eng.Tick(ctx, snap)
+		seen.addResult(res)
 		if msg := check(&step, res, c.Exact, cov); msg != "" {
 			failures = append(failures, fmt.Sprintf("step %d (at %s):\n%s", si+1, step.At.D, msg))
 		}
+		if msg := unexpectedUnknown(c, si, res); msg != "" {
+			failures = append(failures, msg)
+		}
 	}
-	return failures
+	return append(failures, missingSubjects(c, seen)...)
 }
 
 func cmpOr(a, b string) string {
