@@ -84,13 +84,14 @@ image: ## Build the container image (IMAGE, default statusd:dev) with CONTAINER_
 	$(CONTAINER_ENGINE) build -t $(IMAGE) .
 
 .PHONY: generate
-generate: ## Regenerate the catalogue schema and other generated files.
+generate: ## Regenerate the catalogue schema, the built-in Kubernetes API schemas and other generated files.
+	cd tools/controlplane && $(GO) run ./apischema -o ../../pkg/apischema/builtin.json
 	$(GO) test ./schema -run TestSchema -update
 	$(GO) test ./internal/chart -run '^TestGenerated$$' -count=1 -update
 
 .PHONY: verify
 verify: generate ## Regenerate generated files and fail if they differ from what is committed.
-	git diff --exit-code -- schema/ $(CHART)/
+	git diff --exit-code -- schema/ $(CHART)/ pkg/apischema/
 	@untracked=$$(git ls-files --others --exclude-standard -- schema/ $(CHART)/); if [ -n "$$untracked" ]; then echo "generated files not committed:"; echo "$$untracked"; exit 1; fi
 
 # Six runs each, the fewest benchstat gives a confidence interval for. A tick

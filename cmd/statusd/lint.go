@@ -8,6 +8,9 @@ import (
 	"io"
 	"strings"
 
+	"k8s.io/client-go/discovery"
+
+	"statusd.io/statusd/pkg/apischema"
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/lint"
@@ -32,7 +35,10 @@ func lintRules(args []string, stdout, stderr io.Writer) int {
 		cost     = fs.Uint64("cost-limit", cel.DefaultCostLimit, "largest estimated cost of one expression; keep it equal to the daemon's")
 		sizeHint = fs.Uint64("source-size-hint", cel.DefaultSourceSizeHint, "objects assumed per source when estimating cost")
 		tests    stringList
+		crds     stringList
+		kubecfg  = fs.String("kubeconfig", "", "also type custom resources from this cluster's /openapi/v3 (the CRDs it has installed)")
 	)
+	fs.Var(&crds, "crd", "CustomResourceDefinition manifest (repeatable): type the objects of sources naming its resources from its schema")
 	fs.Var(&tests, "tests", "rule-test file or directory (repeatable): warn about reasons and suppression edges no passing case exercises")
 	help := func(out io.Writer) {
 		fs.SetOutput(out)
@@ -70,8 +76,13 @@ func lintRules(args []string, stdout, stderr io.Writer) int {
 		return lintUsageError(stderr, "no catalogue given: name at least one file or directory")
 	}
 
+	schemas, err := lintSchemas(crds, *kubecfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "statusd lint rules: %v\n", err)
+		return lint.ExitErrors
+	}
 	opts := lint.Options{
-		CEL:           cel.Options{CostLimit: *cost, SourceSizeHint: *sizeHint},
+		CEL:           cel.Options{CostLimit: *cost, SourceSizeHint: *sizeHint, Schemas: schemas},
 		FatalWarnings: *fatal,
 	}
 	if len(tests) > 0 {
@@ -90,6 +101,37 @@ func lintRules(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "%s: %s\n", strings.Join(paths, " "), r.Summary())
 	return r.ExitCode()
+}
+
+// lintSchemas builds the schemas lint types objects with: the CRD files
+// given, then the built-in kinds (generated from the Kubernetes release
+// statusd pins), then the cluster's, which adds its installed CRDs.
+func lintSchemas(crds []string, kubeconfig string) (apischema.Resolver, error) {
+	builtin, err := apischema.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	chain := apischema.Chain{}
+	if len(crds) > 0 {
+		c, err := apischema.LoadCRDs(crds...)
+		if err != nil {
+			return nil, fmt.Errorf("--crd: %w", err)
+		}
+		chain = append(chain, c)
+	}
+	chain = append(chain, builtin)
+	if kubeconfig != "" {
+		cfg, err := restConfig(kubeconfig)
+		if err != nil {
+			return nil, err
+		}
+		dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("--kubeconfig: %w", err)
+		}
+		chain = append(chain, apischema.NewCluster(dc))
+	}
+	return chain, nil
 }
 
 // lintParseArgs parses flags wherever they appear among the positional

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
+	"statusd.io/statusd/pkg/apischema"
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/daemon"
@@ -190,6 +191,13 @@ func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 		}
 		updates <- u
 	}
+	// Expressions are type-checked against the built-in kinds' schemas
+	// and, for CRDs, the schemas the cluster serves.
+	builtin, err := apischema.Builtin()
+	if err != nil {
+		return err
+	}
+	f.cost.Schemas = apischema.Chain{builtin, apischema.NewCluster(client.Discovery())}
 	ropts := reload.Options{Compile: f.cost, Logger: log}
 	var watch func(context.Context)
 	var first *reload.Update
