@@ -198,7 +198,7 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 		p := cm.compile(v.Expression, "variables."+v.Name, "", nil)
 		if p != nil {
 			cm.checkVarOrder(p, v.Name, i)
-			cm.typeCheck(p, "", "", nil)
+			cm.typeCheck(p, "", "", nil, nil)
 		}
 		c.Variables = append(c.Variables, &Variable{Name: v.Name, Program: p})
 	}
@@ -210,17 +210,19 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 		r.When = cm.compile(r.Reason.When, "when", r.Name, gocel.BoolType)
 		r.Message = cm.compile(r.Reason.Message, "message", r.Name, gocel.StringType)
 		r.Since = cm.compile(r.Grace.Since, "grace.since", r.Name, nil)
-		cm.typeCheck(r.When, r.Subject, r.Name, gocel.BoolType)
-		cm.typeCheck(r.Message, r.Subject, r.Name, gocel.StringType)
-		cm.typeCheck(r.Since, r.Subject, r.Name, nil)
+		// message and grace.since are evaluated where when holds, so a
+		// has() in when guards them too.
+		guards := cm.typeCheck(r.When, r.Subject, r.Name, gocel.BoolType, nil)
+		cm.typeCheck(r.Message, r.Subject, r.Name, gocel.StringType, guards)
+		cm.typeCheck(r.Since, r.Subject, r.Name, nil, guards)
 		for j, e := range r.Suppresses {
 			ce := &Edge{Edge: e, Cause: r.Name}
 			if e.Join.Kind == catalog.JoinKey {
 				ce.Key = cm.compile(e.Join.Key, "suppresses["+e.Reason+"].join.key", r.Name, gocel.StringType)
 				// The key is computed on the cause and on the symptom.
-				cm.typeCheck(ce.Key, r.Subject, r.Name, gocel.StringType)
+				cm.typeCheck(ce.Key, r.Subject, r.Name, gocel.StringType, nil)
 				if sym := src.Reason(e.Reason); sym != nil && sym.Subject != r.Subject {
-					cm.typeCheck(ce.Key, sym.Subject, r.Name, gocel.StringType)
+					cm.typeCheck(ce.Key, sym.Subject, r.Name, gocel.StringType, nil)
 				}
 			}
 			r.Edges = append(r.Edges, ce)

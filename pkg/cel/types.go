@@ -104,6 +104,7 @@ func (cm *compiler) newTyper() *typer {
 	}
 	t := &typer{objects: map[string]*apiservercel.DeclType{}, envs: map[string]*gocel.Env{}, idents: map[string]string{}}
 	var roots []*apiservercel.DeclType
+	names := &typeNamer{byKey: map[string]*apiservercel.DeclType{}, keys: map[*apiservercel.DeclType]string{}}
 	for _, name := range cm.src.SourceNames() {
 		s := cm.src.Sources[name]
 		if s.IsMetrics() {
@@ -124,7 +125,7 @@ func (cm *compiler) newTyper() *typer {
 		if dt == nil || !dt.IsObject() {
 			continue
 		}
-		dt = dt.MaybeAssignTypeName("statusd.object." + id)
+		dt = names.name(dt, "statusd.object."+id)
 		t.objects[name] = dt
 		t.idents[name] = sourceIdentPrefix + id
 		roots = append(roots, dt)
@@ -137,6 +138,8 @@ func (cm *compiler) newTyper() *typer {
 		return nil
 	}
 	t.provider = apiservercel.NewDeclTypeProvider(roots...)
+	// object.metadata.namespace, as Kubernetes' CEL reads it since 1.29.
+	t.provider.SetRecognizeKeywordAsFieldName(true)
 	popts, err := t.provider.EnvOptions(bare.CELTypeProvider())
 	if err != nil {
 		cm.errs.Notef(catalog.Pos{}, "", "internal error: declare schema types: %v; expressions are not type-checked", err)
@@ -191,6 +194,51 @@ func (t *typer) env(subject string) (*gocel.Env, error) {
 	}
 	t.envs[subject] = e
 	return e, nil
+}
+
+// typeNamer names object types by structure: the same schema reached by
+// two paths (a pod's containers and initContainers, a pod and a
+// Deployment's pod template) is one type, so lists of them concatenate and
+// compare. apiserver's MaybeAssignTypeName names by path, which would make
+// them distinct. The name is the first path the structure was met at.
+type typeNamer struct {
+	byKey map[string]*apiservercel.DeclType
+	keys  map[*apiservercel.DeclType]string
+}
+
+func (n *typeNamer) name(t *apiservercel.DeclType, path string) *apiservercel.DeclType {
+	out, key := n.visit(t, path)
+	n.keys[out] = key
+	return out
+}
+
+func (n *typeNamer) visit(t *apiservercel.DeclType, path string) (*apiservercel.DeclType, string) {
+	switch {
+	case t.IsObject():
+		fields := make(map[string]*apiservercel.DeclField, len(t.Fields))
+		parts := make([]string, 0, len(t.Fields))
+		for _, fn := range sortedKeys(t.Fields) {
+			f := t.Fields[fn]
+			ft, fk := n.visit(f.Type, path+"."+fn)
+			fields[fn] = apiservercel.NewDeclField(fn, ft, f.Required, nil, nil)
+			parts = append(parts, fmt.Sprintf("%s:%t:%s", fn, f.Required, fk))
+		}
+		key := "{" + strings.Join(parts, ",") + "}"
+		if known, ok := n.byKey[key]; ok {
+			return known, key
+		}
+		obj := apiservercel.NewObjectType(path, fields)
+		obj.MinSerializedSize = t.MinSerializedSize
+		n.byKey[key] = obj
+		return obj, key
+	case t.IsList():
+		elem, ek := n.visit(t.ElemType, path+".@idx")
+		return apiservercel.NewListType(elem, t.MaxElements), "[" + ek + "]"
+	case t.IsMap():
+		elem, ek := n.visit(t.ElemType, path+".@elem")
+		return apiservercel.NewMapType(t.KeyType, elem, t.MaxElements), "map[" + ek + "]"
+	}
+	return t, t.CelType().String()
 }
 
 func identName(source string) string {
@@ -363,18 +411,21 @@ func valueDeclType(v any) *apiservercel.DeclType {
 // typeCheck runs the typed check of an expression that compiled untyped.
 // subject is the reason's source ("" for a variable, whose object is
 // whatever subject reads it). Problems are recorded at their positions.
-func (cm *compiler) typeCheck(p *Program, subject, reason string, want *gocel.Type) {
+// guards are field paths already tested with has() where this expression
+// is evaluated (a message and grace.since are evaluated only where when
+// holds); it returns the paths this expression tests.
+func (cm *compiler) typeCheck(p *Program, subject, reason string, want *gocel.Type, guards map[string]bool) map[string]bool {
 	if cm.typed == nil || p == nil {
-		return
+		return nil
 	}
 	env, err := cm.typed.env(subject)
 	if err != nil {
 		cm.errs.Notef(p.Expr.Pos, reason, "internal error: typed environment for source %q: %v", subject, err)
-		return
+		return nil
 	}
 	parsed, iss := env.Parse(p.Expr.Text)
 	if iss.Err() != nil {
-		return // the untyped compile reported it
+		return nil // the untyped compile reported it
 	}
 	cm.typed.rewriteLookups(parsed)
 	checked, iss := env.Check(parsed)
@@ -385,16 +436,16 @@ func (cm *compiler) typeCheck(p *Program, subject, reason string, want *gocel.Ty
 			msg = cm.typed.explainIssue(msg, parsed, ce.ExprID, subject)
 			cm.errs.Errorf(pos, reason, "%s: %s", p.Field, msg)
 		}
-		return
+		return nil
 	}
 	if want != nil {
 		out := checked.OutputType()
 		if !out.IsExactType(want) && !out.IsExactType(gocel.DynType) {
 			cm.errs.Errorf(p.Expr.Pos, reason, "%s must return %s, got %s%s", p.Field, want, typeName(out), wantHint(want))
-			return
+			return nil
 		}
 	}
-	cm.typed.warnOptional(cm, p, checked, reason)
+	return cm.typed.warnOptional(cm, p, checked, reason, guards)
 }
 
 func wantHint(want *gocel.Type) string {
@@ -508,7 +559,7 @@ func (t *typer) fieldsAt(parsed *gocel.Ast, id int64, subject string) []string {
 	}
 	cur := dt
 	for _, f := range path {
-		fld, ok := cur.Fields[f]
+		fld, ok := cur.Fields[escapeField(f)]
 		if !ok {
 			return nil
 		}
@@ -519,6 +570,9 @@ func (t *typer) fieldsAt(parsed *gocel.Ast, id int64, subject string) []string {
 	}
 	out := make([]string, 0, len(cur.Fields))
 	for f := range cur.Fields {
+		if u, ok := apiservercel.Unescape(f); ok {
+			f = u
+		}
 		out = append(out, f)
 	}
 	slices.Sort(out)
@@ -527,13 +581,28 @@ func (t *typer) fieldsAt(parsed *gocel.Ast, id int64, subject string) []string {
 
 // warnOptional warns about each read of an optional scalar field that no
 // has() of the same path in the expression guards.
-func (t *typer) warnOptional(cm *compiler, p *Program, checked *gocel.Ast, reason string) {
+func (t *typer) warnOptional(cm *compiler, p *Program, checked *gocel.Ast, reason string, guards map[string]bool) map[string]bool {
 	native := checked.NativeRep()
 	root := ast.NavigateAST(native)
+	tested := map[string]bool{}
 	guarded := map[string]bool{}
+	for g := range guards {
+		guarded[g] = true
+	}
 	for _, n := range ast.MatchDescendants(root, ast.KindMatcher(ast.SelectKind)) {
 		if n.AsSelect().IsTestOnly() {
 			guarded[pathOf(n)] = true
+			tested[pathOf(n)] = true
+		}
+	}
+	// x.?f (then orValue, hasValue, optMap) shows the author knows f may
+	// be absent: a read of x.f beside it is the guarded branch.
+	for _, n := range ast.MatchDescendants(root, ast.KindMatcher(ast.CallKind)) {
+		if n.AsCall().FunctionName() == optSelect {
+			if path := pathOf(n); path != "" {
+				guarded[path] = true
+				tested[path] = true
+			}
 		}
 	}
 	seen := map[string]bool{}
@@ -554,7 +623,7 @@ func (t *typer) warnOptional(cm *compiler, p *Program, checked *gocel.Ast, reaso
 		if !ok {
 			continue
 		}
-		fld, ok := dt.Fields[sel.FieldName()]
+		fld, ok := dt.Fields[escapeField(sel.FieldName())]
 		if !ok || fld.Required || !isScalar(fld.Type) {
 			continue
 		}
@@ -565,6 +634,19 @@ func (t *typer) warnOptional(cm *compiler, p *Program, checked *gocel.Ast, reaso
 		cm.errs.Warnf(pos, reason, "%s: %s is optional: Kubernetes omits it when it is unset (an integer at 0, an empty string), and reading an absent field makes the reason Unknown; write %s.?%s.orValue(%s), or guard it with has(%s)",
 			p.Field, path, op, sel.FieldName(), zeroLiteral(fld.Type), path)
 	}
+	return tested
+}
+
+// optSelect is the function cel-go parses x.?f into.
+const optSelect = "_?._"
+
+// escapeField maps a field name as written (namespace) to its declared
+// name (__namespace__).
+func escapeField(f string) string {
+	if e, ok := apiservercel.Escape(f); ok {
+		return e
+	}
+	return f
 }
 
 // pathOf renders a select chain rooted at an identifier (object.status.x,
@@ -576,6 +658,18 @@ func pathOf(e ast.Expr) string {
 		case ast.SelectKind:
 			parts = append([]string{e.AsSelect().FieldName()}, parts...)
 			e = e.AsSelect().Operand()
+			continue
+		case ast.CallKind:
+			call := e.AsCall()
+			if call.FunctionName() != optSelect || len(call.Args()) != 2 || call.Args()[1].Kind() != ast.LiteralKind {
+				return ""
+			}
+			f, ok := call.Args()[1].AsLiteral().(types.String)
+			if !ok {
+				return ""
+			}
+			parts = append([]string{string(f)}, parts...)
+			e = call.Args()[0]
 			continue
 		case ast.IdentKind:
 			return strings.Join(append([]string{e.AsIdent()}, parts...), ".")
