@@ -53,6 +53,9 @@ func TestLintRules(t *testing.T) {
 		{name: "usage-bad-number", args: []string{"--cost-limit", "lots", dir + "dir"}, exit: lint.ExitUsage},
 		{name: "usage-zero-limit", args: []string{"--cost-limit", "0", dir + "dir"}, exit: lint.ExitUsage},
 		{name: "help", args: []string{"-h"}, exit: lint.ExitOK},
+		{name: "typed", args: []string{dir + "typed.yaml"}, exit: lint.ExitErrors},
+		{name: "typed-crd", args: []string{"--crd", dir + "crd-widgets.yaml", dir + "typed.yaml"}, exit: lint.ExitErrors},
+		{name: "typed-crd-missing", args: []string{"--crd", dir + "missing.yaml", dir + "typed.yaml"}, exit: lint.ExitErrors},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -60,9 +61,10 @@ type Resolver interface {
 	ResourceSchema(r GVR) (*spec.Schema, error)
 }
 
-// Origin names where a resolver's schemas come from, for lint's notes.
-type Origin interface {
-	Origin() string
+// Scoper tells namespaced resources from cluster-scoped ones; known is
+// false for a resource it does not describe.
+type Scoper interface {
+	Namespaced(r GVR) (namespaced, known bool)
 }
 
 // Document is an OpenAPI v3 components document with a map from resource
@@ -70,12 +72,23 @@ type Origin interface {
 // /openapi/v3 document once its resources are known.
 type Document struct {
 	// Resources maps group/version/resource to a definition name.
-	Resources  map[string]string `json:"resources"`
-	Components struct {
+	Resources map[string]string `json:"resources"`
+	// ClusterScoped lists the resources that are not namespaced.
+	ClusterScoped []string `json:"clusterScoped"`
+	Components    struct {
 		Schemas map[string]*spec.Schema `json:"schemas"`
 	} `json:"components"`
 
 	origin string
+}
+
+// Namespaced reports whether a resource is namespaced, and whether the
+// document knows the resource at all.
+func (d *Document) Namespaced(r GVR) (namespaced, known bool) {
+	if _, ok := d.Resources[r.String()]; !ok {
+		return false, false
+	}
+	return !slices.Contains(d.ClusterScoped, r.String()), true
 }
 
 // Origin says where the document came from.
@@ -127,6 +140,18 @@ func Builtin() (*Document, error) {
 // Chain asks each resolver in turn; the first that knows the resource
 // answers. Nil resolvers are skipped.
 type Chain []Resolver
+
+// Namespaced asks each resolver that is also a Scoper in turn.
+func (c Chain) Namespaced(r GVR) (namespaced, known bool) {
+	for _, res := range c {
+		if sc, ok := res.(Scoper); ok {
+			if ns, ok := sc.Namespaced(r); ok {
+				return ns, true
+			}
+		}
+	}
+	return false, false
+}
 
 // ResourceSchema implements Resolver.
 func (c Chain) ResourceSchema(r GVR) (*spec.Schema, error) {

@@ -28,8 +28,25 @@ func NewCluster(d discovery.DiscoveryInterface) *Cluster {
 // Origin names the cluster's OpenAPI endpoint.
 func (c *Cluster) Origin() string { return "the cluster's /openapi/v3" }
 
+// Namespaced reads a resource's scope from discovery.
+func (c *Cluster) Namespaced(r GVR) (namespaced, known bool) {
+	d, err := c.doc(r)
+	if err != nil {
+		return false, false
+	}
+	return d.Namespaced(r)
+}
+
 // ResourceSchema implements Resolver.
 func (c *Cluster) ResourceSchema(r GVR) (*spec.Schema, error) {
+	d, err := c.doc(r)
+	if err != nil {
+		return nil, err
+	}
+	return d.ResourceSchema(r)
+}
+
+func (c *Cluster) doc(r GVR) (*Document, error) {
 	gv := schema.GroupVersion{Group: r.Group, Version: r.Version}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -42,7 +59,7 @@ func (c *Cluster) ResourceSchema(r GVR) (*spec.Schema, error) {
 		}
 		c.docs[gv.String()] = d
 	}
-	return d.ResourceSchema(r)
+	return d, nil
 }
 
 // fetch reads one group version's document and maps its resources to
@@ -92,7 +109,11 @@ func (c *Cluster) fetch(gv schema.GroupVersion) (*Document, error) {
 			continue // a subresource
 		}
 		if name, ok := byKind[res.Kind]; ok {
-			d.Resources[GVR{gv.Group, gv.Version, res.Name}.String()] = name
+			key := GVR{gv.Group, gv.Version, res.Name}.String()
+			d.Resources[key] = name
+			if !res.Namespaced {
+				d.ClusterScoped = append(d.ClusterScoped, key)
+			}
 		}
 	}
 	return d, nil

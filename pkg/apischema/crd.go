@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/kube-openapi/pkg/validation/spec"
@@ -17,6 +16,7 @@ import (
 // CRDs holds the schemas of CustomResourceDefinition manifests.
 type CRDs struct {
 	schemas map[string]*spec.Schema
+	cluster map[string]bool
 	files   []string
 }
 
@@ -25,6 +25,7 @@ type crd struct {
 	Kind string `json:"kind"`
 	Spec struct {
 		Group string `json:"group"`
+		Scope string `json:"scope"`
 		Names struct {
 			Plural string `json:"plural"`
 			Kind   string `json:"kind"`
@@ -44,7 +45,7 @@ type crd struct {
 // rendered output may be given as it is). A file with no CRD is an error:
 // the flag was surely meant to name one.
 func LoadCRDs(paths ...string) (*CRDs, error) {
-	c := &CRDs{schemas: map[string]*spec.Schema{}, files: paths}
+	c := &CRDs{schemas: map[string]*spec.Schema{}, cluster: map[string]bool{}, files: paths}
 	var errs []error
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
@@ -99,13 +100,17 @@ func (c *CRDs) add(file string, b []byte) (int, error) {
 			}
 			r := GVR{Group: d.Spec.Group, Version: v.Name, Resource: d.Spec.Names.Plural}
 			c.schemas[r.String()] = v.Schema.OpenAPIV3Schema
+			c.cluster[r.String()] = d.Spec.Scope == "Cluster"
 			n++
 		}
 	}
 }
 
-// Origin says which files the schemas came from.
-func (c *CRDs) Origin() string { return strings.Join(c.files, ", ") }
+// Namespaced reports a custom resource's scope.
+func (c *CRDs) Namespaced(r GVR) (namespaced, known bool) {
+	cl, ok := c.cluster[r.String()]
+	return !cl, ok
+}
 
 // ResourceSchema returns a custom resource's schema with the object
 // metadata every served object has (a CRD's schema leaves metadata

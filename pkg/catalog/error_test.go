@@ -65,6 +65,8 @@ func TestExprLocate(t *testing.T) {
 		{name: "folded-later-line", expr: c.Reason("Folded").When, line: 2, col: 3, want: at(20, 5)},
 		{name: "literal-after-blank-line", expr: c.Reason("Folded").Message, text: "\nm1\nm2", pos: at(24, 5), line: 3, col: 1, want: at(25, 6)},
 		{name: "literal-first-content-line", expr: c.Reason("Folded").Message, line: 2, col: 0, want: at(24, 5)},
+		{name: "folded-second-source-line", expr: c.Reason("Folded").When, line: 1, col: 7, want: at(21, 5)},
+		{name: "multi-line-plain-second-line", expr: c.Reason("MultiLinePlain").When, line: 1, col: 8, want: at(30, 6)},
 		{name: "multi-line-plain", expr: c.Reason("MultiLinePlain").When, text: "aaa && bbb", pos: at(29, 9), line: 1, col: 4, want: at(29, 13)},
 	}
 	for _, tt := range tests {

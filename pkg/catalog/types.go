@@ -317,6 +317,15 @@ type Expr struct {
 	// quoted is true for quoted flow scalars, whose column is one past the
 	// quote.
 	quoted bool
+	// segs map a folded or multi-line flow scalar's text to its lines.
+	segs []segment
+}
+
+// segment is where a stretch of a folded expression's text starts in the
+// file.
+type segment struct {
+	off       int
+	line, col int
 }
 
 // IsZero reports whether no expression was written.
@@ -330,6 +339,25 @@ func (e Expr) Locate(line, col int) Pos {
 	p := e.Pos
 	if line < 1 {
 		line = 1
+	}
+	if len(e.segs) > 0 && line >= 1 {
+		// The offset of (line, col) in the text, then the segment it is in.
+		off := 0
+		rest := e.Text
+		for l := 1; l < line; l++ {
+			i := strings.IndexByte(rest, '\n')
+			if i < 0 {
+				break
+			}
+			off += i + 1
+			rest = rest[i+1:]
+		}
+		off += col
+		for i := len(e.segs) - 1; i >= 0 && off < len(e.Text); i-- {
+			if s := e.segs[i]; off >= s.off {
+				return Pos{File: p.File, Line: s.line, Col: s.col + off - s.off}
+			}
+		}
 	}
 	switch {
 	case e.block:

@@ -30,10 +30,58 @@ func (e *Expr) decodeNode(d *Decoder, n *yaml.Node) {
 			break
 		}
 		e.block = n.Style&yaml.LiteralStyle != 0
+		if !e.block {
+			e.segs = foldedSegments(d.file, e.Text, e.Pos)
+		}
 	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
 		e.Pos.Col++
 		e.quoted = true
+		e.segs = foldedSegments(d.file, e.Text, e.Pos)
+	default:
+		e.segs = foldedSegments(d.file, e.Text, e.Pos)
 	}
+}
+
+// foldedSegments maps a folded or multi-line flow scalar's text back to
+// its lines: YAML joined the lines with spaces, so each file line is found
+// in the text in order, from where the previous one ended. A line that is
+// not found as it is (an escape sequence in a quoted scalar) ends the map,
+// and positions past it fall back to the first line.
+func foldedSegments(f *File, text string, start Pos) []segment {
+	var segs []segment
+	cursor := 0
+	for line := start.Line; cursor < len(text); line++ {
+		raw := f.Line(line)
+		if line > start.Line+strings.Count(text, "\n")+strings.Count(text, " ")+1 {
+			break
+		}
+		col := len(raw) - len(strings.TrimLeft(raw, " ")) + 1
+		if line == start.Line {
+			col = start.Col
+		}
+		if col-1 > len(raw) {
+			break
+		}
+		content := strings.TrimRight(raw[col-1:], " ")
+		if content == "" {
+			continue
+		}
+		// A closing quote or trailing comment is not part of the text.
+		at := strings.Index(text[cursor:], content)
+		for at < 0 && len(content) > 1 {
+			content = content[:len(content)-1]
+			at = strings.Index(text[cursor:], content)
+		}
+		if at < 0 || strings.TrimSpace(text[cursor:cursor+at]) != "" {
+			break
+		}
+		segs = append(segs, segment{off: cursor + at, line: line, col: col})
+		cursor += at + len(content)
+	}
+	if len(segs) < 2 {
+		return nil
+	}
+	return segs
 }
 
 func (du *Duration) decodeNode(d *Decoder, n *yaml.Node) {

@@ -232,6 +232,7 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 			c.byName[r.Name] = r
 		}
 	}
+	cm.checkJoins()
 	g, cycles := suppress.NewGraph(names, edges)
 	for _, cyc := range cycles {
 		r := src.Reason(cyc.Path[0])

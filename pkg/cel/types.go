@@ -505,7 +505,16 @@ func (t *typer) explainIssue(msg string, parsed *gocel.Ast, id int64, subject st
 		msg = strings.ReplaceAll(msg, "statusd.source."+strings.TrimPrefix(ident, sourceIdentPrefix), "source "+src)
 	}
 	if m := undefinedField.FindStringSubmatch(msg); m != nil {
-		if fields := t.fieldsAt(parsed, id, subject); len(fields) > 0 {
+		fields := t.fieldsAt(parsed, id, subject)
+		if len(fields) == 0 {
+			// The operand is not a path from object (a comprehension
+			// variable, a look-up's result): suggest from every declared
+			// object type.
+			if s := catalog.Suggest(m[1], t.allFields()); s != "" {
+				return msg + s
+			}
+		}
+		if len(fields) > 0 {
 			s := catalog.Suggest(m[1], fields)
 			if s == "" {
 				if len(fields) > 12 {
@@ -521,6 +530,24 @@ func (t *typer) explainIssue(msg string, parsed *gocel.Ast, id int64, subject st
 		msg += "; both sides must have one type: convert one with int(), double(), string() or duration(), or compare with a value of the field's type"
 	}
 	return msg
+}
+
+// allFields lists the field names of every declared object type.
+func (t *typer) allFields() []string {
+	seen := map[string]bool{}
+	for _, name := range t.provider.TypeNames() {
+		dt, ok := t.provider.FindDeclType(name)
+		if !ok || !dt.IsObject() {
+			continue
+		}
+		for f := range dt.Fields {
+			if u, ok := apiservercel.Unescape(f); ok {
+				f = u
+			}
+			seen[f] = true
+		}
+	}
+	return sortedKeys(seen)
 }
 
 // fieldsAt lists the fields of the object a failing select reads from,

@@ -35,6 +35,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	endpointsopenapi "k8s.io/apiserver/pkg/endpoints/openapi"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/kube-openapi/pkg/validation/spec"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	"k8s.io/kubernetes/pkg/generated/openapi"
@@ -72,8 +73,10 @@ const (
 type document struct {
 	// Resources maps group/version/resource ("v1/pods",
 	// "apps/v1/deployments") to the definition of its kind.
-	Resources  map[string]string `json:"resources"`
-	Components struct {
+	Resources map[string]string `json:"resources"`
+	// ClusterScoped lists the resources that are not namespaced.
+	ClusterScoped []string `json:"clusterScoped"`
+	Components    struct {
 		Schemas map[string]*spec.Schema `json:"schemas"`
 	} `json:"components"`
 }
@@ -163,12 +166,38 @@ func build() (*document, error) {
 		kinds = append(kinds, gvk)
 		copyReachable(all, name, doc.Components.Schemas)
 	}
+	for key := range doc.Resources {
+		namespaced, ok := isNamespaced(key)
+		if !ok {
+			return nil, fmt.Errorf("%s: no typed client says whether it is namespaced", key)
+		}
+		if !namespaced {
+			doc.ClusterScoped = append(doc.ClusterScoped, key)
+		}
+	}
+	sort.Strings(doc.ClusterScoped)
 	sort.Slice(kinds, func(i, j int) bool { return kinds[i].String() < kinds[j].String() })
 	always := map[string]map[string]bool{}
 	for _, gvk := range kinds {
 		if err := markAlwaysSet(gvk, byGVK[gvk], all, always); err != nil {
 			return nil, fmt.Errorf("%s: %w", gvk, err)
 		}
+	}
+	// Fields the API server's create strategies (PrepareForCreate in
+	// k8s.io/kubernetes/pkg/registry) set on every new object; defaulting
+	// does not run those, so they are named here, and checked to exist.
+	for _, f := range createStrategyFields {
+		s, ok := doc.Components.Schemas[f[0]]
+		if !ok {
+			return nil, fmt.Errorf("create-strategy field %s.%s: no such definition", f[0], f[1])
+		}
+		if _, ok := s.Properties[f[1]]; !ok {
+			return nil, fmt.Errorf("create-strategy field %s.%s: no such property", f[0], f[1])
+		}
+		if always[f[0]] == nil {
+			always[f[0]] = map[string]bool{}
+		}
+		always[f[0]][f[1]] = true
 	}
 	for name, props := range always {
 		s := doc.Components.Schemas[name]
@@ -184,6 +213,17 @@ func build() (*document, error) {
 	return doc, nil
 }
 
+// createStrategyFields are set by registry strategies on create: a pod's
+// phase (Pending) and QoS class, a namespace's phase (Active), a persistent
+// volume's and a claim's phase (Pending).
+var createStrategyFields = [][2]string{
+	{"io.k8s.api.core.v1.PodStatus", "phase"},
+	{"io.k8s.api.core.v1.PodStatus", "qosClass"},
+	{"io.k8s.api.core.v1.NamespaceStatus", "phase"},
+	{"io.k8s.api.core.v1.PersistentVolumeStatus", "phase"},
+	{"io.k8s.api.core.v1.PersistentVolumeClaimStatus", "phase"},
+}
+
 // informable finds the resource of a kind among those client-go has
 // informers for: statusd watches through informers, so these are the kinds
 // a source can name.
@@ -196,6 +236,36 @@ func informable(f informers.SharedInformerFactory, gvk schema.GroupVersionKind) 
 		}
 	}
 	return schema.GroupVersionResource{}, false
+}
+
+// isNamespaced reads a resource's scope from client-go's generated typed
+// clients: a namespaced resource's accessor takes the namespace
+// (Pods(namespace)), a cluster-scoped one takes nothing (Nodes()).
+func isNamespaced(key string) (bool, bool) {
+	parts := strings.Split(key, "/")
+	group, version, resource := "", parts[0], parts[1]
+	if len(parts) == 3 {
+		group, version, resource = parts[0], parts[1], parts[2]
+	}
+	prefix, _, _ := strings.Cut(group, ".")
+	if group == "" {
+		prefix = "core"
+	}
+	cs := reflect.TypeFor[*kubernetes.Clientset]()
+	for i := 0; i < cs.NumMethod(); i++ {
+		m := cs.Method(i)
+		if !strings.EqualFold(m.Name, prefix+version) || m.Type.NumOut() != 1 {
+			continue
+		}
+		gv := m.Type.Out(0)
+		for j := 0; j < gv.NumMethod(); j++ {
+			rm := gv.Method(j)
+			if strings.EqualFold(rm.Name, resource) {
+				return rm.Type.NumIn() == 1, true
+			}
+		}
+	}
+	return false, false
 }
 
 // strip drops what type checking does not read: descriptions make up most
@@ -395,7 +465,16 @@ func encode(doc *document) ([]byte, error) {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("},\"components\":{\"schemas\":{\n")
+	b.WriteString("},\"clusterScoped\":[\n")
+	for i, k := range doc.ClusterScoped {
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		if i < len(doc.ClusterScoped)-1 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("],\"components\":{\"schemas\":{\n")
 	names := make([]string, 0, len(doc.Components.Schemas))
 	for k := range doc.Components.Schemas {
 		names = append(names, k)
