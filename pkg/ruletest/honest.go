@@ -3,10 +3,12 @@ package ruletest
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/engine"
+	"statusd.io/statusd/pkg/series"
 )
 
 // A rule test must not pass by being vacuous. An expectation that names a
@@ -14,8 +16,13 @@ import (
 // holds (notFiring on a pod that does not exist) is true of every
 // catalogue, so it fails the case, at its position, instead of passing and
 // counting towards coverage. A reason that is Unknown where the case does
-// not say so fails too: an Unknown reason neither fires nor clears, so a
-// case that passes with it proves nothing about the reason.
+// not say so fails too, when the expression itself failed (a field read
+// that is absent, a type mismatch, the cost limit): an Unknown reason
+// neither fires nor clears, so a case that passes with it proves nothing
+// about the reason. An Unknown that reports a data outage (no series, a
+// failed or stale scrape, a source that cannot be read) is how a metrics
+// reason behaves on objects nothing scrapes; it is the cluster's state,
+// not a mistake in the catalogue, and a case need not list it.
 
 // expectations lists every expectation of a step with its kind.
 func (s *Step) expectations() []struct {
@@ -117,7 +124,7 @@ func missingSubjects(c *Case, seen subjectSet) []string {
 func unexpectedUnknown(c *Case, si int, res *engine.Result) string {
 	var msg string
 	for _, f := range res.Findings {
-		if f.State != engine.Unknown || expectsUnknown(c, f) {
+		if f.State != engine.Unknown || dataOutage(f.Err) || expectsUnknown(c, f) {
 			continue
 		}
 		msg += fmt.Sprintf("  - %s is Unknown on %s: %s\n    (an Unknown reason neither fires nor clears; fix the expression or the objects, or expect it: unknown: [{reason: %s}])\n",
@@ -129,6 +136,18 @@ func unexpectedUnknown(c *Case, si int, res *engine.Result) string {
 	return fmt.Sprintf("step %d (at %s):\n%s", si+1, c.Steps[si].At.D, msg[:len(msg)-1])
 }
 
+// dataOutage reports whether an Unknown's error is about missing data
+// rather than the expression. Findings carry their error as text, so the
+// sentinels' messages are matched.
+func dataOutage(err string) bool {
+	for _, e := range []error{series.ErrNoData, series.ErrStale, series.ErrScrapeFailed, series.ErrTooLarge, series.ErrInvalidPage, series.ErrOutOfOrder, cel.ErrBudget} {
+		if strings.Contains(err, e.Error()) {
+			return true
+		}
+	}
+	return strings.Contains(err, "cannot be read: ")
+}
+
 func expectsUnknown(c *Case, f *engine.Finding) bool {
 	for si := range c.Steps {
 		for _, e := range c.Steps[si].Expect.Unknown {
@@ -138,4 +157,18 @@ func expectsUnknown(c *Case, f *engine.Finding) bool {
 		}
 	}
 	return false
+}
+
+// fork returns an empty coverage of the same catalogue: a case records
+// into its own, merged only when the case passes, so that a failing case
+// (a vacuous expectation among them) covers nothing.
+func (c *Coverage) fork() *Coverage { return newCoverage(c.cat) }
+
+// merge adds what another coverage of the same catalogue recorded.
+func (c *Coverage) merge(o *Coverage) {
+	for _, p := range [][2]map[string]bool{{c.fired, o.fired}, {c.quiet, o.quiet}, {c.pending, o.pending}, {c.edges, o.edges}} {
+		for k := range p[1] {
+			p[0][k] = true
+		}
+	}
 }

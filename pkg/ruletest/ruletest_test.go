@@ -50,6 +50,8 @@ func TestRun(t *testing.T) {
 		{name: "a wrong expectation fails with a diff", file: "testdata/fail.yaml", wantCases: 1, wantFailed: 1, wantGaps: 4},
 		{name: "run selects cases", file: "testdata/pass.yaml", run: "queue", wantCases: 1, wantGaps: 3},
 		{name: "a broken file is a failed case", file: "testdata/bad.yaml", wantCases: 1, wantFailed: 1},
+		{name: "vacuous expectations and unexpected Unknowns fail", file: "testdata/vacuous.yaml", wantCases: 3, wantFailed: 2, wantGaps: 5},
+		{name: "a file without cases is a failed case", file: "testdata/empty.yaml", wantCases: 1, wantFailed: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,6 +74,8 @@ func TestRun(t *testing.T) {
 func TestFailureOutput(t *testing.T) {
 	_, _, out := run(t, Options{}, "testdata/fail.yaml")
 	golden(t, "fail.out", []byte(out))
+	_, _, out = run(t, Options{}, "testdata/vacuous.yaml", "testdata/empty.yaml")
+	golden(t, "vacuous.out", []byte(out))
 }
 
 func TestDecodeErrorsHavePositions(t *testing.T) {
@@ -93,7 +97,7 @@ func TestJUnit(t *testing.T) {
 func TestCollectFindsRuleTestsOnly(t *testing.T) {
 	files, err := Collect("testdata")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"testdata/bad.yaml", "testdata/fail.yaml", "testdata/pass.yaml"}, files)
+	assert.Equal(t, []string{"testdata/bad.yaml", "testdata/empty.yaml", "testdata/fail.yaml", "testdata/pass.yaml", "testdata/vacuous.yaml"}, files)
 }
 
 func TestNotationSlicesRoundTrip(t *testing.T) {

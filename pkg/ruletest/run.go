@@ -149,7 +149,11 @@ func (r *Runner) RunFile(ctx context.Context, f *File) ([]*CaseResult, error) {
 		if r.opts.Prune {
 			fields = cat.Fields()
 		}
-		res.Failures = runCase(ctx, f, c, cat, cov, fields)
+		caseCov := cov.fork()
+		res.Failures = runCase(ctx, f, c, cat, caseCov, fields)
+		if len(res.Failures) == 0 {
+			cov.merge(caseCov)
+		}
 		res.Duration = time.Since(began)
 		out = append(out, res)
 	}
