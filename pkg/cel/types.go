@@ -19,6 +19,7 @@ import (
 
 	"statusd.io/statusd/pkg/apischema"
 	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/yamlpos"
 )
 
 // Typed checking. Every expression is compiled twice. The program that
@@ -510,12 +511,12 @@ func (t *typer) explainIssue(msg string, parsed *gocel.Ast, id int64, subject st
 			// The operand is not a path from object (a comprehension
 			// variable, a look-up's result): suggest from every declared
 			// object type.
-			if s := catalog.Suggest(m[1], t.allFields()); s != "" {
+			if s := yamlpos.Suggest(m[1], t.allFields()); s != "" {
 				return msg + s
 			}
 		}
 		if len(fields) > 0 {
-			s := catalog.Suggest(m[1], fields)
+			s := yamlpos.Suggest(m[1], fields)
 			if s == "" {
 				if len(fields) > 12 {
 					fields = append(fields[:12:12], "...")

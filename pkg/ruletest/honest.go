@@ -5,10 +5,10 @@ import (
 	"sort"
 	"strings"
 
-	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/engine"
 	"statusd.io/statusd/pkg/series"
+	"statusd.io/statusd/pkg/yamlpos"
 )
 
 // A rule test must not pass by being vacuous. An expectation that names a
@@ -63,11 +63,11 @@ func unknownReasons(c *Case, cat *cel.Catalog) []string {
 		for _, x := range c.Steps[si].expectations() {
 			if cat.Reason(x.e.Reason) == nil {
 				out = append(out, fmt.Sprintf("%s: step %d: %s %s: the catalogue has no reason %q%s",
-					x.e.Pos, si+1, x.k, x.e.Reason, x.e.Reason, catalog.Suggest(x.e.Reason, names)))
+					x.e.Pos, si+1, x.k, x.e.Reason, x.e.Reason, yamlpos.Suggest(x.e.Reason, names)))
 			}
 			if x.e.By != "" && cat.Reason(x.e.By) == nil {
 				out = append(out, fmt.Sprintf("%s: step %d: %s %s by %s: the catalogue has no reason %q%s",
-					x.e.Pos, si+1, x.k, x.e.Reason, x.e.By, x.e.By, catalog.Suggest(x.e.By, names)))
+					x.e.Pos, si+1, x.k, x.e.Reason, x.e.By, x.e.By, yamlpos.Suggest(x.e.By, names)))
 			}
 		}
 	}
