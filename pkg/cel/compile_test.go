@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"statusd.io/statusd/pkg/apischema"
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 )
@@ -28,8 +29,15 @@ func parse(t testing.TB, body string) *catalog.Catalog {
 
 // compile compiles an inline catalogue, failing on any error; warnings are
 // allowed.
+//
+// The objects these tests evaluate are partial, so the catalogue is
+// compiled untyped unless opts names schemas: the typed check has tests of
+// its own (types_test.go).
 func compile(t testing.TB, body string, opts cel.Options) *cel.Catalog {
 	t.Helper()
+	if opts.Schemas == nil {
+		opts.Schemas = apischema.Chain{}
+	}
 	c, errs := cel.Compile(parse(t, body), opts)
 	require.NoError(t, errs.Err(), "the catalogue must compile")
 	return c
@@ -86,8 +94,9 @@ func TestCompile(t *testing.T) {
 			want: []string{`t.yaml:6:47: reason A: when must return bool, got int`},
 		},
 		{
-			name: "when-dyn-is-checked-at-run-time",
+			name: "when-typed-is-checked-at-load",
 			body: pods + "reasons:\n" + reason("A", `object.spec.paused`),
+			want: []string{`t.yaml:6:58: reason A: when: undefined field 'paused'; the fields here are activeDeadlineSeconds, affinity, automountServiceAccountToken, containers, dnsConfig, dnsPolicy, enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostNetwork, hostPID, ...`},
 		},
 		{
 			name: "message-not-string",
