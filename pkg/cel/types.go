@@ -432,7 +432,11 @@ func (cm *compiler) typeCheck(p *Program, subject, reason string, want *gocel.Ty
 	checked, iss := env.Check(parsed)
 	if iss.Err() != nil {
 		for _, ce := range iss.Errors() {
-			pos := p.Expr.Locate(ce.Location.Line(), ce.Location.Column())
+			col := ce.Location.Column()
+			if undefinedField.MatchString(ce.Message) {
+				col++ // a select starts at its dot; point at the field name
+			}
+			pos := p.Expr.Locate(ce.Location.Line(), col)
 			msg := strings.TrimSuffix(ce.Message, " (in container '')")
 			msg = cm.typed.explainIssue(msg, parsed, ce.ExprID, subject)
 			cm.errs.Errorf(pos, reason, "%s: %s", p.Field, msg)
