@@ -96,7 +96,7 @@ func TestCompile(t *testing.T) {
 		{
 			name: "when-typed-is-checked-at-load",
 			body: pods + "reasons:\n" + reason("A", `object.spec.paused`),
-			want: []string{`t.yaml:6:58: reason A: when: undefined field 'paused'; the fields here are activeDeadlineSeconds, affinity, automountServiceAccountToken, containers, dnsConfig, dnsPolicy, enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostNetwork, hostPID, ...`},
+			want: []string{`t.yaml:6:59: reason A: when: undefined field 'paused'; the fields here are activeDeadlineSeconds, affinity, automountServiceAccountToken, containers, dnsConfig, dnsPolicy, enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostNetwork, hostPID, ...`},
 		},
 		{
 			name: "message-not-string",
