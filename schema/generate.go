@@ -19,6 +19,8 @@ import (
 	"strings"
 
 	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/ruletest"
+	"statusd.io/statusd/pkg/snapshot"
 )
 
 // Draft is the JSON Schema dialect of the generated file: draft-07, because
@@ -44,36 +46,66 @@ const (
 // the doc comments, so it runs from the statusd source tree (as go test and
 // go generate do), not from an installed binary.
 func Generate() ([]byte, error) {
-	docs, err := readDocs(catalogDir())
-	if err != nil {
-		return nil, err
+	return generate(reflect.TypeFor[catalog.Catalog](), catalog.Kind,
+		"statusd catalogue ("+catalog.APIVersion+", kind "+catalog.Kind+")", "pkg/catalog")
+}
+
+// GenerateRuleTest returns the schema of rule-test files (kind RuleTest).
+func GenerateRuleTest() ([]byte, error) {
+	return generate(reflect.TypeFor[ruletest.File](), ruletest.Kind,
+		"statusd rule test ("+catalog.APIVersion+", kind "+ruletest.Kind+")", "pkg/ruletest")
+}
+
+// GenerateSnapshot returns the schema of snapshot files (kind Snapshot).
+func GenerateSnapshot() ([]byte, error) {
+	return generate(reflect.TypeFor[snapshot.File](), snapshot.FileKind,
+		"statusd snapshot ("+catalog.APIVersion+", kind "+snapshot.FileKind+")", "pkg/snapshot")
+}
+
+// docPackages are the packages whose doc comments describe the formats'
+// fields, by directory under the repository root.
+var docPackages = []string{"pkg/catalog", "pkg/ruletest", "pkg/snapshot"}
+
+func generate(root reflect.Type, kind, title, pkg string) ([]byte, error) {
+	d := &docs{types: map[string]string{}, fields: map[string]map[string]string{}, consts: map[string]string{}}
+	for _, dir := range docPackages {
+		if err := readDocs(filepath.Join(repoDir(), dir), "statusd.io/statusd/"+dir, d); err != nil {
+			return nil, err
+		}
 	}
-	g := &generator{docs: docs}
-	root := g.object(reflect.TypeFor[catalog.Catalog](), "")
+	g := &generator{docs: d}
+	n := g.object(root, "")
+	// Each format's kind is its own (rule tests and snapshots are both a
+	// File in Go).
+	for _, p := range n.Properties {
+		if p.name == "kind" && len(p.schema.Enum) == 0 {
+			p.schema.Enum = []any{kind}
+		}
+	}
 	if len(g.errs) > 0 {
-		return nil, fmt.Errorf("generate catalogue schema: %w", errors.Join(g.errs...))
+		return nil, fmt.Errorf("generate %s schema: %w", root, errors.Join(g.errs...))
 	}
-	root.Schema = Draft
-	root.Comment = "Generated from the Go types of pkg/catalog by package schema; do not edit. Run make generate."
-	root.Title = "statusd catalogue (" + catalog.APIVersion + ", kind " + catalog.Kind + ")"
+	n.Schema = Draft
+	n.Comment = "Generated from the Go types of " + pkg + " by package schema; do not edit. Run make generate."
+	n.Title = title
 
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(root); err != nil {
-		return nil, fmt.Errorf("encode catalogue schema: %w", err)
+	if err := enc.Encode(n); err != nil {
+		return nil, fmt.Errorf("encode %s schema: %w", root, err)
 	}
 	return b.Bytes(), nil
 }
 
-// catalogDir is pkg/catalog in the source tree this file was compiled from.
-func catalogDir() string {
+// repoDir is the root of the source tree this file was compiled from.
+func repoDir() string {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
-		return filepath.Join("..", "pkg", "catalog")
+		return ".."
 	}
-	return filepath.Join(filepath.Dir(file), "..", "pkg", "catalog")
+	return filepath.Join(filepath.Dir(file), "..")
 }
 
 // node is one JSON Schema. Fields are in the order a reader of the
@@ -150,6 +182,9 @@ func ptr(i int) *int { return &i }
 type generator struct {
 	docs *docs
 	errs []error
+	// freeKeys is set while a field whose map keys are not identifiers
+	// (freeKeys) is generated.
+	freeKeys bool
 }
 
 // special returns the schema of the types whose YAML form is not a plain
@@ -182,6 +217,10 @@ func (g *generator) special(t reflect.Type) (n *node, typeDoc, ok bool) {
 		return &node{AnyOf: append(duration().AnyOf,
 			g.object(t, "A window measured from a timestamp."),
 		)}, true, true
+	case reflect.TypeFor[map[string]any]():
+		return &node{Type: "object", Description: "A Kubernetes object as kubectl get -o yaml prints it: apiVersion, kind, metadata (name, namespace, uid, ...), spec and status."}, false, true
+	case reflect.TypeFor[snapshot.Status]():
+		return &node{Type: "string", Enum: []any{string(snapshot.StatusReady), string(snapshot.StatusAbsent), string(snapshot.StatusForbidden), string(snapshot.StatusFailed)}}, false, true
 	case reflect.TypeFor[catalog.Join]():
 		return &node{AnyOf: []*node{
 			g.joinKinds(),
@@ -198,11 +237,22 @@ var extra = map[string]func(n *node){
 		major := regexp.MustCompile(`^v[0-9]+`).FindString(version)
 		n.Pattern = "^" + regexp.QuoteMeta(group) + "/" + major + "((alpha|beta).*)?$"
 	},
-	"Catalog.kind":  func(n *node) { n.Enum = []any{catalog.Kind} },
+	"Catalog.kind": func(n *node) { n.Enum = []any{catalog.Kind} },
+	// Rule tests and snapshots share the catalogue's apiVersion.
+	"File.apiVersion": func(n *node) {
+		group, version, _ := strings.Cut(catalog.APIVersion, "/")
+		major := regexp.MustCompile(`^v[0-9]+`).FindString(version)
+		n.Pattern = "^" + regexp.QuoteMeta(group) + "/" + major + "((alpha|beta).*)?$"
+	},
+
 	"Reason.name":   func(n *node) { n.Pattern = reasonNamePattern },
 	"Variable.name": func(n *node) { n.Pattern = identPattern },
 	"Scrape.path":   func(n *node) { n.Pattern = "^/" },
 }
+
+// freeKeys are the maps, by Type.jsonName, whose keys are not
+// identifiers: series names with labels.
+var freeKeys = map[string]bool{"SeriesInput.values": true}
 
 // required overrides the json tags' omitempty, by Type.jsonName.
 var required = map[string]bool{
@@ -260,6 +310,9 @@ func (g *generator) plain(t reflect.Type) *node {
 			g.errs = append(g.errs, fmt.Errorf("%s: map keys must be strings", t))
 			return &node{}
 		}
+		if g.freeKeys {
+			return &node{Type: "object", AdditionalProperties: g.schema(t.Elem())}
+		}
 		// The catalogue's maps (params, sources) are keyed by names that
 		// expressions use as identifiers.
 		return &node{
@@ -285,7 +338,7 @@ func (g *generator) plain(t reflect.Type) *node {
 func (g *generator) object(t reflect.Type, desc string) *node {
 	n := &node{Type: "object", AdditionalProperties: false, Description: desc}
 	if n.Description == "" {
-		n.Description = g.docs.typeDoc(t.Name())
+		n.Description = g.docs.typeDoc(t)
 	}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -294,14 +347,16 @@ func (g *generator) object(t reflect.Type, desc string) *node {
 			continue
 		}
 		key := t.Name() + "." + name
-		fieldDoc, ok := g.docs.fieldDoc(t.Name(), f.Name)
+		fieldDoc, ok := g.docs.fieldDoc(t, f.Name)
 		if !ok {
 			g.errs = append(g.errs, fmt.Errorf("field %s.%s has no doc comment: the schema's description comes from it", t.Name(), f.Name))
 		}
+		g.freeKeys = freeKeys[key]
 		s, typeDoc := g.schemaDoc(f.Type)
+		g.freeKeys = false
 		s.Description = jsonLead(fieldDoc, f.Name, name)
 		if typeDoc {
-			s.Description += "\n\n" + g.docs.typeDoc(f.Type.Name())
+			s.Description += "\n\n" + g.docs.typeDoc(f.Type)
 		}
 		if fn, ok := extra[key]; ok {
 			fn(s)
@@ -339,18 +394,23 @@ type docs struct {
 	consts map[string]string
 }
 
-func (d *docs) typeDoc(name string) string { return d.types[name] }
+func (d *docs) typeDoc(t reflect.Type) string { return d.types[qualified(t)] }
 
-func (d *docs) fieldDoc(typ, field string) (string, bool) {
-	s, ok := d.fields[typ][field]
+func (d *docs) fieldDoc(t reflect.Type, field string) (string, bool) {
+	s, ok := d.fields[qualified(t)][field]
 	return s, ok && s != ""
 }
 
-// readDocs parses the non-test Go files of dir.
-func readDocs(dir string) (*docs, error) {
+// qualified names a type by package and name: rule tests and snapshots
+// both have a File.
+func qualified(t reflect.Type) string { return t.PkgPath() + "." + t.Name() }
+
+// readDocs parses the non-test Go files of dir, the package importPath,
+// into d.
+func readDocs(dir, importPath string, d *docs) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("read catalogue package source (Generate runs from the statusd source tree): %w", err)
+		return fmt.Errorf("read package source (Generate runs from the statusd source tree): %w", err)
 	}
 	fset := token.NewFileSet()
 	var files []*ast.File
@@ -361,17 +421,16 @@ func readDocs(dir string) (*docs, error) {
 		}
 		f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.ParseComments)
 		if err != nil {
-			return nil, fmt.Errorf("parse catalogue package source: %w", err)
+			return fmt.Errorf("parse package source: %w", err)
 		}
 		files = append(files, f)
 	}
-	pkg, err := doc.NewFromFiles(fset, files, "statusd.io/statusd/pkg/catalog")
+	pkg, err := doc.NewFromFiles(fset, files, importPath)
 	if err != nil {
-		return nil, fmt.Errorf("read catalogue package docs: %w", err)
+		return fmt.Errorf("read package docs: %w", err)
 	}
-	d := &docs{types: map[string]string{}, fields: map[string]map[string]string{}, consts: map[string]string{}}
 	for _, t := range pkg.Types {
-		d.types[t.Name] = text(t.Doc)
+		d.types[importPath+"."+t.Name] = text(t.Doc)
 		for _, spec := range t.Decl.Specs {
 			ts, ok := spec.(*ast.TypeSpec)
 			if !ok {
@@ -387,7 +446,7 @@ func readDocs(dir string) (*docs, error) {
 					fields[n.Name] = text(f.Doc.Text())
 				}
 			}
-			d.fields[ts.Name.Name] = fields
+			d.fields[importPath+"."+ts.Name.Name] = fields
 		}
 		for _, c := range t.Consts {
 			for _, spec := range c.Decl.Specs {
@@ -408,7 +467,7 @@ func readDocs(dir string) (*docs, error) {
 			}
 		}
 	}
-	return d, nil
+	return nil
 }
 
 // text turns a doc comment into description text: the lines of a

@@ -22,19 +22,27 @@ var update = flag.Bool("update", false, "rewrite catalog.schema.json")
 
 const committed = "catalog.schema.json"
 
-// TestSchema keeps the committed schema equal to what the Go types
+// TestSchema keeps the committed schemas equal to what the Go types
 // generate; make verify runs it with -update and fails on a diff.
 func TestSchema(t *testing.T) {
-	got, err := schema.Generate()
-	require.NoError(t, err)
-	if *update {
-		require.NoError(t, os.WriteFile(committed, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(committed)
-	require.NoError(t, err, "run make generate")
-	if line, w, g, differ := firstDiff(want, got); differ {
-		t.Errorf("schema/%s is stale: run make generate\nfirst difference at line %d:\n  committed: %s\n  generated: %s", committed, line, w, g)
+	for file, gen := range map[string]func() ([]byte, error){
+		committed:              schema.Generate,
+		"ruletest.schema.json": schema.GenerateRuleTest,
+		"snapshot.schema.json": schema.GenerateSnapshot,
+	} {
+		t.Run(file, func(t *testing.T) {
+			got, err := gen()
+			require.NoError(t, err)
+			if *update {
+				require.NoError(t, os.WriteFile(file, got, 0o644))
+				return
+			}
+			want, err := os.ReadFile(file)
+			require.NoError(t, err, "run make generate")
+			if line, w, g, differ := firstDiff(want, got); differ {
+				t.Errorf("schema/%s is stale: run make generate\nfirst difference at line %d:\n  committed: %s\n  generated: %s", file, line, w, g)
+			}
+		})
 	}
 }
 
@@ -171,4 +179,46 @@ func instance(t *testing.T, path string) any {
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
 	require.NoError(t, err)
 	return inst
+}
+
+// TestFormatSchemasValidate checks the rule-test and snapshot schemas
+// against the draft-07 meta-schema, the shipped rule tests and example
+// snapshots against them, and that each rejects a misspelt field, as the
+// strict decoders do.
+func TestFormatSchemasValidate(t *testing.T) {
+	for _, tt := range []struct {
+		file  string
+		gen   func() ([]byte, error)
+		globs []string
+		bad   string
+	}{
+		{"ruletest.schema.json", schema.GenerateRuleTest, []string{"../rules/tests/*.yaml"},
+			"apiVersion: statusd.io/v1alpha1\nkind: RuleTest\ncatalogs: [c.yaml]\ncases:\n- name: x\n  steps:\n  - at: 0m\n    expect: {firng: [{reason: A}]}\n"},
+		{"snapshot.schema.json", schema.GenerateSnapshot, []string{"../examples/*-snapshot.yaml"},
+			"apiVersion: statusd.io/v1alpha1\nkind: Snapshot\nobjcts: []\n"},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := tt.gen()
+			require.NoError(t, err)
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+			require.NoError(t, err)
+			c := jsonschema.NewCompiler()
+			require.NoError(t, c.AddResource(tt.file, doc))
+			sch, err := c.Compile(tt.file)
+			require.NoError(t, err)
+			var files []string
+			for _, g := range tt.globs {
+				m, err := filepath.Glob(g)
+				require.NoError(t, err)
+				files = append(files, m...)
+			}
+			require.NotEmpty(t, files)
+			for _, f := range files {
+				assert.NoError(t, sch.Validate(instance(t, f)), f)
+			}
+			bad := filepath.Join(t.TempDir(), "bad.yaml")
+			require.NoError(t, os.WriteFile(bad, []byte(tt.bad), 0o644))
+			assert.Error(t, sch.Validate(instance(t, bad)))
+		})
+	}
 }

@@ -115,6 +115,3 @@ func TestUntypedSourceIsANote(t *testing.T) {
 	assert.True(t, errs[0].Note)
 	assert.Equal(t, `t.yaml:4:19: note: source "things": no schema known for example.com/v1/things, so its objects stay dynamic and their fields are not checked; give lint its CustomResourceDefinition with --crd FILE, or a cluster with --kubeconfig`, errs[0].Head())
 }
-
-
-

@@ -20,11 +20,14 @@ const DefaultStart = "2026-01-01T00:00:00Z"
 
 // File is a rule-test file: the catalogue files it tests and its cases.
 type File struct {
+	// APIVersion is statusd.io/v1alpha1, as for catalogues.
 	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
+	// Kind is RuleTest.
+	Kind string `json:"kind"`
 	// Catalogs are catalogue files or directories, relative to this file.
 	Catalogs []string `json:"catalogs"`
-	// Cases run independently, each with fresh engine state.
+	// Cases run independently, each with fresh engine state. A file needs
+	// at least one.
 	Cases []Case `json:"cases"`
 
 	// Name is the path the file was read from.
@@ -34,8 +37,9 @@ type File struct {
 
 // Case is a sequence of snapshots at time offsets, each with expectations.
 type Case struct {
-	Pos  catalog.Pos `json:"-"`
-	Name string      `json:"name"`
+	Pos catalog.Pos `json:"-"`
+	// Name identifies the case in reports and for --run.
+	Name string `json:"name"`
 	// Start is t=0, RFC 3339; DefaultStart when empty. Fixtures copied from
 	// a cluster carry absolute timestamps, so a case can align with them.
 	Start string `json:"start,omitempty"`
@@ -45,7 +49,8 @@ type Case struct {
 	// Series are metric series in promtool's notation, scraped from t=0 at
 	// their interval.
 	Series []SeriesInput `json:"series,omitempty"`
-	Steps  []Step        `json:"steps"`
+	// Steps are the snapshots, in increasing time.
+	Steps []Step `json:"steps"`
 }
 
 // SeriesInput is one pod's series in promtool notation.
@@ -81,11 +86,19 @@ type Step struct {
 
 // Expect lists expected findings by state.
 type Expect struct {
-	Firing     []Expectation `json:"firing,omitempty"`
-	Pending    []Expectation `json:"pending,omitempty"`
+	// Firing findings: published (or publishable) root causes and
+	// secondary findings.
+	Firing []Expectation `json:"firing,omitempty"`
+	// Pending findings: true, inside their grace window, or held by a
+	// pending cause (by names it).
+	Pending []Expectation `json:"pending,omitempty"`
+	// Suppressed findings: firing but hidden by a cause (by names it).
 	Suppressed []Expectation `json:"suppressed,omitempty"`
-	Unknown    []Expectation `json:"unknown,omitempty"`
-	Resolved   []Expectation `json:"resolved,omitempty"`
+	// Unknown findings: the evaluation failed. A case where a reason's
+	// expression fails must list it here, or the case fails.
+	Unknown []Expectation `json:"unknown,omitempty"`
+	// Resolved findings: a firing reason that cleared at this step.
+	Resolved []Expectation `json:"resolved,omitempty"`
 	// NotFiring asserts the reason neither fires nor is suppressed (on the
 	// subject, or anywhere when subject is empty).
 	NotFiring []Expectation `json:"notFiring,omitempty"`
@@ -93,9 +106,12 @@ type Expect struct {
 
 // Expectation names a reason on a subject, with optional detail checks.
 type Expectation struct {
-	Pos    catalog.Pos `json:"-"`
-	Reason string      `json:"reason"`
-	// Subject is Kind/namespace/name or Kind/name; empty matches any.
+	Pos catalog.Pos `json:"-"`
+	// Reason is a reason of the tested catalogue; a name it lacks fails
+	// the case.
+	Reason string `json:"reason"`
+	// Subject is Kind/namespace/name, Kind/name or a UID; empty matches
+	// any. A subject no step's objects (or findings) have fails the case.
 	Subject string `json:"subject,omitempty"`
 	// By is the cause: suppressedBy for suppressed, heldBy for pending.
 	By string `json:"by,omitempty"`

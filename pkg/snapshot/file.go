@@ -19,8 +19,10 @@ const FileKind = "Snapshot"
 // exactly as `kubectl get -o yaml` prints them, metrics pages per pod, the
 // cluster facts and the time.
 type File struct {
+	// APIVersion is statusd.io/v1alpha1, as for catalogues.
 	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
+	// Kind is Snapshot.
+	Kind string `json:"kind"`
 	// Time is when the snapshot was taken; evaluation uses it as now unless
 	// told otherwise.
 	Time string `json:"time,omitempty"`
@@ -38,8 +40,12 @@ type File struct {
 
 // SourceState is a source's recorded status.
 type SourceState struct {
+	// Status is ready, absent (an optional source whose resource is not
+	// served), forbidden or failed.
 	Status Status `json:"status"`
-	Error  string `json:"error,omitempty"`
+	// Error is why it could not be read; reasons reading it are Unknown
+	// with it.
+	Error string `json:"error,omitempty"`
 }
 
 // Scrape is one scrape of one pod in a snapshot file.
