@@ -58,7 +58,7 @@ func readPath(p string) ([]*File, error) {
 			return nil, fmt.Errorf("read catalogue: %w", err)
 		}
 		f := NewFile(filepath.Join(p, name), data)
-		if KindOf(f) == Kind {
+		if k := KindOf(f); k == Kind || k == KindOverlay {
 			out = append(out, f)
 		}
 	}
@@ -104,6 +104,12 @@ func Parse(files ...*File) (*Catalog, ErrorList) {
 	merged := &Catalog{Params: map[string]Param{}, Sources: map[string]Source{}}
 	var errs ErrorList
 	var first *Catalog
+	type doc struct {
+		part *Catalog
+		root *yaml.Node
+		file *File
+	}
+	var bases, overlays []doc
 	for _, f := range files {
 		merged.Files = append(merged.Files, f)
 		docs, err := f.Documents()
@@ -114,21 +120,40 @@ func Parse(files ...*File) (*Catalog, ErrorList) {
 			}
 			errs = append(errs, perr)
 		}
-		for _, doc := range docs {
-			part, perrs := decodeDocument(f, doc)
+		for _, d := range docs {
+			part, perrs := decodeDocument(f, d)
 			errs = append(errs, perrs...)
 			if part == nil {
 				continue
 			}
-			if first == nil {
-				first = part
-				merged.APIVersion, merged.Kind, merged.Metadata, merged.Settings = part.APIVersion, part.Kind, part.Metadata, part.Settings
+			if part.Kind == KindOverlay {
+				overlays = append(overlays, doc{part, yamlpos.Root(d), f})
 			} else {
-				mergeHeader(merged, part, yamlpos.Root(doc), f, &errs)
+				bases = append(bases, doc{part, yamlpos.Root(d), f})
 			}
-			mergeInto(merged, part, &errs)
 		}
 	}
+	// Overlays apply after every catalogue file, whatever the order of
+	// the paths, so that they can override and disable.
+	for _, d := range bases {
+		if first == nil {
+			first = d.part
+			merged.APIVersion, merged.Kind, merged.Metadata, merged.Settings = d.part.APIVersion, d.part.Kind, d.part.Metadata, d.part.Settings
+		} else {
+			mergeHeader(merged, d.part, d.root, d.file, &errs)
+		}
+		checkBaseOnly(d.part, &errs)
+		mergeInto(merged, d.part, &errs)
+	}
+	for _, d := range overlays {
+		if first == nil {
+			errs = append(errs, &Error{Pos: Pos{File: d.file.Name, Line: d.root.Line, Col: d.root.Column},
+				Msg: "a " + KindOverlay + " extends a catalogue: load it together with the catalogue's files"})
+			continue
+		}
+		applyOverlay(merged, d.part, &errs)
+	}
+	applyEdges(merged, &errs)
 	if first == nil && len(errs) == 0 && len(files) > 0 {
 		errs = append(errs, &Error{Pos: Pos{File: fileNames(files)}, Msg: "no catalogue document found"})
 	}
@@ -179,8 +204,8 @@ func checkHeader(d *yamlpos.Decoder, root *yaml.Node, c *Catalog) {
 	switch {
 	case k == nil:
 		d.Errorf(root, "missing kind: want %s", Kind)
-	case c.Kind != Kind:
-		d.Errorf(k, "kind is %q, want %s", c.Kind, Kind)
+	case c.Kind != Kind && c.Kind != KindOverlay:
+		d.Errorf(k, "kind is %q, want %s (or %s for a file that extends one)", c.Kind, Kind, KindOverlay)
 	}
 	md := yamlpos.Field(root, "metadata")
 	if md == nil {

@@ -15,6 +15,14 @@ const APIVersion = "statusd.io/v1alpha1"
 // hold catalogues and rule tests side by side.
 const Kind = "Catalog"
 
+// KindOverlay is the kind of a file that extends a catalogue without
+// editing it: an operator's reasons beside the shipped ones, which keep
+// taking statusd's updates. An overlay may add params, sources, variables
+// and reasons, override params, disable reasons by name and add
+// suppression edges between any reasons; its metadata is appended to the
+// catalogue's version.
+const KindOverlay = "CatalogOverlay"
+
 // Catalog is one decoded catalogue: the reasons statusd diagnoses, the inputs
 // they read and the constants they share. It is plain data; pkg/cel turns it
 // into programs.
@@ -45,10 +53,19 @@ type Catalog struct {
 	Variables []Variable `json:"variables,omitempty"`
 	// Reasons are the diagnoses, each published as the reason of an Event.
 	Reasons []Reason `json:"reasons"`
+	// Disable names reasons of the catalogue an overlay extends that it
+	// turns off (kind CatalogOverlay only); edges to them are dropped.
+	Disable []string `json:"disable,omitempty"`
+	// Suppressions add suppression edges from any cause to any symptom,
+	// such as from a shipped cause to the overlay's own reason, without
+	// editing the cause's file.
+	Suppressions []Suppression `json:"suppressions,omitempty"`
 
 	// Files are the sources the catalogue was decoded from, kept for error
 	// snippets and for the content hash used by hot reload.
 	Files []*File `json:"-"`
+	// Disabled are the reasons overlays disabled, for explain and lint.
+	Disabled []string `json:"-"`
 }
 
 // Metadata identifies a catalogue.
@@ -218,6 +235,10 @@ type Reason struct {
 	Clear Duration `json:"clear,omitempty"`
 	// Suppresses lists the symptom reasons this cause hides while it fires.
 	Suppresses []Edge `json:"suppresses,omitempty"`
+	// SuppressedBy lists causes that hide this reason while they fire: the
+	// symptom's side of an edge, for a reason whose causes are in another
+	// file (a shipped catalogue this one extends).
+	SuppressedBy []CauseEdge `json:"suppressedBy,omitempty"`
 }
 
 // EventType returns the severity, defaulting to Warning.
@@ -247,6 +268,30 @@ type Edge struct {
 	Pos Pos `json:"-"`
 	// Reason is the symptom's name.
 	Reason string `json:"reason"`
+	// Join says which symptom findings the cause hides.
+	Join Join `json:"join"`
+}
+
+// CauseEdge is a suppression edge written on its symptom: the cause that
+// hides this reason and how their subjects join.
+type CauseEdge struct {
+	// Pos is where the edge was declared.
+	Pos Pos `json:"-"`
+	// Reason is the cause's name.
+	Reason string `json:"reason"`
+	// Join says which symptom findings the cause hides.
+	Join Join `json:"join"`
+}
+
+// Suppression is a suppression edge written apart from both reasons, in
+// an overlay's edge list.
+type Suppression struct {
+	// Pos is where the edge was declared.
+	Pos Pos `json:"-"`
+	// Cause is the reason that hides the symptom while it fires.
+	Cause string `json:"cause"`
+	// Symptom is the reason it hides.
+	Symptom string `json:"symptom"`
 	// Join says which symptom findings the cause hides.
 	Join Join `json:"join"`
 }
