@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"statusd.io/statusd/pkg/catalog"
 
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/snapshot"
@@ -23,6 +24,9 @@ type ReasonExplanation struct {
 	Reason   string `json:"reason"`
 	Layer    string `json:"layer,omitempty"`
 	Priority int    `json:"priority"`
+	// Origin is where the reason is declared (file:line), so that a
+	// reason from an operator's overlay reads apart from a shipped one.
+	Origin string `json:"origin,omitempty"`
 	// When is the condition as written.
 	When string `json:"when"`
 	// Outcome is true, false or unknown.
@@ -61,7 +65,7 @@ func (e *Engine) Explain(ctx context.Context, snap *snapshot.Snapshot, res *Resu
 		}
 		result, steps := ev.Trace(r, o)
 		re := &ReasonExplanation{
-			Reason: r.Name, Layer: r.Layer, Priority: r.Priority,
+			Reason: r.Name, Layer: r.Layer, Priority: r.Priority, Origin: catalog.Pos{File: r.Pos.File, Line: r.Pos.Line}.String(),
 			When: r.When.Expr.Text, Outcome: result.Outcome.String(), Steps: steps, Cost: result.Cost,
 		}
 		if result.Err != nil {
