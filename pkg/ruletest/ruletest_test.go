@@ -145,3 +145,15 @@ func TestShippedRulesPruned(t *testing.T) {
 	assert.Len(t, pruned.Cases, len(whole.Cases))
 	assert.Equal(t, 0, pruned.Failed(), out)
 }
+
+// TestExtendExample runs the README's "write a reason" walkthrough: an
+// overlay beside the shipped catalogue, with an edge from a shipped cause,
+// tested without touching rules/.
+func TestExtendExample(t *testing.T) {
+	files, err := Collect("../../examples/extend/tests")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	_, rep, out := run(t, Options{}, files...)
+	assert.Equal(t, 0, rep.Failed(), out)
+	assert.Len(t, rep.Cases, 3, out)
+}
