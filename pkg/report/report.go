@@ -122,7 +122,11 @@ func roundDuration(d time.Duration) string {
 func Explain(w io.Writer, ex *engine.Explanation) error {
 	fmt.Fprintf(w, "subject %s (uid %s)\ncatalogue %s %s\n", ex.Subject, orDash(ex.Subject.UID), ex.Catalog, ex.Version)
 	for _, r := range ex.Reasons {
-		fmt.Fprintf(w, "\n%s  [layer %s, priority %d, from %s]\n", r.Reason, orDash(r.Layer), r.Priority, orDash(r.Origin))
+		from := ""
+		if r.Origin != "" {
+			from = ", from " + r.Origin
+		}
+		fmt.Fprintf(w, "\n%s  [layer %s, priority %d%s]\n", r.Reason, orDash(r.Layer), r.Priority, from)
 		fmt.Fprintf(w, "  when: %s\n", oneLine(r.When))
 		fmt.Fprintf(w, "  => %s", r.Outcome)
 		if r.Err != "" {
