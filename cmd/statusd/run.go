@@ -29,6 +29,7 @@ import (
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/daemon"
 	"statusd.io/statusd/pkg/emit"
+	"statusd.io/statusd/pkg/engine"
 	"statusd.io/statusd/pkg/reload"
 	"statusd.io/statusd/pkg/snapshot"
 	"statusd.io/statusd/pkg/sources"
@@ -130,6 +131,15 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	// client-go logs through klog; route it into the same handler.
 	klog.SetSlogLogger(log.With("component", "client-go"))
 	return log, nil
+}
+
+// catalogRef refers to the catalogue's ConfigMap (NS/NAME), or nil.
+func catalogRef(nsName string) *corev1.ObjectReference {
+	ns, name, ok := strings.Cut(nsName, "/")
+	if !ok {
+		return nil
+	}
+	return &corev1.ObjectReference{APIVersion: "v1", Kind: "ConfigMap", Namespace: ns, Name: name}
 }
 
 // restConfig loads the kubeconfig, or the in-cluster configuration.
@@ -282,6 +292,9 @@ func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 			}
 			notifier.CatalogRejected(u, cm)
 		},
+		// Named from the flag, not the watcher's last object, which its
+		// own goroutine writes.
+		OnUnknownReason: func(u engine.UnknownReason) { notifier.ReasonUnknown(u, catalogRef(f.configMap)) },
 	}
 	if f.leaderElect {
 		ns := f.leaseNamespace

@@ -86,6 +86,10 @@ type Options struct {
 	// OnReject is called when a catalogue reload is rejected, to write the
 	// CatalogRejected Event; optional.
 	OnReject func(u *reload.Update)
+	// OnUnknownReason is called once when a reason has been Unknown on
+	// every subject for engine.Options.UnknownTicks ticks, to write a
+	// Warning Event about the catalogue; optional.
+	OnUnknownReason func(u engine.UnknownReason)
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
 	// Registry receives statusd's own metrics.
@@ -336,6 +340,13 @@ func (d *Daemon) tick(ctx context.Context) {
 	d.swap.Unlock()
 	d.opts.Publisher.Publish(res)
 	d.metrics.observe(res, time.Since(began).Seconds())
+	if d.opts.OnUnknownReason != nil {
+		for _, u := range res.UnknownReasons {
+			if u.New {
+				d.opts.OnUnknownReason(u)
+			}
+		}
+	}
 	d.last.Store(&tickState{res: res, snap: snap})
 	d.ready.Store(true)
 }

@@ -20,6 +20,7 @@ type metrics struct {
 	catalogInfo      *prometheus.GaugeVec
 	leader           prometheus.Gauge
 	lastTickUnixTime prometheus.Gauge
+	unknownReasons   *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -57,9 +58,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		lastTickUnixTime: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "statusd_last_tick_timestamp_seconds", Help: "Time of the last completed tick.",
 		}),
+		unknownReasons: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "statusd_reason_unknown_ticks",
+			Help: "Consecutive ticks a reason has been Unknown on every subject it evaluates, for reasons past the threshold (10 ticks by default): a catalogue problem, such as a field that does not exist.",
+		}, []string{"reason"}),
 	}
 	reg.MustRegister(m.tickDuration, m.ticks, m.findings, m.celErrors, m.celCost, m.reloadOK,
-		m.reloadTimestamp, m.reloads, m.catalogInfo, m.leader, m.lastTickUnixTime)
+		m.reloadTimestamp, m.reloads, m.catalogInfo, m.leader, m.lastTickUnixTime, m.unknownReasons)
 	return m
 }
 
@@ -82,5 +87,9 @@ func (m *metrics) observe(res *engine.Result, seconds float64) {
 	m.findings.Reset()
 	for k, n := range counts {
 		m.findings.WithLabelValues(k.reason, k.layer, k.state).Set(n)
+	}
+	m.unknownReasons.Reset()
+	for _, u := range res.UnknownReasons {
+		m.unknownReasons.WithLabelValues(u.Reason).Set(float64(u.Ticks))
 	}
 }

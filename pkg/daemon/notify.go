@@ -10,6 +10,7 @@ import (
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/record"
 
+	"statusd.io/statusd/pkg/engine"
 	"statusd.io/statusd/pkg/reload"
 	"statusd.io/statusd/pkg/snapshot"
 )
@@ -18,6 +19,7 @@ import (
 const (
 	ReasonCatalogRejected = "CatalogRejected"
 	ReasonSourceProblem   = "SourceUnavailable"
+	ReasonReasonUnknown   = "CatalogReasonUnknown"
 )
 
 // maxEventMessage keeps self-Events under the API server's message limit.
@@ -59,6 +61,21 @@ func (n *Notifier) CatalogRejected(u *reload.Update, obj *corev1.ConfigMap) {
 		n.recorder.Event(obj, corev1.EventTypeWarning, ReasonCatalogRejected, msg)
 	case n.Self != nil:
 		n.recorder.Event(n.Self, corev1.EventTypeWarning, ReasonCatalogRejected, msg)
+	}
+}
+
+// ReasonUnknown writes a Warning about the catalogue, not its subjects: a
+// reason has been Unknown on every subject it evaluates for a whole series
+// of ticks, so it can neither fire nor clear. It lands on the catalogue's
+// ConfigMap when known, else on statusd's pod.
+func (n *Notifier) ReasonUnknown(u engine.UnknownReason, obj *corev1.ObjectReference) {
+	msg := truncate(fmt.Sprintf("reason %s has been Unknown on all %d subjects it evaluates for %d ticks, so it can neither fire nor clear: %s; check it with statusd lint rules and statusd explain",
+		u.Reason, u.Subjects, u.Ticks, u.Err))
+	switch {
+	case obj != nil:
+		n.recorder.Event(obj, corev1.EventTypeWarning, ReasonReasonUnknown, msg)
+	case n.Self != nil:
+		n.recorder.Event(n.Self, corev1.EventTypeWarning, ReasonReasonUnknown, msg)
 	}
 }
 

@@ -20,6 +20,10 @@ type Options struct {
 	// Logger receives state changes (never per-tick chatter); discarded when
 	// nil.
 	Logger *slog.Logger
+	// UnknownTicks is how many consecutive ticks a reason must be Unknown
+	// on every subject it evaluates before Result.UnknownReasons reports
+	// it; DefaultUnknownTicks when zero.
+	UnknownTicks int
 }
 
 // key identifies a finding's state: a reason on a subject.
@@ -76,6 +80,9 @@ type Engine struct {
 	state   states
 	dropped []*Finding // firing findings whose reason a reload removed
 	log     *slog.Logger
+	// streaks count each reason's all-Unknown ticks (unknown.go).
+	streaks      map[string]*unknownStreak
+	unknownTicks int
 }
 
 // New returns an engine for cat with no state.
@@ -84,7 +91,11 @@ func New(cat *cel.Catalog, opts Options) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cat: cat, state: states{}, log: log.With("component", "engine")}
+	ut := opts.UnknownTicks
+	if ut <= 0 {
+		ut = DefaultUnknownTicks
+	}
+	return &Engine{cat: cat, state: states{}, log: log.With("component", "engine"), unknownTicks: ut}
 }
 
 // Catalog returns the catalogue in force.
@@ -184,6 +195,7 @@ func (e *Engine) Tick(ctx context.Context, snap *snapshot.Snapshot) *Result {
 		t.reason(r)
 	}
 	t.prioritise()
+	t.closeUnknown()
 	t.res.Cost = t.ev.Spent()
 	return t.res
 }
@@ -196,11 +208,20 @@ type tick struct {
 	ev    *cel.Evaluator
 	index *suppress.Index
 	res   *Result
+	// tallies count outcomes per reason for the Unknown streaks; cur is
+	// the reason being evaluated.
+	tallies map[string]*tally
+	cur     *tally
 }
 
 func (t *tick) reason(r *cel.Reason) {
 	set := t.snap.Set(r.Subject)
 	readable := set != nil && set.Status != snapshot.StatusForbidden && set.Status != snapshot.StatusFailed
+	t.cur = &tally{}
+	if t.tallies == nil {
+		t.tallies = make(map[string]*tally, len(t.e.cat.Reasons))
+	}
+	t.tallies[r.Name] = t.cur
 	if set != nil {
 		for _, o := range set.Objects() {
 			t.evaluate(r, o)
@@ -236,6 +257,7 @@ func (t *tick) reason(r *cel.Reason) {
 func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 	res := t.ev.When(r, o)
 	t.res.Evaluations++
+	t.count(res)
 	// Most subjects are false with no state: leave before building keys.
 	if res.Outcome == cel.False && len(t.e.state[r.Name]) == 0 {
 		return

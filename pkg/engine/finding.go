@@ -134,6 +134,11 @@ type Result struct {
 	Cost uint64 `json:"cost"`
 	// Evaluations counts condition evaluations.
 	Evaluations int `json:"evaluations"`
+	// UnknownReasons are the reasons Unknown on every subject they
+	// evaluated for Options.UnknownTicks ticks or more: a catalogue
+	// problem, reported once as an Event and always on /status and as a
+	// metric.
+	UnknownReasons []UnknownReason `json:"unknownReasons,omitempty"`
 }
 
 // Published returns the findings emit should publish.
