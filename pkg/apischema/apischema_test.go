@@ -84,9 +84,9 @@ spec:
 	assert.False(t, ns)
 
 	_, err = apischema.LoadCRDs(write("none.yaml", "apiVersion: v1\nkind: ConfigMap\n"))
-	assert.ErrorContains(t, err, "no CustomResourceDefinition with a schema in this file")
+	require.ErrorContains(t, err, "no CustomResourceDefinition with a schema in this file")
 	_, err = apischema.LoadCRDs(write("broken.yaml", "kind: [\n"))
-	assert.ErrorContains(t, err, "document 1")
+	require.ErrorContains(t, err, "document 1")
 	_, err = apischema.LoadCRDs(filepath.Join(dir, "missing.yaml"))
 	assert.ErrorContains(t, err, "read CRD file")
 }

@@ -147,8 +147,10 @@ func Parse(files ...*File) (*Catalog, ErrorList) {
 	}
 	for _, d := range overlays {
 		if first == nil {
-			errs = append(errs, &Error{Pos: Pos{File: d.file.Name, Line: d.root.Line, Col: d.root.Column},
-				Msg: "a " + KindOverlay + " extends a catalogue: load it together with the catalogue's files"})
+			errs = append(errs, &Error{
+				Pos: Pos{File: d.file.Name, Line: d.root.Line, Col: d.root.Column},
+				Msg: "a " + KindOverlay + " extends a catalogue: load it together with the catalogue's files",
+			})
 			continue
 		}
 		applyOverlay(merged, d.part, &errs)

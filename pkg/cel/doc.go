@@ -38,6 +38,24 @@
 // Values are summed across matching series and pods (max/min for the
 // over-time extremes, the worst pod for quantiles).
 //
+// # Types
+//
+// Every expression is also type-checked against the OpenAPI v3 schema of
+// its subject's resource (types.go): object, the objects look-ups return
+// (cluster.inNamespace("pods", ...) yields pods) and params (typed from
+// their values) are declared types, built by Kubernetes' own
+// k8s.io/apiserver/pkg/cel/common.SchemaDeclType as for CRD validation
+// rules. A field that does not exist, a comparison of mismatched types, a
+// when that is not a bool, a message that is not a string, a sameNode join
+// on a kind without spec.nodeName and a sameOwner join on a cluster-scoped
+// kind are errors; reading an optional scalar field without has(), ?. or
+// orValue is a warning. Schemas come from Options.Schemas (pkg/apischema:
+// the built-in kinds of the pinned Kubernetes release, CRD manifests, a
+// cluster's /openapi/v3); a resource without one stays dynamic, with a
+// note. The program that runs is the untyped one, since statusd's values
+// are the API server's JSON (timestamps are strings): typing changes what
+// is accepted, never how an accepted expression evaluates.
+//
 // # Unknown
 //
 // A missing metric, a failed or stale scrape, a forbidden source, an

@@ -63,33 +63,51 @@ func TestTypedCheck(t *testing.T) {
 		body string
 		want []string
 	}{
-		{name: "misspelt-field", body: r("deploys", `object.spec.replicaz > 1`),
-			want: []string{`t.yaml:11:62: reason R: when: undefined field 'replicaz'; did you mean "replicas"?`}},
-		{name: "omitted-at-zero", body: r("deploys", `object.spec.replicas > object.status.availableReplicas`),
-			want: []string{`t.yaml:11:87: warning: reason R: when: object.status.availableReplicas is optional: Kubernetes omits it when it is unset (an integer at 0, an empty string), and reading an absent field makes the reason Unknown; write object.status.?availableReplicas.orValue(0), or guard it with has(object.status.availableReplicas)`}},
+		{
+			name: "misspelt-field", body: r("deploys", `object.spec.replicaz > 1`),
+			want: []string{`t.yaml:11:62: reason R: when: undefined field 'replicaz'; did you mean "replicas"?`},
+		},
+		{
+			name: "omitted-at-zero", body: r("deploys", `object.spec.replicas > object.status.availableReplicas`),
+			want: []string{`t.yaml:11:87: warning: reason R: when: object.status.availableReplicas is optional: Kubernetes omits it when it is unset (an integer at 0, an empty string), and reading an absent field makes the reason Unknown; write object.status.?availableReplicas.orValue(0), or guard it with has(object.status.availableReplicas)`},
+		},
 		{name: "guarded-by-has", body: r("deploys", `has(object.status.availableReplicas) && object.status.availableReplicas < 1`)},
 		{name: "guarded-by-optional", body: r("deploys", `object.status.?availableReplicas.orValue(0) < object.spec.replicas`)},
 		{name: "defaulted-field-needs-no-guard", body: r("deploys", `object.spec.replicas > 1 && object.spec.template.spec.containers.exists(c, c.imagePullPolicy == "Always")`)},
-		{name: "param-int-vs-string", body: r("deploys", `params.limit > "3"`),
-			want: []string{`t.yaml:11:63: reason R: when: found no matching overload for '_>_' applied to '(int, string)'; both sides must have one type: convert one with int(), double(), string() or duration(), or compare with a value of the field's type`}},
+		{
+			name: "param-int-vs-string", body: r("deploys", `params.limit > "3"`),
+			want: []string{`t.yaml:11:63: reason R: when: found no matching overload for '_>_' applied to '(int, string)'; both sides must have one type: convert one with int(), double(), string() or duration(), or compare with a value of the field's type`},
+		},
 		{name: "param-duration", body: r("pods", `now - timestamp(object.metadata.creationTimestamp) > params.grace`)},
 		{name: "param-list", body: r("pods", `object.metadata.name in params.names`)},
-		{name: "not-a-bool", body: r("deploys", `object.spec.replicas`),
-			want: []string{`t.yaml:11:50: reason R: when must return bool, got int: a condition is a comparison or a test, such as x > 0, x == "y" or has(x)`}},
-		{name: "lookup-is-typed", body: r("deploys", `cluster.inNamespace("pods", object.metadata.namespace).exists(p, p.status.phse == "Pending")`),
-			want: []string{`t.yaml:11:124: reason R: when: undefined field 'phse'; did you mean "phase"?`}},
+		{
+			name: "not-a-bool", body: r("deploys", `object.spec.replicas`),
+			want: []string{`t.yaml:11:50: reason R: when must return bool, got int: a condition is a comparison or a test, such as x > 0, x == "y" or has(x)`},
+		},
+		{
+			name: "lookup-is-typed", body: r("deploys", `cluster.inNamespace("pods", object.metadata.namespace).exists(p, p.status.phse == "Pending")`),
+			want: []string{`t.yaml:11:124: reason R: when: undefined field 'phse'; did you mean "phase"?`},
+		},
 		{name: "lookup-optional-is-typed", body: r("pods", `cluster.lookup("nodes", "", object.spec.?nodeName.orValue("")).optMap(n, n.spec.?unschedulable.orValue(false)).orValue(false)`)},
 		{name: "containers-and-init-containers-are-one-type", body: r("pods", `(object.spec.?initContainers.orValue([]) + object.spec.containers).exists(c, c.name == "x")`)},
-		{name: "crd-typed", body: r("widgets", `object.spec.size > 1 && object.spec.colour == "red"`),
-			want: []string{`t.yaml:11:86: reason R: when: undefined field 'colour'; did you mean "color"?`}},
+		{
+			name: "crd-typed", body: r("widgets", `object.spec.size > 1 && object.spec.colour == "red"`),
+			want: []string{`t.yaml:11:86: reason R: when: undefined field 'colour'; did you mean "color"?`},
+		},
 		{name: "crd-free-form-stays-dynamic", body: r("widgets", `object.spec.extra.anything == 1 && object.metadata.name != ""`)},
-		{name: "message-int-plus-string", body: "- {name: R, subject: pods, summary: s, when: \"true\", message: '\"restarts \" + object.status.containerStatuses[0].restartCount'}\n",
-			want: []string{`t.yaml:11:76: reason R: message: found no matching overload for '_+_' applied to '(string, int)'; both sides must have one type: convert one with int(), double(), string() or duration(), or compare with a value of the field's type`}},
-		{name: "same-node-from-a-deployment", body: blockReason("deploys", "sameNode") + "- {name: P, subject: pods, summary: s, when: 'true'}\n",
-			want: []string{`t.yaml:15:16: reason R: suppresses[P].join: sameNode needs both subjects on a node, but the cause R's subject "deploys" (apps/v1/deployments) has no spec.nodeName, so the edge never matches; join on sameNamespace, sameOwner or a key expression instead`}},
+		{
+			name: "message-int-plus-string", body: "- {name: R, subject: pods, summary: s, when: \"true\", message: '\"restarts \" + object.status.containerStatuses[0].restartCount'}\n",
+			want: []string{`t.yaml:11:76: reason R: message: found no matching overload for '_+_' applied to '(string, int)'; both sides must have one type: convert one with int(), double(), string() or duration(), or compare with a value of the field's type`},
+		},
+		{
+			name: "same-node-from-a-deployment", body: blockReason("deploys", "sameNode") + "- {name: P, subject: pods, summary: s, when: 'true'}\n",
+			want: []string{`t.yaml:15:16: reason R: suppresses[P].join: sameNode needs both subjects on a node, but the cause R's subject "deploys" (apps/v1/deployments) has no spec.nodeName, so the edge never matches; join on sameNamespace, sameOwner or a key expression instead`},
+		},
 		{name: "same-node-pod-and-node", body: blockReason("nodes", "sameNode") + "- {name: P, subject: pods, summary: s, when: 'true'}\n"},
-		{name: "same-owner-on-cluster-scoped", body: blockReason("widgets", "sameOwner") + "- {name: P, subject: pods, summary: s, when: 'true'}\n",
-			want: []string{`t.yaml:15:16: reason R: suppresses[P].join: sameOwner joins objects through their controller, but the cause R's subject "widgets" (example.com/v1/widgets) is cluster-scoped, so the edge never matches; join on cluster, sameSubject or a key expression instead`}},
+		{
+			name: "same-owner-on-cluster-scoped", body: blockReason("widgets", "sameOwner") + "- {name: P, subject: pods, summary: s, when: 'true'}\n",
+			want: []string{`t.yaml:15:16: reason R: suppresses[P].join: sameOwner joins objects through their controller, but the cause R's subject "widgets" (example.com/v1/widgets) is cluster-scoped, so the edge never matches; join on cluster, sameSubject or a key expression instead`},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

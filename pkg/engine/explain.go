@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+
 	"statusd.io/statusd/pkg/catalog"
 
 	"statusd.io/statusd/pkg/cel"
