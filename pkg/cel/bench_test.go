@@ -36,7 +36,7 @@ reasons:
 	whens := []string{
 		`object.status.containerStatuses.exists(s, s.restartCount > params.maxRestarts && s.name.startsWith("c%d"))`,
 		`variables.stuck && cluster.versionSatisfies(params.minVersion) && cluster.onNode("pods", object.metadata.name).filter(p, p.status.phase == "Pending").size() > %d`,
-		`object.status.availableReplicas < object.spec.replicas && cluster.ownedBy("pods", object.metadata.uid).size() < params.queueLimit + %d`,
+		`object.status.?availableReplicas.orValue(0) < object.spec.replicas && cluster.ownedBy("pods", object.metadata.uid).size() < params.queueLimit + %d`,
 		`conditions(object).exists(c, c.type == "Ready" && c.status == "False" && c.reason in ["InstallFailed", "UpgradeFailed"]) && cluster.inNamespace("pods", object.metadata.namespace).filter(p, !has(p.status.phase) || p.status.phase != "Running").size() > %d`,
 	}
 	joins := []string{"sameNamespace", "sameNode", "sameOwner", "cluster", "sameSubject"}
@@ -50,8 +50,19 @@ reasons:
 			b.WriteString("  grace: {for: stuck, since: 'conditions(object).filter(c, c.type == \"Ready\")[0].lastTransitionTime'}\n")
 		}
 		if i+3 < 200 {
+			// Named joins whose sides can both produce a key (lint refuses
+			// the others): sameNode pairs pods and nodes only, sameOwner
+			// needs namespaced subjects.
+			join := joins[i%len(joins)]
+			cause, symptom := subjects[k], subjects[(i+1)%4]
+			switch {
+			case join == "sameNode" && !(cause == "pods" && symptom == "nodes" || cause == "nodes" && symptom == "pods"):
+				join = "sameNamespace"
+			case join == "sameOwner" && (cause == "nodes" || symptom == "nodes"):
+				join = "cluster"
+			}
 			fmt.Fprintf(&b, "  suppresses:\n  - {reason: Reason%d, join: %s}\n  - {reason: Reason%d, join: {key: 'object.metadata.namespace + \"/\" + string(%d)'}}\n",
-				i+1, joins[i%len(joins)], i+3, i)
+				i+1, join, i+3, i)
 		}
 	}
 	return b.String()
@@ -63,12 +74,14 @@ func BenchmarkCompile200(b *testing.B) {
 	src, errs := catalog.Parse(catalog.NewFile("bench.yaml", []byte(catalogue200())))
 	require.NoError(b, errs.Err())
 	c, cerrs := cel.Compile(src, cel.Options{})
-	require.Empty(b, cerrs)
+	// The notes say helmreleases has no schema; nothing else may be found.
+	require.Empty(b, cerrs.Errors())
+	require.Empty(b, cerrs.Warnings())
 	require.Len(b, c.Reasons, 200)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, errs := cel.Compile(src, cel.Options{}); len(errs) > 0 {
+		if _, errs := cel.Compile(src, cel.Options{}); len(errs.Errors())+len(errs.Warnings()) > 0 {
 			b.Fatal(errs)
 		}
 	}
