@@ -192,10 +192,16 @@ func TestFormatSchemasValidate(t *testing.T) {
 		globs []string
 		bad   string
 	}{
-		{"ruletest.schema.json", schema.GenerateRuleTest, []string{"../rules/tests/*.yaml"},
-			"apiVersion: statusd.io/v1alpha1\nkind: RuleTest\ncatalogs: [c.yaml]\ncases:\n- name: x\n  steps:\n  - at: 0m\n    expect: {firng: [{reason: A}]}\n"},
-		{"snapshot.schema.json", schema.GenerateSnapshot, []string{"../examples/*-snapshot.yaml"},
-			"apiVersion: statusd.io/v1alpha1\nkind: Snapshot\nobjcts: []\n"},
+		{
+			"ruletest.schema.json", schema.GenerateRuleTest,
+			[]string{"../rules/tests/*.yaml"},
+			"apiVersion: statusd.io/v1alpha1\nkind: RuleTest\ncatalogs: [c.yaml]\ncases:\n- name: x\n  steps:\n  - at: 0m\n    expect: {firng: [{reason: A}]}\n",
+		},
+		{
+			"snapshot.schema.json", schema.GenerateSnapshot,
+			[]string{"../examples/*-snapshot.yaml"},
+			"apiVersion: statusd.io/v1alpha1\nkind: Snapshot\nobjcts: []\n",
+		},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			data, err := tt.gen()
@@ -214,7 +220,7 @@ func TestFormatSchemasValidate(t *testing.T) {
 			}
 			require.NotEmpty(t, files)
 			for _, f := range files {
-				assert.NoError(t, sch.Validate(instance(t, f)), f)
+				require.NoError(t, sch.Validate(instance(t, f)), f)
 			}
 			bad := filepath.Join(t.TempDir(), "bad.yaml")
 			require.NoError(t, os.WriteFile(bad, []byte(tt.bad), 0o644))

@@ -37,8 +37,12 @@ func (s *Step) expectations() []struct {
 		k  kind
 		es []Expectation
 	}{
-		{kFiring, s.Expect.Firing}, {kPending, s.Expect.Pending}, {kSuppressed, s.Expect.Suppressed},
-		{kUnknown, s.Expect.Unknown}, {kResolved, s.Expect.Resolved}, {kNotFiring, s.Expect.NotFiring},
+		{kFiring, s.Expect.Firing},
+		{kPending, s.Expect.Pending},
+		{kSuppressed, s.Expect.Suppressed},
+		{kUnknown, s.Expect.Unknown},
+		{kResolved, s.Expect.Resolved},
+		{kNotFiring, s.Expect.NotFiring},
 	} {
 		for i := range l.es {
 			out = append(out, struct {
