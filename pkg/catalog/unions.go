@@ -11,6 +11,8 @@ import (
 	"statusd.io/statusd/pkg/yamlpos"
 )
 
+// DecodeNode reads an expression and where its text starts in the file, for
+// positions inside it (Locate).
 func (e *Expr) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	s, ok := d.String(n)
 	if !ok {
@@ -86,6 +88,7 @@ func foldedSegments(f *yamlpos.File, text string, start Pos) []segment {
 	return segs
 }
 
+// DecodeNode reads a duration: 0, a length such as 5m, or a param name.
 func (du *Duration) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	du.Pos = d.Pos(n)
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" && n.Value == "0" {
@@ -160,6 +163,7 @@ func isIdent(s string) bool {
 	return true
 }
 
+// DecodeNode reads a namespace, a list of them, or names with a selector.
 func (ns *Namespaces) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -178,6 +182,7 @@ func (ns *Namespaces) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	}
 }
 
+// DecodeNode reads a port number or name.
 func (p *IntOrString) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
 		i, err := strconv.Atoi(n.Value)
@@ -193,6 +198,7 @@ func (p *IntOrString) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	}
 }
 
+// DecodeNode reads a grace window: a duration, or for and since.
 func (g *Grace) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		g.For.DecodeNode(d, n)
@@ -204,6 +210,7 @@ func (g *Grace) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	*g = Grace(p)
 }
 
+// DecodeNode reads a named join or a key expression.
 func (j *Join) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		s, ok := d.String(n)
@@ -235,6 +242,7 @@ func (j *Join) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	j.Kind = JoinKey
 }
 
+// DecodeNode reads a param's value, whatever its YAML type.
 func (p *Param) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	p.Pos = d.Pos(n)
 	var v any
