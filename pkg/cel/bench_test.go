@@ -55,8 +55,9 @@ reasons:
 			// needs namespaced subjects.
 			join := joins[i%len(joins)]
 			cause, symptom := subjects[k], subjects[(i+1)%4]
+			podAndNode := cause == "pods" && symptom == "nodes" || cause == "nodes" && symptom == "pods"
 			switch {
-			case join == "sameNode" && !(cause == "pods" && symptom == "nodes" || cause == "nodes" && symptom == "pods"):
+			case join == "sameNode" && !podAndNode:
 				join = "sameNamespace"
 			case join == "sameOwner" && (cause == "nodes" || symptom == "nodes"):
 				join = "cluster"
