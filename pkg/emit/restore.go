@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"strings"
 	"cmp"
 	"context"
 	"fmt"
@@ -154,8 +155,20 @@ func (w *Writer) list(ctx context.Context, namespace string) ([]corev1.Event, er
 	}
 }
 
-// subjectOf is the subject an Event is about.
+// subjectOf is the subject an Event is about: AnnotationSubject when the
+// involvedObject stands in for it, else the involvedObject.
 func subjectOf(ev *corev1.Event) engine.Subject {
+	if a := ev.Annotations[AnnotationSubject]; a != "" {
+		if apiVersion, ref, ok := strings.Cut(a, " "); ok {
+			parts := strings.SplitN(ref, "/", 3)
+			switch len(parts) {
+			case 3:
+				return engine.Subject{APIVersion: apiVersion, Kind: parts[0], Namespace: parts[1], Name: parts[2]}
+			case 2:
+				return engine.Subject{APIVersion: apiVersion, Kind: parts[0], Name: parts[1]}
+			}
+		}
+	}
 	o := ev.InvolvedObject
 	return engine.Subject{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: string(o.UID)}
 }
