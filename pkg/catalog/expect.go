@@ -74,16 +74,17 @@ func validateExpectations(c *Catalog, name string, s *Source, errs *ErrorList) {
 				errs.Errorf(e.Pos, "", "source %q: expect[%d]: param %q must be a list of names", name, i, e.Param)
 				continue
 			}
-			e.Names = e.Names[:0]
+			names := make([]string, 0, len(list))
 			for _, v := range list {
-				s, ok := v.(string)
-				if !ok {
-					errs.Errorf(e.Pos, "", "source %q: expect[%d]: param %q must hold only strings", name, i, e.Param)
-					e.Names = nil
-					break
+				if s, ok := v.(string); ok {
+					names = append(names, s)
 				}
-				e.Names = append(e.Names, s)
 			}
+			if len(names) != len(list) {
+				errs.Errorf(e.Pos, "", "source %q: expect[%d]: param %q must hold only strings", name, i, e.Param)
+				continue
+			}
+			e.Names = names
 		}
 		if len(e.Names) == 0 {
 			errs.Errorf(e.Pos, "", "source %q: expect[%d]: names (or a param holding them) are required", name, i)

@@ -1,11 +1,11 @@
 package emit
 
 import (
-	"strings"
 	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"

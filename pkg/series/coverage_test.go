@@ -44,15 +44,15 @@ func TestCoverage(t *testing.T) {
 		},
 		{
 			// A gap of 2m (over the 1m bound) at 2m..4m: only what follows counts.
-			name: "a gap breaks the window",
+			name:    "a gap breaks the window",
 			scrapes: append(every(0, 2*time.Minute, 15*time.Second), every(4*time.Minute, 6*time.Minute, 15*time.Second)...),
-			now: 6 * time.Minute, window: 5 * time.Minute, want: 2 * time.Minute, wantErr: "2m of 5m scraped",
+			now:     6 * time.Minute, window: 5 * time.Minute, want: 2 * time.Minute, wantErr: "2m of 5m scraped",
 		},
 		{
 			// A gap within the bound does not.
-			name: "a gap within the bound",
+			name:    "a gap within the bound",
 			scrapes: append(every(0, 2*time.Minute, 15*time.Second), every(2*time.Minute+45*time.Second, 6*time.Minute, 15*time.Second)...),
-			now: 6 * time.Minute, window: 5 * time.Minute, want: 5 * time.Minute,
+			now:     6 * time.Minute, window: 5 * time.Minute, want: 5 * time.Minute,
 		},
 		{
 			// Failed scrapes are gaps: four minutes of failures at 15s.
