@@ -51,7 +51,7 @@ func TestMissingObjectEventIsAboutItsNamespace(t *testing.T) {
 	gone := missingFinding()
 	gone.State, gone.Published, gone.WasPublished = engine.Resolved, false, true
 	gone.ResolvedBecause = "the expected object exists"
-	res := result(t0.Add(2*time.Minute))
+	res := result(t0.Add(2 * time.Minute))
 	res.Resolved = []*engine.Finding{gone}
 	nw.tick(t, res)
 	var resolved []corev1.Event
