@@ -16,31 +16,41 @@ func (t *tick) missing(source string, set *snapshot.Set) []*snapshot.Object {
 		return objs
 	}
 	var out []*snapshot.Object
-	src, ok := t.e.cat.Source.Sources[source]
-	if ok && len(src.Expect) > 0 && set != nil && (set.Status == snapshot.StatusReady || set.Status == snapshot.StatusAbsent) {
-		apiVersion := src.Version
-		if src.Group != "" {
-			apiVersion = src.Group + "/" + src.Version
-		}
-		for _, exp := range src.Expect {
-			if present(set, exp.Names) || len(exp.Names) == 0 {
-				continue
-			}
-			ns, name := catalog.SplitName(exp.Names[0])
-			md := map[string]any{
-				"name":        name,
-				"annotations": map[string]any{catalog.MissingAnnotation: "true"},
-			}
-			if ns != "" {
-				md["namespace"] = ns
-			}
-			out = append(out, snapshot.NewObject(map[string]any{"apiVersion": apiVersion, "kind": exp.Kind, "metadata": md}))
-		}
+	if src, ok := t.e.cat.Source.Sources[source]; ok {
+		out = standIns(src, set)
 	}
 	if t.standIns == nil {
 		t.standIns = map[string][]*snapshot.Object{}
 	}
 	t.standIns[source] = out
+	return out
+}
+
+// standIns builds the stand-ins of src's expected objects that set does not
+// hold; none when set cannot be read.
+func standIns(src catalog.Source, set *snapshot.Set) []*snapshot.Object {
+	if len(src.Expect) == 0 || set == nil || (set.Status != snapshot.StatusReady && set.Status != snapshot.StatusAbsent) {
+		return nil
+	}
+	apiVersion := src.Version
+	if src.Group != "" {
+		apiVersion = src.Group + "/" + src.Version
+	}
+	var out []*snapshot.Object
+	for _, exp := range src.Expect {
+		if len(exp.Names) == 0 || present(set, exp.Names) {
+			continue
+		}
+		ns, name := catalog.SplitName(exp.Names[0])
+		md := map[string]any{
+			"name":        name,
+			"annotations": map[string]any{catalog.MissingAnnotation: "true"},
+		}
+		if ns != "" {
+			md["namespace"] = ns
+		}
+		out = append(out, snapshot.NewObject(map[string]any{"apiVersion": apiVersion, "kind": exp.Kind, "metadata": md}))
+	}
 	return out
 }
 
@@ -58,6 +68,11 @@ func present(set *snapshot.Set, names []string) bool {
 // IsStandIn reports whether o is the stand-in of a missing expected object
 // rather than an object of the cluster.
 func IsStandIn(o *snapshot.Object) bool {
+	// Every object of the cluster has a uid: this keeps the map copy off
+	// the common path.
+	if o.UID != "" {
+		return false
+	}
 	md, _ := o.Map()["metadata"].(map[string]any)
 	ann, _ := md["annotations"].(map[string]any)
 	_, ok := ann[catalog.MissingAnnotation]

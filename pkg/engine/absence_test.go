@@ -134,3 +134,22 @@ func TestAbsence(t *testing.T) {
 		})
 	}
 }
+
+// TestExplainAStandIn: explain answers about a missing expected object by
+// its reference, as about any subject.
+func TestExplainAStandIn(t *testing.T) {
+	cat := compileFile(t, "testdata/absence.yaml")
+	e := New(cat, Options{})
+	snap := absenceWorld{namespaces: []string{"ctl-a"}}.snapshot(t0.Add(time.Minute))
+	res := e.Tick(context.Background(), snap)
+	ex, err := e.Explain(context.Background(), snap, res, "Deployment/ctl-a/controller")
+	require.NoError(t, err)
+	require.Len(t, ex.Reasons, 1)
+	assert.Equal(t, "ControllerMissing", ex.Reasons[0].Reason)
+	assert.Equal(t, "true", ex.Reasons[0].Outcome)
+	require.NotNil(t, ex.Reasons[0].Finding)
+	assert.Equal(t, Pending, ex.Reasons[0].Finding.State)
+
+	_, err = e.Explain(context.Background(), absenceWorld{namespaces: []string{"ctl-a"}, installed: "ctl-a"}.snapshot(t0), nil, "Deployment/ctl-b/controller")
+	require.Error(t, err, "no stand-in for an object that is not expected")
+}

@@ -97,6 +97,15 @@ func (e *Engine) Explain(ctx context.Context, snap *snapshot.Snapshot, res *Resu
 		}
 		o := findByRef(set, s)
 		if o == nil {
+			// The stand-in of a missing expected object is explained
+			// too, by its reference.
+			for _, m := range standIns(cat.Source.Sources[r.Subject], set) {
+				if m.Key() == s || SubjectOf(m).String() == s {
+					o = m
+				}
+			}
+		}
+		if o == nil {
 			continue
 		}
 		if out == nil {
