@@ -102,6 +102,23 @@ func TestCoverage(t *testing.T) {
 	}
 }
 
+// TestCoverageOfAWindowAsLongAsTheRetention: a window may be as long as
+// the retention; scrapes that do not fall on the window's edge still cover
+// it, because scrape records outlive the samples by one staleness bound.
+func TestCoverageOfAWindowAsLongAsTheRetention(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	h := newTestHistory(t, Options{Retention: 15 * time.Minute, StaleAfter: 65 * time.Second})
+	p := page(t, "up", 1)
+	// Every 30s, 7s past the half minute, for an hour.
+	for i := range 120 {
+		require.NoError(t, h.Append(t0.Add(7*time.Second+time.Duration(i)*30*time.Second), p))
+	}
+	for _, off := range []time.Duration{0, 10 * time.Second, 29 * time.Second} {
+		now := t0.Add(7*time.Second + 119*30*time.Second + off)
+		assert.NoError(t, h.Covered(now, 15*time.Minute), "tick %s after the last scrape", off)
+	}
+}
+
 func BenchmarkCoverage(b *testing.B) {
 	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	h := newTestHistory(b, Options{Retention: time.Hour, StaleAfter: time.Minute})
