@@ -153,3 +153,19 @@ func TestExplainAStandIn(t *testing.T) {
 	_, err = e.Explain(context.Background(), absenceWorld{namespaces: []string{"ctl-a"}, installed: "ctl-a"}.snapshot(t0), nil, "Deployment/ctl-b/controller")
 	require.Error(t, err, "no stand-in for an object that is not expected")
 }
+
+// TestRestoredStandInKeepsItsTarget: a finding on a missing object restored
+// after a restart gets its Event target back, so that its Events stay about
+// the Namespace.
+func TestRestoredStandInKeepsItsTarget(t *testing.T) {
+	cat := compileFile(t, "testdata/absence.yaml")
+	e := New(cat, Options{})
+	subj := Subject{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "ctl-a", Name: "controller"}
+	e.Restore([]Restored{{Reason: "ControllerMissing", Subject: subj, FiringSince: t0.Add(-time.Hour)}})
+	res := e.Tick(context.Background(), absenceWorld{namespaces: []string{"ctl-a"}}.snapshot(t0))
+	f := res.Find("ControllerMissing", subj.String())
+	require.NotNil(t, f)
+	assert.Equal(t, Firing, f.State)
+	require.NotNil(t, f.Target)
+	assert.Equal(t, "Namespace/ctl-a", f.Target.String())
+}

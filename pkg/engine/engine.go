@@ -255,6 +255,11 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 	subj := SubjectOf(o)
 	k := key{r.Name, subj.ID()}
 	rec := t.e.state.get(k)
+	if rec != nil && rec.target == nil && IsStandIn(o) {
+		// Restored from an Event after a restart: the target is known
+		// again once the stand-in is seen.
+		rec.target = t.targetOf(subj)
+	}
 	var f *Finding
 	switch res.Outcome {
 	case cel.False:
