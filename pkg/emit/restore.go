@@ -73,7 +73,8 @@ func (w *Writer) Restore(ctx context.Context) ([]engine.Restored, error) {
 		if r, ok := resolved[k]; ok && !r.Before(since) {
 			continue // this episode has been resolved
 		}
-		if ev.Namespace != w.opts.namespaceFor(s.Namespace) || ev.Name != EventName(s, ev.Reason) {
+		inv := involvedOf(ev)
+		if ev.Namespace != w.opts.namespaceFor(inv.Namespace) || ev.Name != EventName(s, ev.Reason) {
 			skipped++
 			continue
 		}
@@ -92,7 +93,7 @@ func (w *Writer) Restore(ctx context.Context) ([]engine.Restored, error) {
 		}
 		w.records[k] = &record{
 			want: content{
-				namespace: ev.Namespace, name: ev.Name, subject: s, reason: ev.Reason,
+				namespace: ev.Namespace, name: ev.Name, subject: inv, reason: ev.Reason,
 				typ: ev.Type, action: ActionDetected, message: ev.Message, annotations: ann,
 				first: since, last: last, count: ev.Count,
 			},
@@ -169,6 +170,11 @@ func subjectOf(ev *corev1.Event) engine.Subject {
 			}
 		}
 	}
+	return involvedOf(ev)
+}
+
+// involvedOf is the object an Event names.
+func involvedOf(ev *corev1.Event) engine.Subject {
 	o := ev.InvolvedObject
 	return engine.Subject{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: string(o.UID)}
 }

@@ -16,7 +16,8 @@ import (
 
 // TestMissingObjectEventIsAboutItsNamespace: a finding about an expected
 // object that does not exist (engine.Finding.Target) is written about its
-// Namespace, which exists, under the Event name of the missing object; the
+// Namespace, which exists (so in the namespace cluster-scoped objects'
+// Events go to), under the Event name of the missing object; the
 // subject rides in an annotation, so that a restart restores the finding
 // on the missing object, and its resolution is about the Namespace too.
 func TestMissingObjectEventIsAboutItsNamespace(t *testing.T) {
@@ -37,7 +38,8 @@ func TestMissingObjectEventIsAboutItsNamespace(t *testing.T) {
 	r := start(t, cfg, emit.Options{Controller: controller})
 	r.tick(t, result(t0, missingFinding()))
 	ev := onlyEvent(t, target, "ControllerMissing")
-	assert.Equal(t, ns, ev.Namespace)
+	// A Namespace is cluster-scoped: its Events live in default.
+	assert.Equal(t, "default", ev.Namespace)
 	assert.Equal(t, emit.EventName(missing, "ControllerMissing"), ev.Name, "named for the missing object")
 	assert.Equal(t, corev1.ObjectReference{APIVersion: "v1", Kind: "Namespace", Name: ns, UID: nsObj.UID}, ev.InvolvedObject)
 	assert.Equal(t, "apps/v1 Deployment/"+ns+"/kaito-workspace", ev.Annotations[emit.AnnotationSubject])

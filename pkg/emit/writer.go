@@ -244,7 +244,9 @@ func (w *Writer) observeLocked(res *engine.Result, f *engine.Finding, sup map[st
 	}
 	if rec.want.name == "" {
 		// Fixed by the key (UID and reason) and the Options: computed once.
-		rec.want.namespace, rec.want.name = w.opts.namespaceFor(f.Subject.Namespace), EventName(f.Subject, f.Reason)
+		// The Event lives where its involvedObject allows (a Namespace
+		// target is cluster-scoped); its name is the subject's.
+		rec.want.namespace, rec.want.name = w.opts.namespaceFor(involved(f).Namespace), EventName(f.Subject, f.Reason)
 	}
 	rec.want.subject, rec.want.reason = involved(f), f.Reason
 	rec.want.typ, rec.want.action = eventType(f.Severity), ActionDetected
@@ -313,7 +315,7 @@ func (w *Writer) resolveLocked(res *engine.Result, f *engine.Finding, seen time.
 	}
 	dropEmpty(a)
 	w.resolutions[k] = &content{
-		namespace:   w.opts.namespaceFor(f.Subject.Namespace),
+		namespace:   w.opts.namespaceFor(involved(f).Namespace),
 		name:        ResolvedEventName(f.Subject, f.Reason),
 		subject:     involved(f),
 		reason:      resolvedReason(f.Reason),

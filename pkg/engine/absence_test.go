@@ -81,6 +81,7 @@ func TestAbsence(t *testing.T) {
 			ticks: []tick{
 				{at: 0, world: absenceWorld{}, want: Pending},
 				{at: time.Minute, world: absenceWorld{}, want: Firing},
+				{at: 2 * time.Minute, world: absenceWorld{installed: "ctl-a"}, want: Resolved, because: "the expected object exists"},
 			},
 		},
 		{

@@ -64,9 +64,11 @@ type record struct {
 	published bool
 	// seen marks records touched by the current tick.
 	seen bool
-	// target is where Events about a stand-in's finding go (see
-	// tick.targetOf); nil for a real subject.
-	target *Subject
+	// standIn marks a record about the stand-in of a missing expected
+	// object; target is where its Events go (see tick.targetOf), nil for
+	// a real subject or a stand-in whose namespace does not exist either.
+	standIn bool
+	target  *Subject
 }
 
 // Engine turns a compiled catalogue and a stream of snapshots into
@@ -235,7 +237,7 @@ func (t *tick) reason(r *cel.Reason) {
 			f.Duration = t.now.Sub(rec.firingSince)
 			f.WasPublished = rec.published
 			f.ResolvedBecause = "subject no longer exists"
-			if rec.target != nil {
+			if rec.standIn {
 				f.ResolvedBecause = "the expected object exists"
 			}
 			t.res.Resolved = append(t.res.Resolved, f)
@@ -255,10 +257,10 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 	subj := SubjectOf(o)
 	k := key{r.Name, subj.ID()}
 	rec := t.e.state.get(k)
-	if rec != nil && rec.target == nil && IsStandIn(o) {
+	if rec != nil && !rec.standIn && IsStandIn(o) {
 		// Restored from an Event after a restart: the target is known
 		// again once the stand-in is seen.
-		rec.target = t.targetOf(subj)
+		rec.standIn, rec.target = true, t.targetOf(subj)
 	}
 	var f *Finding
 	switch res.Outcome {
@@ -326,7 +328,7 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 		if rec == nil {
 			rec = &record{subject: subj, firstTrue: t.now}
 			if IsStandIn(o) {
-				rec.target = t.targetOf(subj)
+				rec.standIn, rec.target = true, t.targetOf(subj)
 			}
 			t.e.state.put(k, rec)
 		}
