@@ -11,7 +11,7 @@ import (
 	"statusd.io/statusd/pkg/snapshot"
 )
 
-// saturatedPod is a pod created a day before t0 whose queue has been full
+// saturatedPodSnapshot holds a pod created a day before t0 whose queue has been full
 // all along; statusd starts scraping it at t0.
 func saturatedPodSnapshot(pm *snapshot.PodMetrics, at time.Time) *snapshot.Snapshot {
 	b := snapshot.NewBuilder(at, snapshot.Cluster{Version: "v1.36.3"})

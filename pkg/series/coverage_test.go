@@ -93,7 +93,7 @@ func TestCoverage(t *testing.T) {
 			assert.Equal(t, tt.want, h.Coverage(now, tt.window))
 			err := h.Covered(now, tt.window)
 			if tt.wantErr == "" {
-				assert.NoError(t, err)
+				require.NoError(t, err)
 				return
 			}
 			require.ErrorIs(t, err, ErrNotCovered)
@@ -115,7 +115,7 @@ func TestCoverageOfAWindowAsLongAsTheRetention(t *testing.T) {
 	}
 	for _, off := range []time.Duration{0, 10 * time.Second, 29 * time.Second} {
 		now := t0.Add(7*time.Second + 119*30*time.Second + off)
-		assert.NoError(t, h.Covered(now, 15*time.Minute), "tick %s after the last scrape", off)
+		require.NoError(t, h.Covered(now, 15*time.Minute), "tick %s after the last scrape", off)
 	}
 }
 
