@@ -105,7 +105,7 @@ func isKind(s string) bool {
 		switch {
 		case i == 0 && (r < 'A' || r > 'Z'):
 			return false
-		case !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'):
+		case (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9'):
 			return false
 		}
 	}

@@ -53,8 +53,10 @@ func scrapeCoverage(snap *snapshot.Snapshot, o *snapshot.Object) *ScrapeCoverage
 		return nil
 	}
 	st := pm.History.Status()
-	sc := &ScrapeCoverage{Source: pm.Source, LastScrape: st.LastScrape, LastSuccess: st.LastSuccess,
-		Covered: pm.History.Coverage(snap.Time, maxCoverage)}
+	sc := &ScrapeCoverage{
+		Source: pm.Source, LastScrape: st.LastScrape, LastSuccess: st.LastSuccess,
+		Covered: pm.History.Coverage(snap.Time, maxCoverage),
+	}
 	if st.LastError != nil {
 		sc.LastError = st.LastError.Error()
 	}
@@ -109,8 +111,10 @@ func (e *Engine) Explain(ctx context.Context, snap *snapshot.Snapshot, res *Resu
 			continue
 		}
 		if out == nil {
-			out = &Explanation{Subject: SubjectOf(o), Catalog: cat.Source.Metadata.Name, Version: cat.Source.Metadata.Version,
-				Scrape: scrapeCoverage(snap, o)}
+			out = &Explanation{
+				Subject: SubjectOf(o), Catalog: cat.Source.Metadata.Name, Version: cat.Source.Metadata.Version,
+				Scrape: scrapeCoverage(snap, o),
+			}
 		}
 		result, steps := ev.Trace(r, o)
 		re := &ReasonExplanation{
