@@ -219,11 +219,15 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 			ce := &Edge{Edge: e, Cause: r.Name}
 			if e.Join.Kind == catalog.JoinKey {
 				ce.Key = cm.compile(e.Join.Key, "suppresses["+e.Reason+"].join.key", r.Name, gocel.StringType)
-				// The key is computed on the cause and on the symptom.
-				cm.typeCheck(ce.Key, r.Subject, r.Name, gocel.StringType, nil)
+				// The key is computed on the cause and on the symptom; when
+				// they are of different kinds it usually branches on
+				// object.kind, which a static check cannot follow, so
+				// object is dynamic there.
+				subject := r.Subject
 				if sym := src.Reason(e.Reason); sym != nil && sym.Subject != r.Subject {
-					cm.typeCheck(ce.Key, sym.Subject, r.Name, gocel.StringType, nil)
+					subject = ""
 				}
+				cm.typeCheck(ce.Key, subject, r.Name, gocel.StringType, nil)
 			}
 			r.Edges = append(r.Edges, ce)
 			edges = append(edges, suppress.Edge{Cause: r.Name, Symptom: e.Reason, Join: string(e.Join.Kind), Index: j})

@@ -515,7 +515,8 @@ func (t *typer) explainIssue(msg string, parsed *gocel.Ast, id int64, subject st
 			// The operand is not a path from object (a comprehension
 			// variable, a look-up's result): suggest from every declared
 			// object type.
-			if s := yamlpos.Suggest(m[1], t.allFields()); s != "" {
+			others := slices.DeleteFunc(t.allFields(), func(f string) bool { return f == m[1] })
+			if s := yamlpos.Suggest(m[1], others); s != "" {
 				return msg + s
 			}
 		}

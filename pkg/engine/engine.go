@@ -68,6 +68,11 @@ type record struct {
 	published bool
 	// seen marks records touched by the current tick.
 	seen bool
+	// standIn marks a record about the stand-in of a missing expected
+	// object; target is where its Events go (see tick.targetOf), nil for
+	// a real subject or a stand-in whose namespace does not exist either.
+	standIn bool
+	target  *Subject
 }
 
 // Engine turns a compiled catalogue and a stream of snapshots into
@@ -212,6 +217,9 @@ type tick struct {
 	// the reason being evaluated.
 	tallies map[string]*tally
 	cur     *tally
+	// standIns holds each source's stand-ins for missing expected
+	// objects, built on first use (see missing).
+	standIns map[string][]*snapshot.Object
 }
 
 func (t *tick) reason(r *cel.Reason) {
@@ -224,6 +232,9 @@ func (t *tick) reason(r *cel.Reason) {
 	t.tallies[r.Name] = t.cur
 	if set != nil {
 		for _, o := range set.Objects() {
+			t.evaluate(r, o)
+		}
+		for _, o := range t.missing(r.Subject, set) {
 			t.evaluate(r, o)
 		}
 	}
@@ -247,6 +258,9 @@ func (t *tick) reason(r *cel.Reason) {
 			f.Duration = t.now.Sub(rec.firingSince)
 			f.WasPublished = rec.published
 			f.ResolvedBecause = "subject no longer exists"
+			if rec.standIn {
+				f.ResolvedBecause = "the expected object exists"
+			}
 			t.res.Resolved = append(t.res.Resolved, f)
 			t.e.log.Info("Finding resolved", "reason", r.Name, "subject", rec.subject.String(), "because", f.ResolvedBecause)
 		}
@@ -265,6 +279,11 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 	subj := SubjectOf(o)
 	k := key{r.Name, subj.ID()}
 	rec := t.e.state.get(k)
+	if rec != nil && !rec.standIn && IsStandIn(o) {
+		// Restored from an Event after a restart: the target is known
+		// again once the stand-in is seen.
+		rec.standIn, rec.target = true, t.targetOf(subj)
+	}
 	var f *Finding
 	switch res.Outcome {
 	case cel.False:
@@ -299,6 +318,9 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 	case cel.Unknown:
 		if rec == nil {
 			f = &Finding{Subject: subj, State: Unknown, Err: res.Err.Error(), Cost: res.Cost}
+			if IsStandIn(o) {
+				f.Target = t.targetOf(subj)
+			}
 			t.fill(r, f)
 			t.res.Findings = append(t.res.Findings, f)
 			return
@@ -327,6 +349,9 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 	case cel.True:
 		if rec == nil {
 			rec = &record{subject: subj, firstTrue: t.now}
+			if IsStandIn(o) {
+				rec.standIn, rec.target = true, t.targetOf(subj)
+			}
 			t.e.state.put(k, rec)
 		}
 		rec.seen = true
@@ -380,6 +405,7 @@ func (t *tick) finding(r *cel.Reason, rec *record, st State) *Finding {
 		PendingSince: rec.firstTrue,
 		FiringSince:  rec.firingSince,
 		LastTrue:     rec.lastTrue,
+		Target:       rec.target,
 	}
 	t.fill(r, f)
 	return f

@@ -20,7 +20,7 @@ import (
 // that is absent, a type mismatch, the cost limit): an Unknown reason
 // neither fires nor clears, so a case that passes with it proves nothing
 // about the reason. An Unknown that reports a data outage (no series, a
-// failed or stale scrape, a source that cannot be read) is how a metrics
+// window not yet covered, a failed or stale scrape, a source that cannot be read) is how a metrics
 // reason behaves on objects nothing scrapes; it is the cluster's state,
 // not a mistake in the catalogue, and a case need not list it.
 
@@ -144,7 +144,7 @@ func unexpectedUnknown(c *Case, si int, res *engine.Result) string {
 // rather than the expression. Findings carry their error as text, so the
 // sentinels' messages are matched.
 func dataOutage(err string) bool {
-	for _, e := range []error{series.ErrNoData, series.ErrStale, series.ErrScrapeFailed, series.ErrTooLarge, series.ErrInvalidPage, series.ErrOutOfOrder, cel.ErrBudget} {
+	for _, e := range []error{series.ErrNoData, series.ErrNotCovered, series.ErrStale, series.ErrScrapeFailed, series.ErrTooLarge, series.ErrInvalidPage, series.ErrOutOfOrder, cel.ErrBudget} {
 		if strings.Contains(err, e.Error()) {
 			return true
 		}
