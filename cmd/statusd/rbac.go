@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/loader"
 	"statusd.io/statusd/pkg/rbac"
-	"statusd.io/statusd/rules"
 )
 
 func init() {
@@ -48,17 +48,12 @@ func rbacCmd(args []string, stdout, stderr io.Writer) int {
 
 	// Only the format matters for RBAC: a catalogue whose CEL does not
 	// compile still watches the same sources, and lint reports the rest.
-	var src *catalog.Catalog
-	var errs catalog.ErrorList
-	if len(catalogs) == 0 {
-		src, errs = catalog.LoadFS(rules.FS, rules.Files()...)
-	} else {
-		src, errs = catalog.Load(catalogs...)
-	}
-	if errs.Err() != nil {
-		fmt.Fprintln(stderr, errs.Errors().Error())
+	res := loader.Paths(catalogs, cel.Options{})
+	if !res.Decoded {
+		fmt.Fprintln(stderr, res.Problems.Errors().Error())
 		return 1
 	}
+	src := res.Source
 	var out []byte
 	var err error
 	if *output == "rules" {

@@ -28,6 +28,7 @@ func init() {
 // snapshotOptions are the flags of statusd snapshot.
 type snapshotOptions struct {
 	kubeconfig string
+	context    string
 	catalogs   stringList
 	output     string
 	scrape     bool
@@ -38,7 +39,8 @@ func snapshotCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("statusd snapshot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o snapshotOptions
-	fs.StringVar(&o.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file; in-cluster configuration when empty")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file; by default KUBECONFIG (a list), ~/.kube/config, else in-cluster")
+	fs.StringVar(&o.context, "context", "", "kubeconfig context to use; the current context by default")
 	fs.Var(&o.catalogs, "catalog", "catalogue file or directory (repeatable); the shipped catalogue when absent")
 	fs.StringVar(&o.output, "o", "-", "file to write the snapshot to; - for stdout")
 	fs.BoolVar(&o.scrape, "scrape", false, "also scrape every metrics target once")
@@ -94,7 +96,7 @@ func takeSnapshot(ctx context.Context, cat *cel.Catalog, o snapshotOptions, stde
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := restConfig(o.kubeconfig)
+	cfg, err := restConfig(o.kubeconfig, o.context)
 	if err != nil {
 		return nil, err
 	}

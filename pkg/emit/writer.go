@@ -325,8 +325,8 @@ func (w *Writer) addLocked(it item) {
 
 // Run writes queued Events until ctx is done, on Options.Workers
 // goroutines, and returns once they have stopped. Writes still queued are
-// not waited for: the next Run, or the next leader's Restore, continues
-// them. It returns ErrRunning if the Writer is already running.
+// not waited for (call Drain first for that): the next Run, or the next
+// leader's Restore, continues them. It returns ErrRunning if the Writer is already running.
 //
 // A replica that loses leadership should drop its Writer rather than Run it
 // again later: the new leader has written since, and a fresh Writer with
@@ -369,6 +369,33 @@ func (w *Writer) Run(ctx context.Context) error {
 	w.mu.Unlock()
 	w.log.Info("Event writer stopped")
 	return nil
+}
+
+// Drain stops taking new writes and waits until every write queued so far
+// has been attempted, or ctx ends: on shutdown, the last tick's Events
+// (Resolved ones above all) go out before the process exits. A write that
+// fails is not retried once draining began. It returns at once when the
+// Writer is not running; Run must still be stopped through its context.
+func (w *Writer) Drain(ctx context.Context) error {
+	w.mu.Lock()
+	q := w.queue
+	w.mu.Unlock()
+	if q == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		// Returns once the workers have finished what was queued, or,
+		// after ctx ended, once Run's cancelled workers have let go of it.
+		q.ShutDownWithDrain()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("drain event writer: %w", ctx.Err())
+	}
 }
 
 // processNext writes one queued item; false once the queue is shut down.
