@@ -18,6 +18,11 @@ CONTAINER_ENGINE ?= docker
 IMAGE           ?= statusd:dev
 # Keep test binaries and the control plane within the 2 cores CI has.
 GOTESTFLAGS     ?= -p 2
+MODULE          := statusd.io/statusd
+# Packages that start goroutines or share memory between them: make test
+# runs them under the race detector (slower, so not every package). A
+# package that starts goroutines joins this list.
+RACE_PKGS       := cmd/statusd pkg/cel pkg/daemon pkg/emit pkg/engine pkg/reload pkg/series pkg/snapshot pkg/sources internal/testenv
 
 .PHONY: help
 help: ## List the targets.
@@ -34,7 +39,8 @@ testenv: ## Build the local control plane (etcd, kube-apiserver, controller-mana
 .PHONY: test
 test: testenv build helm-lint ## Run every test: unit, integration on the local control plane, and the shipped catalogue's rule tests.
 	$(GO) vet ./...
-	$(GO) test $(GOTESTFLAGS) -count=1 ./...
+	$(GO) test $(GOTESTFLAGS) -count=1 -race $(addprefix ./,$(RACE_PKGS))
+	$(GO) test $(GOTESTFLAGS) -count=1 $$($(GO) list ./... | grep -vxF $(addprefix -e $(MODULE)/,$(RACE_PKGS)))
 	$(MAKE) --no-print-directory test-rules
 
 .PHONY: test-rules
