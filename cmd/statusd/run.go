@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -33,7 +34,15 @@ import (
 )
 
 func init() {
-	commands["run"] = command{summary: "Watch a cluster and publish root causes as Events", run: runCmd}
+	leaves = append(leaves, leaf{
+		use:   "run",
+		short: "Watch a cluster and publish root causes as Events",
+		long: "Runs the daemon: watches the catalogue (files, a ConfigMap, or the shipped one), the\n" +
+			"cluster objects it reads and the pods it scrapes, and publishes root causes as Events,\n" +
+			"as the one leader among replicas. Stops cleanly on SIGTERM.",
+		args:   noArgs,
+		define: defineRun,
+	})
 }
 
 // runFlags are statusd run's flags.
@@ -88,26 +97,24 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.cost.TickBudget, "tick-budget", cel.DefaultTickBudget, "total CEL cost budget of one tick")
 }
 
-func runCmd(args []string, _, stderr io.Writer) int {
-	fs := flag.NewFlagSet("statusd run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func defineRun(fs *flag.FlagSet) func(*cobra.Command, []string) int {
 	var f runFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	return func(c *cobra.Command, _ []string) int {
+		stderr := c.ErrOrStderr()
+		log, err := newLogger(stderr, f.logFormat, f.logLevel)
+		if err != nil {
+			fmt.Fprintf(stderr, "statusd run: %v\n", err)
+			return exitUsage
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		defer stop()
+		if err := runDaemon(ctx, &f, log); err != nil {
+			log.Error("Exiting", "err", err)
+			return 1
+		}
+		return 0
 	}
-	log, err := newLogger(stderr, f.logFormat, f.logLevel)
-	if err != nil {
-		fmt.Fprintf(stderr, "statusd run: %v\n", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := runDaemon(ctx, &f, log); err != nil {
-		log.Error("Exiting", "err", err)
-		return 1
-	}
-	return 0
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
