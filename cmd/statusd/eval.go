@@ -31,7 +31,7 @@ func init() {
 		short: "Explain every reason on one subject of a snapshot file",
 		long: "Explains every reason on one subject (Kind/namespace/name, Kind/name or UID) of a\n" +
 			"snapshot file, or of a running statusd with --server.",
-		args:   cobra.ExactArgs(1),
+		args:   exactlyOne("SUBJECT (Kind/namespace/name, Kind/name or UID)"),
 		define: defineExplain,
 	})
 }

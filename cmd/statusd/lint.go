@@ -26,7 +26,7 @@ func init() {
 			"*.yml files of kind Catalog) and reports every error and warning, sorted.\n" +
 			"Exit status: 0 clean or warnings only, 1 errors, 2 usage, 3 warnings with\n" +
 			"--fatal-warnings.",
-		args:   cobra.MinimumNArgs(1),
+		args:   atLeastOne("catalogue: name at least one file or directory"),
 		define: defineLintRules,
 	})
 }

@@ -63,10 +63,11 @@ func main() {
 // fresh command tree each time, so that tests can run many command lines
 // in one process.
 func run(args []string, stdout, stderr io.Writer) int {
-	root := newRoot()
+	root := newRoot(stdout, stderr)
+	if args == nil {
+		args = []string{} // cobra reads os.Args when given nil
+	}
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
 	c, err := root.ExecuteC()
 	var code exitCode
 	switch {
@@ -80,8 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-// newRoot builds the command tree.
-func newRoot() *cobra.Command {
+// newRoot builds the command tree, writing to stdout and stderr.
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "statusd",
 		Short: "Diagnose why things in a Kubernetes cluster are unhealthy",
@@ -95,8 +96,10 @@ func newRoot() *cobra.Command {
 			return c.Help()
 		},
 	}
-	root.CompletionOptions.HiddenDefaultCmd = false
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	// Before the completion command is added: it binds the writer then.
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	parents := map[string]*cobra.Command{"": root}
 	for name, short := range groups {
 		g := &cobra.Command{Use: name, Short: short, Args: noArgs, RunE: func(c *cobra.Command, _ []string) error { return c.Help() }}
@@ -106,6 +109,9 @@ func newRoot() *cobra.Command {
 	for _, l := range leaves {
 		parents[l.parent].AddCommand(l.command())
 	}
+	// Added now rather than on Execute, so that the tree is complete for
+	// tests and help.
+	root.InitDefaultCompletionCmd()
 	return root
 }
 
@@ -148,6 +154,27 @@ func noArgs(c *cobra.Command, args []string) error {
 		return fmt.Errorf("unknown command %q for %q%s", args[0], c.CommandPath(), suggestions(c, args[0]))
 	}
 	return fmt.Errorf("%q takes no arguments, got %q", c.CommandPath(), strings.Join(args, " "))
+}
+
+// atLeastOne refuses a command line without positional arguments, naming
+// what is missing.
+func atLeastOne(what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return fmt.Errorf("no %s given", what)
+		}
+		return nil
+	}
+}
+
+// exactlyOne wants one positional argument, named by what.
+func exactlyOne(what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return fmt.Errorf("want exactly one %s, got %d arguments", what, len(args))
+		}
+		return nil
+	}
 }
 
 func suggestions(c *cobra.Command, arg string) string {

@@ -117,7 +117,7 @@ func TestSnapshotThenEval(t *testing.T) {
 	snapFile := filepath.Join(dir, "snapshot.yaml")
 
 	var out, errOut bytes.Buffer
-	code := run([]string{"snapshot", "--kubeconfig", env.KubeconfigPath(), "--catalog", catFile, "-o", snapFile, "--scrape"}, &out, &errOut)
+	code := run([]string{"snapshot", "--kubeconfig", env.KubeconfigPath(), "--catalog", catFile, "--output-file", snapFile, "--scrape"}, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
 	assert.Contains(t, errOut.String(), "Wrote "+snapFile)
 

@@ -21,7 +21,7 @@ func init() {
 		long: "Runs rule tests (kind RuleTest): each case feeds objects through the catalogue and\n" +
 			"checks what fires, is suppressed or resolves. A line per case, a diff on failure;\n" +
 			"exit 1 on any failure.",
-		args:   cobra.MinimumNArgs(1),
+		args:   atLeastOne("rule-test file or directory"),
 		define: defineTestRules,
 	})
 }
