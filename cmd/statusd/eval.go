@@ -166,7 +166,7 @@ func printAs(w io.Writer, format string, v any, table func(io.Writer) error) err
 		_, err = w.Write(b)
 		return err
 	}
-	return table(w)
+	return fitTable(w, terminalWidth(w), table)
 }
 
 // fetchExplanation asks a running statusd (its /explain endpoint) about
