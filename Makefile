@@ -28,9 +28,14 @@ RACE_PKGS       := cmd/statusd pkg/cel pkg/daemon pkg/emit pkg/engine pkg/reload
 help: ## List the targets.
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
+# statusd version prints these; a plain go build falls back to what the Go
+# toolchain recorded.
+VERSION         ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT          ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+
 .PHONY: build
 build: ## Build bin/statusd.
-	$(GO) build -o $(BIN)/statusd ./cmd/statusd
+	$(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o $(BIN)/statusd ./cmd/statusd
 
 .PHONY: testenv
 testenv: ## Build the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) into bin/testenv.

@@ -101,7 +101,7 @@ func TestFileWatcherFollowsKubeletSymlinkSwaps(t *testing.T) {
 	k.write(catalogue("1"))
 	w, err := NewFileWatcher(ctx, []string{k.dir}, Options{})
 	require.NoError(t, err)
-	first := next(t, w.Updates(), 0)
+	first := next(t, w.Updates(), time.Second)
 	require.False(t, first.Rejected(), first.Problems.Error())
 	assert.Equal(t, "1", first.Catalog.Source.Metadata.Version)
 	done := make(chan struct{})
