@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/client-go/util/workqueue"
 
+	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/engine"
 )
 
@@ -281,7 +282,7 @@ func (w *Writer) resolveLocked(res *engine.Result, f *engine.Finding, seen time.
 	}
 	msg := f.Reason + " on " + f.Subject.String() + " resolved"
 	if !since.IsZero() {
-		msg += " after " + humanDuration(dur)
+		msg += " after " + catalog.FormatDuration(dur)
 	}
 	if f.ResolvedBecause != "" {
 		msg += " (" + f.ResolvedBecause + ")"
