@@ -12,6 +12,12 @@
 // HTTP handlers only read the last tick's result, published atomically.
 // Updates carry everything about themselves (the ConfigMap they came
 // from), so no field is shared with the watcher's goroutine.
+//
+// A ConfigMap edit reaches the swap in five steps, none in package main:
+// the informer's handler queues the ConfigMap, ConfigMapWatcher.Run takes
+// it, the tracker loads it (pkg/loader) and queues the Update, follow
+// takes it, and reload swaps sources and engine, telling the tracker
+// through Update.Done whether it did.
 package daemon
 
 import (
