@@ -275,7 +275,7 @@ func compile(name string, cs catalog.Source) (*source, error) {
 		for i, e := range errs {
 			msgs[i] = e.Msg
 		}
-		return nil, fmt.Errorf("%w: %s", catalog.ErrInvalid, strings.Join(msgs, "; "))
+		return nil, fmt.Errorf("source %q: %w: %s", name, catalog.ErrInvalid, strings.Join(msgs, "; "))
 	}
 	src := &source{name: name, src: cs}
 	if cs.Metrics != nil {
