@@ -805,7 +805,11 @@ func TestDrainWritesWhatWasPublished(t *testing.T) {
 	leakCheck(t)
 	ns := newNamespace(t).Name
 	r := start(t, testenv.Shared().Config(), emit.Options{})
-	var fs []*engine.Finding
+	// A first tick written in full shows the writer is running (Drain
+	// returns at once for a Writer whose Run has not begun).
+	first := configMap(t, ns, "drain-first", nil)
+	r.tick(t, result(t0, finding(first, "ConfigBroken", "broken", t0)))
+	fs := []*engine.Finding{finding(first, "ConfigBroken", "broken", t0)}
 	var subjects []engine.Subject
 	for i := range 5 {
 		s := configMap(t, ns, "drain-"+string(rune('a'+i)), nil)

@@ -154,6 +154,9 @@ type Writer struct {
 	records     map[key]*record
 	resolutions map[key]*content // Resolved Events waiting to be written
 	queue       workqueue.TypedRateLimitingInterface[item]
+	// workersDone is closed when Run's workers have stopped; nil when Run
+	// is not running.
+	workersDone chan struct{}
 }
 
 // NewWriter returns a Writer that writes through client. Options are
@@ -362,11 +365,21 @@ func (w *Writer) Run(ctx context.Context) error {
 			}
 		})
 	}
+	// The workers stop once the queue is shut down and empty: at the end
+	// of ctx, or earlier when Drain shuts it down to wait for them.
+	workersDone := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(workersDone)
+	}()
+	w.mu.Lock()
+	w.workersDone = workersDone
+	w.mu.Unlock()
 	<-ctx.Done()
 	q.ShutDown()
-	wg.Wait()
+	<-workersDone
 	w.mu.Lock()
-	w.queue = nil
+	w.queue, w.workersDone = nil, nil
 	w.mu.Unlock()
 	w.log.Info("Event writer stopped")
 	return nil
@@ -379,18 +392,14 @@ func (w *Writer) Run(ctx context.Context) error {
 // Writer is not running; Run must still be stopped through its context.
 func (w *Writer) Drain(ctx context.Context) error {
 	w.mu.Lock()
-	q := w.queue
+	q, done := w.queue, w.workersDone
 	w.mu.Unlock()
-	if q == nil {
+	if q == nil || done == nil {
 		return nil
 	}
-	done := make(chan struct{})
-	go func() {
-		// Returns once the workers have finished what was queued, or,
-		// after ctx ended, once Run's cancelled workers have let go of it.
-		q.ShutDownWithDrain()
-		close(done)
-	}()
+	// A shut-down queue still hands out what it holds; the workers stop
+	// when it is empty, which is what Drain waits for.
+	q.ShutDown()
 	select {
 	case <-done:
 		return nil
