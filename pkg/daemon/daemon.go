@@ -219,12 +219,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// last Events still go out.
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
-	d.goLog(&wg, "Sources stopped", func() error { return d.opts.Sources.Run(bg) })
-	d.goLog(&wg, "Event writer stopped", func() error { return d.opts.Publisher.Run(bg) })
+	d.goLog(&wg, "sources", func() error { return d.opts.Sources.Run(bg) })
+	d.goLog(&wg, "eventWriter", func() error { return d.opts.Publisher.Run(bg) })
 	wg.Go(func() { d.follow(bg) })
 	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if ln != nil {
-		d.goLog(&wg, "HTTP server stopped", func() error { return ignoreClosed(srv.Serve(ln)) })
+		d.goLog(&wg, "http", func() error { return ignoreClosed(srv.Serve(ln)) })
 	}
 	runErr := d.evaluate(ctx)
 	drain, stopDrain := context.WithTimeout(context.WithoutCancel(ctx), d.opts.DrainTimeout)
@@ -284,11 +284,12 @@ func (d *Daemon) listen() (net.Listener, error) {
 	return ln, nil
 }
 
-// goLog runs fn on a goroutine of wg, logging its error.
-func (d *Daemon) goLog(wg *sync.WaitGroup, msg string, fn func() error) {
+// goLog runs fn, the part of the process named part, on a goroutine of
+// wg, logging its error.
+func (d *Daemon) goLog(wg *sync.WaitGroup, part string, fn func() error) {
 	wg.Go(func() {
 		if err := fn(); err != nil {
-			d.log.Error(msg, "err", err)
+			d.log.Error("Part of the process stopped", "part", part, "err", err)
 		}
 	})
 }

@@ -118,16 +118,6 @@ func (m *memSources) Snapshot(now time.Time) *snapshot.Snapshot {
 
 func (m *memSources) Changed() <-chan struct{} { return m.changed }
 
-func (m *memSources) set(phase string) {
-	m.mu.Lock()
-	m.phase = phase
-	m.mu.Unlock()
-	select {
-	case m.changed <- struct{}{}:
-	default:
-	}
-}
-
 // memPublisher records results and fails the test if two ticks overlap.
 type memPublisher struct {
 	inFlight atomic.Int32

@@ -1,7 +1,6 @@
 package loader_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -80,7 +79,7 @@ func TestPaths(t *testing.T) {
 				assert.Contains(t, res.Problems.Error(), w)
 			}
 			if !tt.loaded {
-				assert.True(t, errors.Is(res.Err(), catalog.ErrInvalid), "a broken catalogue matches catalog.ErrInvalid")
+				assert.ErrorIs(t, res.Err(), catalog.ErrInvalid, "a broken catalogue matches catalog.ErrInvalid")
 			}
 		})
 	}
