@@ -76,6 +76,9 @@ func validateSource(c *Catalog, name string, s *Source, errs *ErrorList) {
 		m.fillDefaults()
 	}
 	*errs = append(*errs, CheckSource(name, *s)...)
+	// Expectations read the catalogue's params, so they are checked here
+	// rather than in CheckSource.
+	validateExpectations(c, name, s, errs)
 }
 
 // fillDefaults fills what a metrics source leaves out. As Prometheus does, a
