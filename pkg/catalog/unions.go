@@ -11,8 +11,8 @@ import (
 	"statusd.io/statusd/pkg/yamlpos"
 )
 
-// DecodeNode reads an expression and where its text starts in the file, for
-// positions inside it (Locate).
+// DecodeNode decodes an expression and records where its text starts, so
+// that CEL errors point into the file.
 func (e *Expr) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	s, ok := d.String(n)
 	if !ok {
@@ -88,7 +88,7 @@ func foldedSegments(f *yamlpos.File, text string, start Pos) []segment {
 	return segs
 }
 
-// DecodeNode reads a duration: 0, a length such as 5m, or a param name.
+// DecodeNode decodes a duration, or a param name resolved by Validate.
 func (du *Duration) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	du.Pos = d.Pos(n)
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" && n.Value == "0" {
@@ -163,7 +163,8 @@ func isIdent(s string) bool {
 	return true
 }
 
-// DecodeNode reads a namespace, a list of them, or names with a selector.
+// DecodeNode decodes a namespace name or glob, a list of them, or
+// {names, selector}.
 func (ns *Namespaces) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -182,7 +183,7 @@ func (ns *Namespaces) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	}
 }
 
-// DecodeNode reads a port number or name.
+// DecodeNode decodes a port number (1-65535) or name.
 func (p *IntOrString) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
 		i, err := strconv.Atoi(n.Value)
@@ -198,7 +199,7 @@ func (p *IntOrString) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	}
 }
 
-// DecodeNode reads a grace window: a duration, or for and since.
+// DecodeNode decodes a grace window: a duration alone, or {for, since}.
 func (g *Grace) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		g.For.DecodeNode(d, n)
@@ -210,7 +211,7 @@ func (g *Grace) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	*g = Grace(p)
 }
 
-// DecodeNode reads a named join or a key expression.
+// DecodeNode decodes a join: one of JoinKinds, or {key: <CEL>}.
 func (j *Join) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		s, ok := d.String(n)
@@ -242,7 +243,7 @@ func (j *Join) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	j.Kind = JoinKey
 }
 
-// DecodeNode reads a param's value, whatever its YAML type.
+// DecodeNode decodes a param value of any YAML type.
 func (p *Param) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	p.Pos = d.Pos(n)
 	var v any
