@@ -174,14 +174,52 @@ type Variable struct {
 	Expression Expr `json:"expression"`
 }
 
-// Severity is the Kubernetes Event type a reason is published with.
+// Severity says how urgent a reason is: critical pages someone, warning
+// goes to a queue, info is for the record. It is the severity label of the
+// reason's Alertmanager alerts and metrics, and decides the Kubernetes
+// Event type (critical and warning: Warning; info: Normal).
 type Severity string
 
-// The Event types Kubernetes accepts.
+// The severities. Warning and Normal, the Event types this field used to
+// take, are still read as warning and info.
 const (
-	SeverityWarning Severity = "Warning"
-	SeverityNormal  Severity = "Normal"
+	SeverityCritical Severity = "critical"
+	SeverityWarning  Severity = "warning"
+	SeverityInfo     Severity = "info"
+
+	// SeverityEventWarning and SeverityEventNormal are the Event types an
+	// older catalogue wrote here; Level maps them to warning and info.
+	SeverityEventWarning Severity = "Warning"
+	SeverityEventNormal  Severity = "Normal"
 )
+
+// Severities lists the severities a catalogue may write, for validation
+// and the schema: the levels first, then the Event types older
+// catalogues wrote.
+var Severities = []Severity{SeverityCritical, SeverityWarning, SeverityInfo, SeverityEventWarning, SeverityEventNormal}
+
+// Level returns the severity as a level (critical, warning or info),
+// warning when unset, or "" when s is not a severity.
+func (s Severity) Level() Severity {
+	switch s {
+	case "", SeverityWarning, SeverityEventWarning:
+		return SeverityWarning
+	case SeverityInfo, SeverityEventNormal:
+		return SeverityInfo
+	case SeverityCritical:
+		return SeverityCritical
+	}
+	return ""
+}
+
+// EventType returns the Kubernetes Event type of a severity: Normal for
+// info, Warning otherwise.
+func (s Severity) EventType() string {
+	if s.Level() == SeverityInfo {
+		return "Normal"
+	}
+	return "Warning"
+}
 
 // Reason is one diagnosis.
 type Reason struct {
@@ -197,7 +235,8 @@ type Reason struct {
 	// Priority ranks reasons firing on the same subject: the highest is the
 	// subject's root cause.
 	Priority int `json:"priority,omitempty"`
-	// Severity is the Event type, Warning by default.
+	// Severity is critical, warning (the default) or info: the severity
+	// label of alerts and metrics. Events are Warning, Warning and Normal.
 	Severity Severity `json:"severity,omitempty"`
 	// Subject names the object source this reason is about: it is evaluated
 	// once per object of that source and yields at most one finding each.
@@ -219,13 +258,9 @@ type Reason struct {
 	Suppresses []Edge `json:"suppresses,omitempty"`
 }
 
-// EventType returns the severity, defaulting to Warning.
-func (r *Reason) EventType() Severity {
-	if r.Severity == "" {
-		return SeverityWarning
-	}
-	return r.Severity
-}
+// Level returns the reason's severity level: critical, warning (the
+// default) or info.
+func (r *Reason) Level() Severity { return r.Severity.Level() }
 
 // Grace is a reason's start-up silence. In YAML it is a duration ("5m") or a
 // mapping with for and since.

@@ -147,10 +147,8 @@ func validateReason(c *Catalog, r *Reason, names map[string]Pos, errs *ErrorList
 	if r.When.IsZero() {
 		errs.Errorf(r.Pos, r.Name, "when is required")
 	}
-	switch r.Severity {
-	case "", SeverityWarning, SeverityNormal:
-	default:
-		errs.Errorf(r.Pos, r.Name, "severity %q: want Warning or Normal", r.Severity)
+	if r.Severity.Level() == "" {
+		errs.Errorf(r.Pos, r.Name, "severity %q: want critical, warning or info", r.Severity)
 	}
 	if r.Message.IsZero() && r.Summary == "" {
 		errs.Errorf(r.Pos, r.Name, "needs a message expression or a static summary")

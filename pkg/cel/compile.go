@@ -420,7 +420,7 @@ func (cm *compiler) hash(r *Reason) string {
 			h.Write([]byte{0})
 		}
 	}
-	write(r.Name, r.Subject, r.Reason.When.Text, r.Reason.Message.Text, r.Summary, string(r.EventType()),
+	write(r.Name, r.Subject, r.Reason.When.Text, r.Reason.Message.Text, r.Summary, string(r.Level()),
 		r.Grace.For.D.String(), r.Grace.Since.Text, r.Clear.D.String(), fmt.Sprint(r.Priority), r.Layer)
 	seenP, seenV := map[string]bool{}, map[string]bool{}
 	var visit func(p *Program)

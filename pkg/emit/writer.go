@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/client-go/util/workqueue"
 
+	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/engine"
 )
 
@@ -570,12 +571,11 @@ func messageOf(f *engine.Finding) string {
 	return f.Reason + " on " + f.Subject.String()
 }
 
-// eventType maps a severity to an Event type; anything but Normal warns.
+// eventType maps a severity (critical, warning, info; or an Event type,
+// which is what a finding carried before levels) to an Event type: info
+// is Normal, anything else warns.
 func eventType(severity string) string {
-	if severity == corev1.EventTypeNormal {
-		return corev1.EventTypeNormal
-	}
-	return corev1.EventTypeWarning
+	return catalog.Severity(severity).EventType()
 }
 
 // resolvedReason is reason+"Resolved", shortened to the API server's 128
