@@ -25,8 +25,11 @@ type AlertmanagerOptions struct {
 	// seconds and never a repeat.
 	GroupWait, GroupInterval, RepeatInterval time.Duration
 	// PeerTimeout is how long each HA member waits behind the one before
-	// it, so that only one notifies; 1s by default (15s in Alertmanager),
-	// plenty for gossip on the loopback.
+	// it, so that only one notifies; 2s by default (15s in Alertmanager).
+	// An HA pair needs GroupInterval above it, as in Alertmanager's
+	// defaults (5m and 15s): a member that waited longer than an interval
+	// finds the other's next notification in the log, and sends its own,
+	// stale one after it.
 	PeerTimeout time.Duration
 }
 
@@ -85,7 +88,7 @@ func startAlertmanagers(ctx context.Context, dir string, n int, opts Alertmanage
 	}
 	peerTimeout := opts.PeerTimeout
 	if peerTimeout == 0 {
-		peerTimeout = time.Second
+		peerTimeout = 2 * time.Second
 	}
 	ams := make([]*Alertmanager, n)
 	for i := range ams {

@@ -87,12 +87,19 @@ type harness struct {
 
 func start(t *testing.T, opts Options) *harness {
 	t.Helper()
+	return startCtx(t, context.Background(), opts)
+}
+
+// startCtx is start with a context that stops the Sender earlier than the
+// test's end, as a statusd restart does.
+func startCtx(t *testing.T, parent context.Context, opts Options) *harness {
+	t.Helper()
 	h := &harness{clock: clocktesting.NewFakeClock(time.Now()), reg: prometheus.NewRegistry()}
 	opts.Clock, opts.Registry = h.clock, h.reg
 	s, err := New(opts)
 	require.NoError(t, err)
 	h.s = s
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
