@@ -97,11 +97,62 @@ type Source struct {
 	// Metrics makes this a metrics source: pods selected by label are
 	// scraped, and their series are read through metrics(pod).
 	Metrics *Scrape `json:"metrics,omitempty"`
+	// Prometheus makes this a query source: one PromQL query evaluated at
+	// every tick's time on the Prometheus-compatible server statusd runs
+	// with (--prometheus-url), read through cluster.query.
+	Prometheus *Query `json:"prometheus,omitempty"`
 }
 
 // IsMetrics reports whether the source scrapes pods rather than watching a
 // resource.
 func (s *Source) IsMetrics() bool { return s.Metrics != nil }
+
+// IsQuery reports whether the source is a Prometheus query.
+func (s *Source) IsQuery() bool { return s.Prometheus != nil }
+
+// IsObjects reports whether the source watches a Kubernetes resource.
+func (s *Source) IsObjects() bool { return s.Metrics == nil && s.Prometheus == nil }
+
+// Query is a PromQL query whose result series join subjects by labels. The
+// catalogue names the query, never the server: the endpoint and its
+// credentials are statusd's flags and the chart's values, so whoever edits
+// the catalogue cannot make statusd call an arbitrary address or read a
+// credential.
+type Query struct {
+	// Query is PromQL, evaluated as an instant query at the tick's time;
+	// range functions (rate(x[5m]), histogram_quantile over rates) are
+	// welcome. Its result must be a vector or a scalar.
+	Query Expr `json:"query"`
+	// Join names the result labels that identify a subject, for
+	// cluster.query(source, object).
+	Join QueryJoin `json:"join,omitempty"`
+	// Timeout bounds the query, 10s by default; the tick's own bound
+	// (statusd run --prometheus-tick-timeout) applies as well.
+	Timeout Duration `json:"timeout,omitempty"`
+	// MaxSeries bounds the result; a larger result is Unknown, never a
+	// truncated answer. 10000 by default.
+	MaxSeries int `json:"maxSeries,omitempty"`
+}
+
+// QueryJoin names the labels that join a query's series to an object.
+type QueryJoin struct {
+	// Namespace is the label holding the object's namespace, "namespace"
+	// by default (Flux's gotk_* series scraped through a ServiceMonitor
+	// carry it as exported_namespace). A Namespace object matches on its
+	// own name.
+	Namespace string `json:"namespace,omitempty"`
+	// Name is the label holding the object's name; by default its kind in
+	// lower case, as kube-state-metrics and the kubelet name them: pod,
+	// node, persistentvolumeclaim, deployment, statefulset, ...
+	Name string `json:"name,omitempty"`
+}
+
+// Defaults for Query.
+const (
+	DefaultQueryTimeout   = 10 * time.Second
+	DefaultQueryMaxSeries = 10000
+	DefaultNamespaceLabel = "namespace"
+)
 
 // GVR returns the source's group/version/resource in the form used by
 // cluster.hasResource: "group/version/resource", or "version/resource" for

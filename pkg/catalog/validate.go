@@ -1,10 +1,13 @@
 package catalog
 
 import (
+	"errors"
 	"path"
 	"regexp"
+	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -74,6 +77,10 @@ func validateSource(c *Catalog, name string, s *Source, errs *ErrorList) {
 		}
 	}
 	checkSelector(s.Pos, "source "+name+": namespaces.selector", s.Namespaces.Selector, errs)
+	if s.Prometheus != nil {
+		validateQuery(c, name, s, errs)
+		return
+	}
 	if s.Metrics == nil {
 		if s.Version == "" || s.Resource == "" {
 			errs.Errorf(s.Pos, "", "source %q needs version and resource (group too, unless it is a core resource), or metrics", name)
@@ -120,6 +127,43 @@ func validateSource(c *Catalog, name string, s *Source, errs *ErrorList) {
 	}
 }
 
+// validateQuery checks a Prometheus query source. The query's PromQL is
+// checked by CheckPromQL, a structural check (see its doc for why not
+// Prometheus's own parser); the server's own parse error, with its
+// position, reaches the reasons that read the source as Unknown.
+func validateQuery(c *Catalog, name string, s *Source, errs *ErrorList) {
+	q := s.Prometheus
+	if s.Group != "" || s.Version != "" || s.Resource != "" || s.Selector != "" || s.Optional || s.Metrics != nil || !s.Namespaces.IsZero() {
+		errs.Errorf(s.Pos, "", "source %q: a prometheus source is one query; group, version, resource, selector, namespaces, optional and metrics do not apply", name)
+	}
+	if strings.TrimSpace(q.Query.Text) == "" {
+		errs.Errorf(s.Pos, "", "source %q: prometheus.query is required", name)
+	} else if err := CheckPromQL(q.Query.Text); err != nil {
+		var pe *PromQLError
+		pos := q.Query.Pos
+		if errors.As(err, &pe) {
+			pos = q.Query.Locate(pe.Line, pe.Col)
+		}
+		errs.Errorf(pos, "", "source %q: prometheus.query: %v", name, err)
+	}
+	for what, l := range map[string]string{"namespace": q.Join.Namespace, "name": q.Join.Name} {
+		if l != "" && !model.LegacyValidation.IsValidLabelName(l) && !model.UTF8Validation.IsValidLabelName(l) {
+			errs.Errorf(s.Pos, "", "source %q: prometheus.join.%s %q is not a label name", name, what, l)
+		}
+	}
+	resolveDuration(c, &q.Timeout, "", errs)
+	if q.Timeout.D <= 0 {
+		// Absent, 0s, or already reported as invalid.
+		q.Timeout.D = DefaultQueryTimeout
+	}
+	switch {
+	case q.MaxSeries == 0:
+		q.MaxSeries = DefaultQueryMaxSeries
+	case q.MaxSeries < 0:
+		errs.Errorf(s.Pos, "", "source %q: prometheus.maxSeries must be positive", name)
+	}
+}
+
 func checkSelector(pos Pos, what, sel string, errs *ErrorList) {
 	if sel == "" {
 		return
@@ -143,6 +187,8 @@ func validateReason(c *Catalog, r *Reason, names map[string]Pos, errs *ErrorList
 		errs.Errorf(r.Pos, r.Name, "subject %q is not a declared source%s", r.Subject, suggest(r.Subject, c.SourceNames()))
 	case src.IsMetrics():
 		errs.Errorf(r.Pos, r.Name, "subject %q is a metrics source; a subject must be an object source (use metrics(object) inside when)", r.Subject)
+	case src.IsQuery():
+		errs.Errorf(r.Pos, r.Name, "subject %q is a prometheus source; a subject must be an object source (use cluster.query(%q, object) inside when)", r.Subject, r.Subject)
 	}
 	if r.When.IsZero() {
 		errs.Errorf(r.Pos, r.Name, "when is required")

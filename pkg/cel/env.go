@@ -31,7 +31,7 @@ const (
 // names a source; lint checks those names and counts them as uses.
 var lookupFunctions = map[string]bool{
 	"objects": true, "inNamespace": true, "withLabels": true, "ownedBy": true,
-	"onNode": true, "lookup": true, "sourceStatus": true,
+	"onNode": true, "lookup": true, "sourceStatus": true, "query": true,
 }
 
 var mapStringDyn = gocel.MapType(gocel.StringType, gocel.DynType)
@@ -80,6 +80,7 @@ func newEnv() (*gocel.Env, error) {
 		gocel.Variable(varMetrics, metricsType),
 		clusterFunctions(),
 		metricsFunctions(),
+		queryFunctions(),
 		helperFunctions(),
 	)
 }
@@ -162,7 +163,14 @@ func clusterFunctions() gocel.EnvOption {
 		gocel.Function("sourceStatus",
 			gocel.MemberOverload("statusd_cluster_sourceStatus", []*gocel.Type{mapStringDyn, gocel.StringType}, gocel.StringType,
 				gocel.BinaryBinding(withCluster2(func(c *clusterVal, src ref.Val) ref.Val {
-					set := c.ev.snap.Set(string(src.(types.String)))
+					name := string(src.(types.String))
+					if cs, ok := c.ev.cat.Source.Sources[name]; ok && cs.IsQuery() {
+						if r := c.ev.snap.Query(name); r != nil {
+							return types.String(r.Status)
+						}
+						return types.String(snapshot.StatusAbsent) // no Prometheus configured
+					}
+					set := c.ev.snap.Set(name)
 					if set == nil {
 						return types.NewErr("unknown source %q", src)
 					}
