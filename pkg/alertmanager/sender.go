@@ -51,14 +51,14 @@ const (
 
 // Label names on every alert.
 const (
-	LabelAlertname      = "alertname"
-	LabelSeverity       = "severity"
-	LabelLayer          = "layer"
-	LabelNamespace      = "namespace"
-	LabelKind           = "kind"
-	LabelName           = "name"
-	LabelCluster        = "cluster"
-	LabelCatalog        = "catalog"
+	LabelAlertname = "alertname"
+	LabelSeverity  = "severity"
+	LabelLayer     = "layer"
+	LabelNamespace = "namespace"
+	LabelKind      = "kind"
+	LabelName      = "name"
+	LabelCluster   = "cluster"
+	LabelCatalog   = "catalog"
 )
 
 // Annotation names on every alert.
@@ -394,14 +394,14 @@ func (s *Sender) labels(res *engine.Result, f *engine.Finding) map[string]string
 		sev = catalog.SeverityWarning
 	}
 	l := map[string]string{
-		LabelAlertname:      f.Reason,
-		LabelSeverity:       string(sev),
-		LabelLayer:          f.Layer,
-		LabelNamespace:      f.Subject.Namespace,
-		LabelKind:           f.Subject.Kind,
-		LabelName:           f.Subject.Name,
-		LabelCluster:        s.opts.Cluster,
-		LabelCatalog:        res.Catalog,
+		LabelAlertname: f.Reason,
+		LabelSeverity:  string(sev),
+		LabelLayer:     f.Layer,
+		LabelNamespace: f.Subject.Namespace,
+		LabelKind:      f.Subject.Kind,
+		LabelName:      f.Subject.Name,
+		LabelCluster:   s.opts.Cluster,
+		LabelCatalog:   res.Catalog,
 	}
 	for k, v := range l {
 		if v == "" {
@@ -522,7 +522,7 @@ func (s *Sender) loop(ctx context.Context, m *member) {
 		now := s.opts.Clock.Now()
 		var batch []postable
 		var sent []sending
-		wait := time.Duration(-1)
+		var wait time.Duration
 		if now.Before(m.retryAt) {
 			wait = m.retryAt.Sub(now)
 		} else {

@@ -35,7 +35,7 @@ func TestCheckPromQL(t *testing.T) {
 				return
 			}
 			var pe *catalog.PromQLError
-			require.True(t, errors.As(err, &pe), "error %v", err)
+			require.ErrorAs(t, err, &pe)
 			assert.Equal(t, tt.msg, pe.Msg)
 			assert.Equal(t, []int{tt.line, tt.col}, []int{pe.Line, pe.Col})
 		})

@@ -249,8 +249,10 @@ func (r *Runner) Run(ctx context.Context, at time.Time, c *catalog.Catalog) []*s
 				defer func() { <-sem }()
 				out[i] = r.one(ctx, at, name, src.Prometheus)
 			case <-ctx.Done():
-				out[i] = &snapshot.QueryResult{Source: name, Status: snapshot.StatusFailed, At: at,
-					Err: fmt.Sprintf("not run within the tick's %s: %v", r.opts.TickTimeout, ctx.Err())}
+				out[i] = &snapshot.QueryResult{
+					Source: name, Status: snapshot.StatusFailed, At: at,
+					Err: fmt.Sprintf("not run within the tick's %s: %v", r.opts.TickTimeout, ctx.Err()),
+				}
 			}
 		})
 	}

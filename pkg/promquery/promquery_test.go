@@ -72,11 +72,15 @@ func TestRunResults(t *testing.T) {
 	slow := make(chan struct{})
 	t.Cleanup(func() { close(slow) })
 	srv, auth := fakeProm(t, map[string]func(http.ResponseWriter){
-		"restarts":  vector(`{"metric":{"namespace":"a","pod":"p1"},"value":[1,"4"]}`, `{"metric":{"namespace":"a","pod":"p2"},"value":[1,"0"]}`),
-		"none":      vector(),
-		"many":      vector(`{"metric":{"a":"1"},"value":[1,"1"]}`, `{"metric":{"a":"2"},"value":[1,"1"]}`, `{"metric":{"a":"3"},"value":[1,"1"]}`),
-		"scalar":    func(w http.ResponseWriter) { _, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"scalar","result":[1,"2.5"]}}`)) },
-		"matrix":    func(w http.ResponseWriter) { _, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[]}}`)) },
+		"restarts": vector(`{"metric":{"namespace":"a","pod":"p1"},"value":[1,"4"]}`, `{"metric":{"namespace":"a","pod":"p2"},"value":[1,"0"]}`),
+		"none":     vector(),
+		"many":     vector(`{"metric":{"a":"1"},"value":[1,"1"]}`, `{"metric":{"a":"2"},"value":[1,"1"]}`, `{"metric":{"a":"3"},"value":[1,"1"]}`),
+		"scalar": func(w http.ResponseWriter) {
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"scalar","result":[1,"2.5"]}}`))
+		},
+		"matrix": func(w http.ResponseWriter) {
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[]}}`))
+		},
 		"huge":      vector(`{"metric":{"a":"` + strings.Repeat("x", 4096) + `"},"value":[1,"1"]}`),
 		"slow":      func(http.ResponseWriter) { <-slow },
 		"servererr": func(w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) },
@@ -129,7 +133,7 @@ func TestRunTickTimeoutAndConcurrency(t *testing.T) {
 	release := make(chan struct{})
 	inFlight, peak := 0, 0
 	started := make(chan struct{}, 10)
-	var mu = make(chan struct{}, 1)
+	mu := make(chan struct{}, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu <- struct{}{}
 		inFlight++

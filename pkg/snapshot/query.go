@@ -138,7 +138,7 @@ func FormatQueryValue(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-// Result converts a record into a result at time at.
+// ToResult converts a record into a result at time at.
 func (r *QueryRecord) ToResult(at time.Time) (*QueryResult, error) {
 	out := &QueryResult{Source: r.Source, Status: StatusReady, At: at}
 	if r.Error != "" {
