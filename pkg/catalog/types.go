@@ -102,6 +102,10 @@ type Source struct {
 	// every tick's time on the Prometheus-compatible server statusd runs
 	// with (--prometheus-url), read through cluster.query.
 	Prometheus *Query `json:"prometheus,omitempty"`
+	// Expect declares objects the source must hold; while one is absent,
+	// the reasons over the source also see a stand-in for it (see
+	// Expectation).
+	Expect []Expectation `json:"expect,omitempty"`
 }
 
 // IsMetrics reports whether the source scrapes pods rather than watching a

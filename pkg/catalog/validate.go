@@ -83,6 +83,7 @@ func validateSource(c *Catalog, name string, s *Source, errs *ErrorList) {
 		validateQuery(c, name, s, errs)
 		return
 	}
+	validateExpectations(c, name, s, errs)
 	if s.Metrics == nil {
 		if s.Version == "" || s.Resource == "" {
 			errs.Errorf(s.Pos, "", "source %q needs version and resource (group too, unless it is a core resource), or metrics", name)
@@ -135,8 +136,8 @@ func validateSource(c *Catalog, name string, s *Source, errs *ErrorList) {
 // position, reaches the reasons that read the source as Unknown.
 func validateQuery(c *Catalog, name string, s *Source, errs *ErrorList) {
 	q := s.Prometheus
-	if s.Group != "" || s.Version != "" || s.Resource != "" || s.Selector != "" || s.Optional || s.Metrics != nil || !s.Namespaces.IsZero() {
-		errs.Errorf(s.Pos, "", "source %q: a prometheus source is one query; group, version, resource, selector, namespaces, optional and metrics do not apply", name)
+	if s.Group != "" || s.Version != "" || s.Resource != "" || s.Selector != "" || s.Optional || s.Metrics != nil || !s.Namespaces.IsZero() || len(s.Expect) > 0 {
+		errs.Errorf(s.Pos, "", "source %q: a prometheus source is one query; group, version, resource, selector, namespaces, optional, expect and metrics do not apply", name)
 	}
 	if strings.TrimSpace(q.Query.Text) == "" {
 		errs.Errorf(s.Pos, "", "source %q: prometheus.query is required", name)
