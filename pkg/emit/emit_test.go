@@ -222,6 +222,12 @@ func onlyEvent(t *testing.T, s engine.Subject, reason string) corev1.Event {
 // Describe and Collect agree) and returns metric's values by verb.
 func gather(t *testing.T, w *emit.Writer, metric string) map[string]float64 {
 	t.Helper()
+	return gatherBy(t, w, metric, "verb")
+}
+
+// gatherBy is gather by another label.
+func gatherBy(t *testing.T, w *emit.Writer, metric, label string) map[string]float64 {
+	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, reg.Register(w))
 	mfs, err := reg.Gather()
@@ -233,7 +239,7 @@ func gather(t *testing.T, w *emit.Writer, metric string) map[string]float64 {
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "verb" {
+				if l.GetName() == label {
 					out[l.GetValue()] = m.GetCounter().GetValue()
 				}
 			}
@@ -384,31 +390,49 @@ func TestSteadyFaultWritesOncePerHeartbeat(t *testing.T) {
 	}
 }
 
-func TestMessageOrTypeChangeIsWrittenAtOnce(t *testing.T) {
+// TestMaterialChangeIsWrittenAtOnceAndDriftAtTheHeartbeat walks a finding
+// through messages and types: a change of its material content (a word, a
+// name, the Event type) is written at once; a change of live figures only
+// waits for the heartbeat, which carries the latest message.
+func TestMaterialChangeIsWrittenAtOnceAndDriftAtTheHeartbeat(t *testing.T) {
 	leakCheck(t)
 	cfg := testenv.Shared().Config()
 	ns := newNamespace(t).Name
 
 	type step struct {
+		at            time.Duration
 		msg, severity string
-		wantWrites    int // cumulative
+		wantWrites    int    // cumulative
+		wantMessage   string // the Event's message after the step
 	}
+	const (
+		web0a = "pod web-0 is not ready since 10:00:00Z: 2 of 5 replicas ready"
+		web0b = "pod web-0 is not ready since 10:00:00Z: 0 of 5 replicas ready"
+		web1  = "pod web-1 is not ready since 10:04:00Z: 0 of 5 replicas ready"
+		web1b = "pod web-1 is not ready since 10:04:00Z: 1 of 5 replicas ready"
+		crash = "pod web-1 is crash looping since 10:04:00Z: 1 of 5 replicas ready"
+	)
 	tests := []struct {
-		name  string
-		steps []step
+		name       string
+		steps      []step
+		wantCauses map[string]uint64
 	}{
-		{name: "message changes", steps: []step{
-			{"2 of 5 replicas ready", "Warning", 1},
-			{"2 of 5 replicas ready", "Warning", 1},
-			{"0 of 5 replicas ready", "Warning", 2},
-			{"0 of 5 replicas ready", "Warning", 2},
-			{"2 of 5 replicas ready", "Warning", 3},
-		}},
+		{name: "live figures drift, then a pod and a reason change", steps: []step{
+			{0, web0a, "Warning", 1, web0a},
+			{30 * time.Second, web0b, "Warning", 1, web0a},
+			{9 * time.Minute, web0b, "Warning", 1, web0a},
+			{heartbeat, web0b, "Warning", 2, web0b},
+			{heartbeat + 30*time.Second, web1, "Warning", 3, web1},
+			{heartbeat + time.Minute, web1b, "Warning", 3, web1},
+			{heartbeat + 2*time.Minute, crash, "Warning", 4, crash},
+			{2*heartbeat + time.Minute, crash, "Warning", 4, crash},
+			{2*heartbeat + 2*time.Minute, crash, "Warning", 5, crash},
+		}, wantCauses: map[string]uint64{"create": 1, "change": 2, "heartbeat": 2, "resolve": 0}},
 		{name: "type changes", steps: []step{
-			{"degraded", "Normal", 1},
-			{"degraded", "Warning", 2},
-			{"degraded", "Warning", 2},
-		}},
+			{0, "degraded", "Normal", 1, "degraded"},
+			{30 * time.Second, "degraded", "Warning", 2, "degraded"},
+			{time.Minute, "degraded", "Warning", 2, "degraded"},
+		}, wantCauses: map[string]uint64{"create": 1, "change": 1, "heartbeat": 0, "resolve": 0}},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -417,13 +441,16 @@ func TestMessageOrTypeChangeIsWrittenAtOnce(t *testing.T) {
 			for j, s := range tc.steps {
 				f := finding(subj, "ReplicasMissing", s.msg, t0)
 				f.Severity = s.severity
-				r.tick(t, result(t0.Add(time.Duration(j)*30*time.Second), f))
+				r.tick(t, result(t0.Add(s.at), f))
 				assert.Equal(t, s.wantWrites, r.reqs.writes(), "writes after step %d", j)
 				ev := onlyEvent(t, subj, "ReplicasMissing")
-				if r.reqs.writes() == s.wantWrites && j > 0 && tc.steps[j-1].wantWrites != s.wantWrites {
-					assert.Equal(t, s.msg, ev.Message, "step %d", j)
-					assert.Equal(t, s.severity, ev.Type, "step %d", j)
-				}
+				assert.Equal(t, s.wantMessage, ev.Message, "step %d", j)
+				assert.Equal(t, s.severity, ev.Type, "step %d", j)
+			}
+			assert.Equal(t, tc.wantCauses, r.w.Stats().Writes)
+			got := gatherBy(t, r.w, "statusd_event_writes_total", "cause")
+			for c, n := range tc.wantCauses {
+				assert.InDelta(t, float64(n), got[c], 0, "the collector agrees on %s", c)
 			}
 		})
 	}
