@@ -2,9 +2,12 @@ package emit_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +34,24 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, testenv.Options{})
+	// The API server's audit log records every Event write, as an operator
+	// would count statusd's cost on a real cluster (see auditedWrites).
+	dir, err := os.MkdirTemp("", "emit-audit-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: audit log directory:", err)
+		os.Exit(1)
+	}
+	auditLog = filepath.Join(dir, "audit.log")
+	policy := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: audit policy:", err)
+		os.Exit(1)
+	}
+	code := testenv.Run(m, testenv.Options{APIServerArgs: []string{
+		"--audit-policy-file=" + policy, "--audit-log-path=" + auditLog, "--audit-log-format=json", "--audit-log-mode=blocking",
+	}})
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // t0 is the fake clock's start. The API server does not care that Event

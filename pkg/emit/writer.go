@@ -271,7 +271,7 @@ func holds(f *engine.Finding) bool {
 	return f.ClearingSince.IsZero() && !f.Held && f.MessageErr == ""
 }
 
-// dueLocked says whether rec needs a write now (see WriteRule): the Event
+// dueLocked says whether rec needs a write now (the write rule in the package doc): the Event
 // is unknown to exist, its episode, material content or type changed, or a
 // heartbeat has passed. A message whose only change is live figures, and
 // count, lastTimestamp and annotations, wait for the heartbeat.
