@@ -424,6 +424,10 @@ func TestMaterialChangeIsWrittenAtOnceAndDriftAtTheHeartbeat(t *testing.T) {
 		msg, severity string
 		wantWrites    int    // cumulative
 		wantMessage   string // the Event's message after the step
+		// notHolding marks a tick whose condition did not hold: "clearing"
+		// (turned false, waiting out its clear window), "held" (Unknown,
+		// kept firing) or "error" (the message failed to render).
+		notHolding string
 	}
 	const (
 		web0a = "pod web-0 is not ready since 10:00:00Z: 2 of 5 replicas ready"
@@ -438,21 +442,29 @@ func TestMaterialChangeIsWrittenAtOnceAndDriftAtTheHeartbeat(t *testing.T) {
 		wantCauses map[string]uint64
 	}{
 		{name: "live figures drift, then a pod and a reason change", steps: []step{
-			{0, web0a, "Warning", 1, web0a},
-			{30 * time.Second, web0b, "Warning", 1, web0a},
-			{9 * time.Minute, web0b, "Warning", 1, web0a},
-			{heartbeat, web0b, "Warning", 2, web0b},
-			{heartbeat + 30*time.Second, web1, "Warning", 3, web1},
-			{heartbeat + time.Minute, web1b, "Warning", 3, web1},
-			{heartbeat + 2*time.Minute, crash, "Warning", 4, crash},
-			{2*heartbeat + time.Minute, crash, "Warning", 4, crash},
-			{2*heartbeat + 2*time.Minute, crash, "Warning", 5, crash},
+			{0, web0a, "Warning", 1, web0a, ""},
+			{30 * time.Second, web0b, "Warning", 1, web0a, ""},
+			{9 * time.Minute, web0b, "Warning", 1, web0a, ""},
+			{heartbeat, web0b, "Warning", 2, web0b, ""},
+			{heartbeat + 30*time.Second, web1, "Warning", 3, web1, ""},
+			{heartbeat + time.Minute, web1b, "Warning", 3, web1, ""},
+			{heartbeat + 2*time.Minute, crash, "Warning", 4, crash, ""},
+			{2*heartbeat + time.Minute, crash, "Warning", 4, crash, ""},
+			{2*heartbeat + 2*time.Minute, crash, "Warning", 5, crash, ""},
 		}, wantCauses: map[string]uint64{"create": 1, "change": 2, "heartbeat": 2, "resolve": 0}},
 		{name: "type changes", steps: []step{
-			{0, "degraded", "Normal", 1, "degraded"},
-			{30 * time.Second, "degraded", "Warning", 2, "degraded"},
-			{time.Minute, "degraded", "Warning", 2, "degraded"},
+			{0, "degraded", "Normal", 1, "degraded", ""},
+			{30 * time.Second, "degraded", "Warning", 2, "degraded", ""},
+			{time.Minute, "degraded", "Warning", 2, "degraded", ""},
 		}, wantCauses: map[string]uint64{"create": 1, "change": 1, "heartbeat": 0, "resolve": 0}},
+		{name: "ticks where the condition does not hold keep the last message", steps: []step{
+			{0, crash, "Warning", 1, crash, ""},
+			{30 * time.Second, "pod web-1 is crash looping since 10:04:00Z: ", "Warning", 1, crash, "clearing"},
+			{time.Minute, "A pod is crash looping.", "Warning", 1, crash, "error"},
+			{90 * time.Second, "pod web-1 is crash looping since ?: ", "Warning", 1, crash, "held"},
+			{heartbeat, "pod web-1 is crash looping since 10:04:00Z: ", "Warning", 2, crash, "clearing"},
+			{heartbeat + 30*time.Second, web1, "Warning", 3, web1, ""},
+		}, wantCauses: map[string]uint64{"create": 1, "change": 1, "heartbeat": 1, "resolve": 0}},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -461,6 +473,14 @@ func TestMaterialChangeIsWrittenAtOnceAndDriftAtTheHeartbeat(t *testing.T) {
 			for j, s := range tc.steps {
 				f := finding(subj, "ReplicasMissing", s.msg, t0)
 				f.Severity = s.severity
+				switch s.notHolding {
+				case "clearing":
+					f.ClearingSince = t0.Add(s.at)
+				case "held":
+					f.Held = true
+				case "error":
+					f.MessageErr = "no such key: status"
+				}
 				r.tick(t, result(t0.Add(s.at), f))
 				assert.Equal(t, s.wantWrites, r.reqs.writes(), "writes after step %d", j)
 				ev := onlyEvent(t, subj, "ReplicasMissing")
