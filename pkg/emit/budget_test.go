@@ -184,9 +184,9 @@ func listed(t *testing.T, dyn dynamic.Interface, namespaces []string) []map[stri
 // failing pod), which costs exactly one write each, at once.
 //
 // Time is the Writer's and the engine's fake clock, ticking every 30s (the
-// default resync) from 11 minutes after the objects were created, so that
-// they are past the catalogue's thresholds; the objects and the API server
-// are real.
+// default resync) for a heartbeat, from 11 minutes after the objects were
+// created, so that they are past the catalogue's thresholds; the objects,
+// the scheduler's verdicts and the API server are real.
 func TestShippedReasonsKeepTheEventWriteBudget(t *testing.T) {
 	leakCheck(t)
 	env := testenv.Shared()
@@ -244,7 +244,10 @@ func TestShippedReasonsKeepTheEventWriteBudget(t *testing.T) {
 	}
 
 	const user = "statusd-budget"
-	fakeStart := realStart.Add(11 * time.Minute)
+	// Eleven minutes after the objects were made: the release has been
+	// deleting for longer than deletionStuckAfter (10m), the vLLM pod ready
+	// for longer than the queue's window.
+	fakeStart := time.Now().UTC().Add(11 * time.Minute)
 	r := start(t, env.ConfigFor(user, "system:masters"), emit.Options{
 		Heartbeat: emit.DefaultHeartbeat, Clock: clocktesting.NewFakeClock(fakeStart),
 	})
@@ -287,9 +290,9 @@ func TestShippedReasonsKeepTheEventWriteBudget(t *testing.T) {
 	}
 	eventOf := func(ns string) corev1.Event {
 		t.Helper()
-		list, err := env.Client().CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
+		list, err := env.Client().CoreV1().Events(ns).List(ctx, metav1.ListOptions{LabelSelector: emit.LabelManagedBy + "=" + emit.ManagedBy})
 		require.NoError(t, err)
-		require.Len(t, list.Items, 1, "one Event in %s", ns)
+		require.Len(t, list.Items, 1, "one statusd Event in %s", ns)
 		assert.Equal(t, subjects[ns], list.Items[0].Reason)
 		return list.Items[0]
 	}
