@@ -35,7 +35,8 @@
 //
 //   - at once, for a new firing episode (cause "create");
 //   - at once, for a material change (cause "change"): the Event type
-//     (severity) changed, or the message's material form (Material) did;
+//     (severity) changed, or the message's material form (Material) became
+//     one the Event has not said in this episode;
 //   - otherwise at the heartbeat (Options.Heartbeat, default 10 minutes)
 //     after the last write (cause "heartbeat"), carrying the latest
 //     message, count and lastTimestamp.
@@ -60,6 +61,12 @@
 // are written to read as true between writes: "since 2026-12-05T12:47:25Z"
 // rather than "for 23s", and a live figure with the time it was measured
 // (the CEL function humanTime).
+//
+// A finding that flaps between forms it has already announced in this
+// episode (a crash-looping container seen waiting, then running; an image
+// pull seen failing, then backing off) therefore costs one write per form,
+// and its returns wait for the heartbeat. The Writer remembers the last
+// eight forms per Event.
 //
 // A tick on which a firing finding's condition does not hold (it turned
 // false and the finding waits out its clear window, or it is Unknown and

@@ -457,6 +457,15 @@ func TestMaterialChangeIsWrittenAtOnceAndDriftAtTheHeartbeat(t *testing.T) {
 			{30 * time.Second, "degraded", "Warning", 2, "degraded", ""},
 			{time.Minute, "degraded", "Warning", 2, "degraded", ""},
 		}, wantCauses: map[string]uint64{"create": 1, "change": 1, "heartbeat": 0, "resolve": 0}},
+		{name: "a flapping finding writes each form once, then waits for the heartbeat", steps: []step{
+			{0, web1, "Warning", 1, web1, ""},
+			{30 * time.Second, crash, "Warning", 2, crash, ""},
+			{time.Minute, web1b, "Warning", 2, crash, ""},
+			{90 * time.Second, crash, "Warning", 2, crash, ""},
+			{2 * time.Minute, web1, "Warning", 2, crash, ""},
+			{heartbeat + 30*time.Second, web1, "Warning", 3, web1, ""},
+			{heartbeat + time.Minute, web0a, "Warning", 4, web0a, ""},
+		}, wantCauses: map[string]uint64{"create": 1, "change": 2, "heartbeat": 1, "resolve": 0}},
 		{name: "ticks where the condition does not hold keep the last message", steps: []step{
 			{0, crash, "Warning", 1, crash, ""},
 			{30 * time.Second, "pod web-1 is crash looping since 10:04:00Z: ", "Warning", 1, crash, "clearing"},

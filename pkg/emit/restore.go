@@ -97,6 +97,7 @@ func (w *Writer) Restore(ctx context.Context) ([]engine.Restored, error) {
 			},
 			exists:        true,
 			wroteMaterial: Material(ev.Message),
+			said:          []string{Material(ev.Message)},
 			wroteType:     ev.Type,
 			wroteSince:    since,
 			wroteAt:       last,

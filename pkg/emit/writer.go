@@ -126,14 +126,34 @@ type content struct {
 type record struct {
 	want content
 
-	exists        bool      // the Event is known to exist
-	wroteMaterial string    // Material of the message of the last successful write
-	wroteType     string    // type of the last successful write
-	wroteSince    time.Time // episode start of the last successful write
-	wroteAt       time.Time // clock time of the last successful write
-	blockedTill   time.Time // after a permanent failure, no write before this
-	pending       bool      // queued, waiting for a retry, or in flight
-	seenAt        time.Time // clock time of the last observation (or restore)
+	exists        bool   // the Event is known to exist
+	wroteMaterial string // Material of the message of the last successful write
+	// said holds the material forms written in this episode, oldest
+	// first, at most maxSaid: a return to one of them is not news.
+	said        []string
+	wroteType   string    // type of the last successful write
+	wroteSince  time.Time // episode start of the last successful write
+	wroteAt     time.Time // clock time of the last successful write
+	blockedTill time.Time // after a permanent failure, no write before this
+	pending     bool      // queued, waiting for a retry, or in flight
+	seenAt      time.Time // clock time of the last observation (or restore)
+}
+
+// maxSaid bounds record.said: a finding that keeps saying new things is
+// written each time anyway, so only the latest few forms need remembering
+// to damp one that flaps between them.
+const maxSaid = 8
+
+// remember adds a written material form to said, dropping the oldest past
+// maxSaid.
+func (rec *record) remember(material string) {
+	if slices.Contains(rec.said, material) {
+		return
+	}
+	if len(rec.said) == maxSaid {
+		rec.said = append(rec.said[:0], rec.said[1:]...)
+	}
+	rec.said = append(rec.said, material)
 }
 
 // staleHeartbeats is how many heartbeats a record survives without being
@@ -287,12 +307,18 @@ func (w *Writer) dueLocked(rec *record, now time.Time) bool {
 }
 
 // causeOf is why rec's next write is made: a new episode, a material change
-// or, failing both, the heartbeat.
+// or, failing both, the heartbeat. A change back to a material form already
+// written in this episode is not news: a finding flapping between two forms
+// (a crash-looping container seen waiting and then running, an image pull
+// seen failing and then backing off) costs one write per form and then
+// waits for the heartbeat.
 func causeOf(rec *record) cause {
 	switch {
 	case !rec.exists, !rec.wroteSince.Equal(rec.want.first):
 		return causeCreate
-	case rec.wroteMaterial != rec.want.material, rec.wroteType != rec.want.typ:
+	case rec.wroteType != rec.want.typ:
+		return causeChange
+	case rec.wroteMaterial != rec.want.material && !slices.Contains(rec.said, rec.want.material):
 		return causeChange
 	default:
 		return causeHeartbeat
@@ -462,7 +488,11 @@ func (w *Writer) writeFiring(ctx context.Context, q workqueue.TypedRateLimitingI
 	now := w.opts.Clock.Now()
 	switch {
 	case err == nil:
+		if !rec.wroteSince.Equal(want.first) {
+			rec.said = rec.said[:0]
+		}
 		rec.wroteMaterial, rec.wroteType, rec.wroteSince, rec.wroteAt = want.material, want.typ, want.first, now
+		rec.remember(want.material)
 		w.stats.writes[why].Add(1)
 		switch {
 		case created:
