@@ -130,7 +130,8 @@ type record struct {
 	wroteMaterial string // Material of the message of the last successful write
 	// said holds the material forms written in this episode, oldest
 	// first, at most maxSaid: a return to one of them is not news.
-	said        []string
+	said []string
+
 	wroteType   string    // type of the last successful write
 	wroteSince  time.Time // episode start of the last successful write
 	wroteAt     time.Time // clock time of the last successful write
@@ -291,9 +292,9 @@ func holds(f *engine.Finding) bool {
 	return f.ClearingSince.IsZero() && !f.Held && f.MessageErr == ""
 }
 
-// dueLocked says whether rec needs a write now (the write rule in the package doc): the Event
-// is unknown to exist, its episode, material content or type changed, or a
-// heartbeat has passed. A message whose only change is live figures, and
+// dueLocked says whether rec needs a write now, by the write rule of the
+// package doc: the Event is unknown to exist, its episode, material content
+// or type changed, or a heartbeat has passed. A message whose only change is live figures, and
 // count, lastTimestamp and annotations, wait for the heartbeat.
 func (w *Writer) dueLocked(rec *record, now time.Time) bool {
 	switch {
