@@ -1,7 +1,6 @@
 package catalog_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -78,90 +77,6 @@ func TestExprLocate(t *testing.T) {
 	}
 }
 
-func TestPosString(t *testing.T) {
-	tests := []struct {
-		name string
-		pos  catalog.Pos
-		want string
-	}{
-		{name: "full", pos: catalog.Pos{File: "a.yaml", Line: 3, Col: 7}, want: "a.yaml:3:7"},
-		{name: "no-column", pos: catalog.Pos{File: "a.yaml", Line: 3}, want: "a.yaml:3"},
-		{name: "no-line", pos: catalog.Pos{File: "a.yaml", Col: 7}, want: "a.yaml"},
-		{name: "nothing", want: ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, tt.pos.String())
-		})
-	}
-}
-
-func TestErrorFormat(t *testing.T) {
-	pos := catalog.Pos{File: "a.yaml", Line: 4, Col: 9}
-	tests := []struct {
-		name string
-		err  catalog.Error
-		want string
-	}{
-		{
-			name: "head-only",
-			err:  catalog.Error{Pos: pos, Msg: "bad"},
-			want: "a.yaml:4:9: bad",
-		},
-		{
-			name: "reason",
-			err:  catalog.Error{Pos: pos, Reason: "PodPending", Msg: "bad"},
-			want: "a.yaml:4:9: reason PodPending: bad",
-		},
-		{
-			name: "warning",
-			err:  catalog.Error{Pos: pos, Reason: "PodPending", Msg: "unused", Warning: true},
-			want: "a.yaml:4:9: warning: reason PodPending: unused",
-		},
-		{
-			name: "caret",
-			err:  catalog.Error{Pos: pos, Msg: "bad", Snippet: "  when: x +"},
-			want: "a.yaml:4:9: bad\n |   when: x +\n |         ^",
-		},
-		{
-			name: "caret-first-column",
-			err:  catalog.Error{Pos: catalog.Pos{File: "a.yaml", Line: 1, Col: 1}, Msg: "bad", Snippet: "bogus: 1"},
-			want: "a.yaml:1:1: bad\n | bogus: 1\n | ^",
-		},
-		{
-			name: "caret-keeps-tabs",
-			err:  catalog.Error{Pos: catalog.Pos{File: "a.yaml", Line: 1, Col: 4}, Msg: "bad", Snippet: "\t\tx y"},
-			want: "a.yaml:1:4: bad\n | \t\tx y\n | \t\t ^",
-		},
-		{
-			name: "caret-counts-characters",
-			err:  catalog.Error{Pos: catalog.Pos{File: "a.yaml", Line: 1, Col: 13}, Msg: "bad", Snippet: `summary: "ü→" bogus`},
-			want: "a.yaml:1:13: bad\n | summary: \"ü→\" bogus\n |             ^",
-		},
-		{
-			name: "caret-past-end",
-			err:  catalog.Error{Pos: catalog.Pos{File: "a.yaml", Line: 1, Col: 6}, Msg: "bad", Snippet: "ab"},
-			want: "a.yaml:1:6: bad\n | ab\n |   ^",
-		},
-		{
-			name: "no-column-no-caret",
-			err:  catalog.Error{Pos: catalog.Pos{File: "a.yaml", Line: 2}, Msg: "bad", Snippet: "x: 1"},
-			want: "a.yaml:2: bad",
-		},
-		{
-			name: "no-position",
-			err:  catalog.Error{Pos: catalog.Pos{File: "a.yaml"}, Msg: "read catalogue: boom"},
-			want: "a.yaml: read catalogue: boom",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, tt.err.Error())
-			assert.ErrorIs(t, &tt.err, catalog.ErrInvalid)
-		})
-	}
-}
-
 // TestCaretFromDecoder checks end to end that columns the decoder reports
 // after non-ASCII text line up with the caret.
 func TestCaretFromDecoder(t *testing.T) {
@@ -171,40 +86,4 @@ func TestCaretFromDecoder(t *testing.T) {
 		" | params: {greeting: \"grüß → dich\", bogus: [1, 2], 3: x}\n"+
 		" |                                                     ^", errs[0].Error())
 	assert.Equal(t, "t.yaml:5:1: unknown field \"bogus\"\n | bogus: 1\n | ^", errs[1].Error())
-}
-
-func TestErrorList(t *testing.T) {
-	var l catalog.ErrorList
-	require.NoError(t, l.Err(), "empty")
-	l.Warnf(catalog.Pos{File: "b.yaml", Line: 1, Col: 1}, "", "param %q is not used", "x")
-	require.NoError(t, l.Err(), "warnings only")
-	l.Errorf(catalog.Pos{File: "a.yaml", Line: 9, Col: 2}, "R", "second")
-	l.Errorf(catalog.Pos{File: "a.yaml", Line: 2, Col: 5}, "", "first")
-	l.Errorf(catalog.Pos{File: "a.yaml", Line: 9, Col: 1}, "", "before second")
-
-	require.ErrorIs(t, l.Err(), catalog.ErrInvalid)
-	assert.Len(t, l.Errors(), 3)
-	assert.Len(t, l.Warnings(), 1)
-	assert.True(t, l.Warnings()[0].Warning)
-
-	l.Sort()
-	assert.Equal(t, []string{
-		"a.yaml:2:5: first",
-		"a.yaml:9:1: before second",
-		"a.yaml:9:2: reason R: second",
-		`b.yaml:1:1: warning: param "x" is not used`,
-	}, heads(l))
-
-	f := catalog.NewFile("a.yaml", []byte("l1\nl2 abcd\n"))
-	l.AttachSnippets([]*catalog.File{f})
-	assert.Equal(t, "l2 abcd", l[0].Snippet)
-	assert.Empty(t, l[3].Snippet, "no such file")
-	assert.Equal(t, "a.yaml:2:5: first\n | l2 abcd\n |     ^", l[0].Error())
-	assert.Equal(t, l[0].Error()+"\n"+l[1].Error()+"\n"+l[2].Error()+"\n"+l[3].Error(), l.Error())
-
-	var e *catalog.Error
-	require.ErrorAs(t, l.Err(), &e)
-	assert.Equal(t, "first", e.Msg, "errors.As finds the first entry")
-	assert.Len(t, l.Unwrap(), 4)
-	assert.NotErrorIs(t, l, errors.New("other"))
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"statusd.io/statusd/pkg/yamlpos"
 )
 
 // Load reads catalogue files and directories and merges them into one
@@ -26,7 +28,7 @@ func Load(paths ...string) (*Catalog, ErrorList) {
 	c, more := Parse(files...)
 	errs = append(errs, more...)
 	errs.Sort()
-	return c, errs
+	return c, errs.WithKind(ErrInvalid)
 }
 
 func readPath(p string) ([]*File, error) {
@@ -78,7 +80,7 @@ func LoadFS(fsys fs.FS, names ...string) (*Catalog, ErrorList) {
 		errs = append(errs, &Error{Pos: Pos{File: strings.Join(names, ",")}, Msg: "no catalogue files found"})
 	}
 	c, more := Parse(files...)
-	return c, append(errs, more...)
+	return c, append(errs, more...).WithKind(ErrInvalid)
 }
 
 // KindOf returns the kind declared by the first document of f, or "" when
@@ -88,7 +90,7 @@ func KindOf(f *File) string {
 	if err != nil || len(docs) == 0 {
 		return Kind // let the parser report the problem
 	}
-	if k := Field(Root(docs[0]), "kind"); k != nil {
+	if k := yamlpos.Field(yamlpos.Root(docs[0]), "kind"); k != nil {
 		return k.Value
 	}
 	return ""
@@ -122,7 +124,7 @@ func Parse(files ...*File) (*Catalog, ErrorList) {
 				first = part
 				merged.APIVersion, merged.Kind, merged.Metadata, merged.Settings = part.APIVersion, part.Kind, part.Metadata, part.Settings
 			} else {
-				mergeHeader(merged, part, Root(doc), f, &errs)
+				mergeHeader(merged, part, yamlpos.Root(doc), f, &errs)
 			}
 			mergeInto(merged, part, &errs)
 		}
@@ -131,10 +133,10 @@ func Parse(files ...*File) (*Catalog, ErrorList) {
 		errs = append(errs, &Error{Pos: Pos{File: fileNames(files)}, Msg: "no catalogue document found"})
 	}
 	errs = append(errs, Validate(merged)...)
-	errs = errs.dedupe()
+	errs = errs.Dedupe()
 	errs.AttachSnippets(files)
 	errs.Sort()
-	return merged, errs
+	return merged, errs.WithKind(ErrInvalid)
 }
 
 func fileNames(files []*File) string {
@@ -146,15 +148,15 @@ func fileNames(files []*File) string {
 }
 
 func decodeDocument(f *File, doc *yaml.Node) (*Catalog, ErrorList) {
-	root := Root(doc)
-	d := NewDecoder(f)
+	root := yamlpos.Root(doc)
+	d := yamlpos.NewDecoder(f, ErrInvalid)
 	if root.Kind != yaml.MappingNode {
-		d.Errorf(root, "a catalogue must be a mapping, got %s", describe(root))
+		d.Errorf(root, "a catalogue must be a mapping, got %s", yamlpos.Describe(root))
 		return nil, d.Errors()
 	}
 	var c Catalog
 	d.Decode(root, &c)
-	if d.overLimit() {
+	if d.OverLimit() {
 		// Half-decoded reasons would only add errors about what the limit
 		// left out.
 		return nil, d.Errors()
@@ -165,22 +167,22 @@ func decodeDocument(f *File, doc *yaml.Node) (*Catalog, ErrorList) {
 
 // checkHeader refuses documents that are not catalogues, or catalogues of a
 // major version this build does not understand.
-func checkHeader(d *Decoder, root *yaml.Node, c *Catalog) {
-	av := Field(root, "apiVersion")
+func checkHeader(d *yamlpos.Decoder, root *yaml.Node, c *Catalog) {
+	av := yamlpos.Field(root, "apiVersion")
 	switch {
 	case av == nil:
 		d.Errorf(root, "missing apiVersion: want %s", APIVersion)
 	case !sameMajor(c.APIVersion, APIVersion):
 		d.Errorf(av, "unsupported apiVersion %q: this statusd reads %s", c.APIVersion, APIVersion)
 	}
-	k := Field(root, "kind")
+	k := yamlpos.Field(root, "kind")
 	switch {
 	case k == nil:
 		d.Errorf(root, "missing kind: want %s", Kind)
 	case c.Kind != Kind:
 		d.Errorf(k, "kind is %q, want %s", c.Kind, Kind)
 	}
-	md := Field(root, "metadata")
+	md := yamlpos.Field(root, "metadata")
 	if md == nil {
 		d.Errorf(root, "missing metadata: a catalogue needs metadata.name and metadata.version")
 	} else {
@@ -221,7 +223,7 @@ func major(v string) string {
 
 func mergeHeader(into, part *Catalog, root *yaml.Node, f *File, errs *ErrorList) {
 	if part.Metadata != into.Metadata && part.Metadata.Name != "" {
-		md := Field(root, "metadata")
+		md := yamlpos.Field(root, "metadata")
 		*errs = append(*errs, &Error{
 			Pos: Pos{File: f.Name, Line: md.Line, Col: md.Column},
 			Msg: fmt.Sprintf("metadata %s/%s differs from %s/%s in the first file: one catalogue has one name and version",

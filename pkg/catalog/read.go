@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
+
+	"statusd.io/statusd/pkg/yamlpos"
 )
 
 // ReadFiles reads catalogue paths the way Load does (a directory
@@ -14,7 +16,7 @@ import (
 func ReadFiles(paths ...string) ([]*File, error) {
 	files, errs := collect(paths, readPath, filepath.Join, filepath.Dir)
 	if len(errs) > 0 {
-		return nil, errs[0]
+		return nil, errs.WithKind(ErrInvalid)[0]
 	}
 	return files, nil
 }
@@ -78,7 +80,7 @@ func includesOf(f *File) []include {
 	}
 	var out []include
 	for _, doc := range docs {
-		list := Field(Root(doc), "includes")
+		list := yamlpos.Field(yamlpos.Root(doc), "includes")
 		if list == nil || list.Kind != yaml.SequenceNode {
 			continue
 		}

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -161,7 +162,7 @@ func (p IntOrString) String() string {
 	if p.Int == 0 {
 		return ""
 	}
-	return itoa(p.Int)
+	return strconv.Itoa(p.Int)
 }
 
 // Variable is a named CEL sub-expression.

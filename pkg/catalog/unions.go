@@ -7,9 +7,11 @@ import (
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"statusd.io/statusd/pkg/yamlpos"
 )
 
-func (e *Expr) decodeNode(d *Decoder, n *yaml.Node) {
+func (e *Expr) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	s, ok := d.String(n)
 	if !ok {
 		return
@@ -21,7 +23,7 @@ func (e *Expr) decodeNode(d *Decoder, n *yaml.Node) {
 		// The node points at the | or > indicator; the text starts on the
 		// next non-blank line, at its indentation.
 		for line := n.Line + 1; line <= n.Line+1+strings.Count(s, "\n")+1; line++ {
-			text := d.file.Line(line)
+			text := d.File().Line(line)
 			if strings.TrimSpace(text) == "" {
 				continue
 			}
@@ -36,7 +38,7 @@ func (e *Expr) decodeNode(d *Decoder, n *yaml.Node) {
 	}
 }
 
-func (du *Duration) decodeNode(d *Decoder, n *yaml.Node) {
+func (du *Duration) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	du.Pos = d.Pos(n)
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" && n.Value == "0" {
 		du.Raw = "0"
@@ -110,25 +112,25 @@ func isIdent(s string) bool {
 	return true
 }
 
-func (ns *Namespaces) decodeNode(d *Decoder, n *yaml.Node) {
+func (ns *Namespaces) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if s, ok := d.String(n); ok {
 			ns.Names = []string{s}
 		}
 	case yaml.SequenceNode:
-		d.decodeSlice(n, reflectValue(&ns.Names))
+		d.DecodeSlice(n, &ns.Names)
 	case yaml.MappingNode:
-		type plain Namespaces // without the decodeNode method
+		type plain Namespaces // without the DecodeNode method
 		var p plain
-		d.decodeStruct(n, reflectValue(&p))
+		d.DecodeStruct(n, &p)
 		*ns = Namespaces(p)
 	default:
-		d.Errorf(n, "expected a namespace name, glob, list or {names, selector}, got %s", describe(n))
+		d.Errorf(n, "expected a namespace name, glob, list or {names, selector}, got %s", yamlpos.Describe(n))
 	}
 }
 
-func (p *IntOrString) decodeNode(d *Decoder, n *yaml.Node) {
+func (p *IntOrString) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
 		i, err := strconv.Atoi(n.Value)
 		if err != nil || i < 1 || i > 65535 {
@@ -143,18 +145,18 @@ func (p *IntOrString) decodeNode(d *Decoder, n *yaml.Node) {
 	}
 }
 
-func (g *Grace) decodeNode(d *Decoder, n *yaml.Node) {
+func (g *Grace) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
-		g.For.decodeNode(d, n)
+		g.For.DecodeNode(d, n)
 		return
 	}
 	type plain Grace
 	var p plain
-	d.decodeStruct(n, reflectValue(&p))
+	d.DecodeStruct(n, &p)
 	*g = Grace(p)
 }
 
-func (j *Join) decodeNode(d *Decoder, n *yaml.Node) {
+func (j *Join) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		s, ok := d.String(n)
 		if !ok {
@@ -170,26 +172,26 @@ func (j *Join) decodeNode(d *Decoder, n *yaml.Node) {
 		for i, k := range JoinKinds {
 			names[i] = string(k)
 		}
-		d.Errorf(n, "unknown join %q: want one of %s, or {key: <CEL>}%s", s, strings.Join(names, ", "), suggest(s, names))
+		d.Errorf(n, "unknown join %q: want one of %s, or {key: <CEL>}%s", s, strings.Join(names, ", "), yamlpos.Suggest(s, names))
 		j.Kind = JoinKind(s) // reported here; keeps validation from asking for a join again
 		return
 	}
 	type plain Join
 	var p plain
-	d.decodeStruct(n, reflectValue(&p))
+	d.DecodeStruct(n, &p)
 	*j = Join(p)
-	if j.Key.IsZero() && !d.overLimit() {
+	if j.Key.IsZero() && !d.OverLimit() {
 		d.Errorf(n, "join mapping needs a key expression")
 		return
 	}
 	j.Kind = JoinKey
 }
 
-func (p *Param) decodeNode(d *Decoder, n *yaml.Node) {
+func (p *Param) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	p.Pos = d.Pos(n)
 	var v any
 	if err := n.Decode(&v); err != nil {
-		d.Errorf(n, "%s", yamlMessage(err))
+		d.Errorf(n, "%s", yamlpos.Message(err))
 		return
 	}
 	p.Value = normalize(v)

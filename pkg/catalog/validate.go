@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
+
+	"statusd.io/statusd/pkg/yamlpos"
 )
 
 // reasonNameRE is what Kubernetes expects of an Event reason: a short
@@ -140,7 +142,7 @@ func validateReason(c *Catalog, r *Reason, names map[string]Pos, errs *ErrorList
 	case r.Subject == "":
 		errs.Errorf(r.Pos, r.Name, "subject is required: name the source whose objects this reason is about")
 	case !ok:
-		errs.Errorf(r.Pos, r.Name, "subject %q is not a declared source%s", r.Subject, suggest(r.Subject, c.SourceNames()))
+		errs.Errorf(r.Pos, r.Name, "subject %q is not a declared source%s", r.Subject, yamlpos.Suggest(r.Subject, c.SourceNames()))
 	case src.IsMetrics():
 		errs.Errorf(r.Pos, r.Name, "subject %q is a metrics source; a subject must be an object source (use metrics(object) inside when)", r.Subject)
 	}
@@ -168,7 +170,7 @@ func validateReason(c *Catalog, r *Reason, names map[string]Pos, errs *ErrorList
 		case e.Reason == r.Name:
 			errs.Errorf(e.Pos, r.Name, "reason suppresses itself")
 		case !ok:
-			errs.Errorf(e.Pos, r.Name, "suppresses unknown reason %q%s", e.Reason, suggest(e.Reason, keys(names)))
+			errs.Errorf(e.Pos, r.Name, "suppresses unknown reason %q%s", e.Reason, yamlpos.Suggest(e.Reason, keys(names)))
 		case edges[e.Reason]:
 			errs.Errorf(e.Pos, r.Name, "suppresses %q twice", e.Reason)
 		}
@@ -187,7 +189,7 @@ func resolveDuration(c *Catalog, d *Duration, reason string, errs *ErrorList) {
 	}
 	p, ok := c.Params[d.Param]
 	if !ok {
-		errs.Errorf(d.Pos, reason, "%q is neither a duration nor a param%s", d.Raw, suggest(d.Param, c.ParamNames()))
+		errs.Errorf(d.Pos, reason, "%q is neither a duration nor a param%s", d.Raw, yamlpos.Suggest(d.Param, c.ParamNames()))
 		return
 	}
 	s, ok := p.Value.(string)

@@ -242,7 +242,7 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 	cm.warnUnused()
 	cm.errs.AttachSnippets(src.Files)
 	cm.errs.Sort()
-	return c, cm.errs
+	return c, cm.errs.WithKind(catalog.ErrInvalid)
 }
 
 type compiler struct {

@@ -1,6 +1,7 @@
 package ruletest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/snapshot"
+	"statusd.io/statusd/pkg/yamlpos"
 )
 
 // Kind is the kind a rule-test file declares.
@@ -108,20 +110,24 @@ type Expectation struct {
 	Error string `json:"error,omitempty"`
 }
 
+// ErrInvalid is matched (errors.Is) by every problem in a rule-test file's
+// content, apart from the catalogue it names (catalog.ErrInvalid).
+var ErrInvalid = errors.New("invalid rule test")
+
 // ReadFile reads and strictly decodes a rule-test file.
 func ReadFile(name string) (*File, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("read rule test: %w", err)
 	}
-	return Decode(catalog.NewFile(name, data))
+	return Decode(yamlpos.NewFile(name, data))
 }
 
 // Decode strictly decodes a rule-test file; every problem is reported with
 // its position.
-func Decode(f *catalog.File) (*File, error) {
+func Decode(f *yamlpos.File) (*File, error) {
 	var out File
-	root, d, err := catalog.DecodeSingle(f, "rule-test", &out)
+	root, d, err := yamlpos.DecodeSingle(f, "rule-test", ErrInvalid, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -136,9 +142,9 @@ func Decode(f *catalog.File) (*File, error) {
 		validateCase(&out.Cases[i], &errs)
 	}
 	if len(errs) > 0 {
-		errs.AttachSnippets([]*catalog.File{f})
+		errs.AttachSnippets([]*yamlpos.File{f})
 		errs.Sort()
-		return nil, errs
+		return nil, errs.WithKind(ErrInvalid)
 	}
 	out.Name = f.Name
 	out.dir = filepath.Dir(f.Name)

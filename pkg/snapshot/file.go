@@ -1,12 +1,14 @@
 package snapshot
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/yamlpos"
 )
 
 // FileKind is the kind a snapshot file declares.
@@ -55,20 +57,25 @@ type Scrape struct {
 	Error string `json:"error,omitempty"`
 }
 
+// ErrInvalid is matched (errors.Is) by every problem in a snapshot file's
+// content: it separates a broken snapshot from a broken catalogue
+// (catalog.ErrInvalid) and from a file that cannot be read.
+var ErrInvalid = errors.New("invalid snapshot")
+
 // ReadFile reads and strictly decodes a snapshot file.
 func ReadFile(name string) (*File, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot: %w", err)
 	}
-	return Decode(catalog.NewFile(name, data))
+	return Decode(yamlpos.NewFile(name, data))
 }
 
 // Decode strictly decodes a snapshot file. Objects keep whatever fields they
 // have (they are the cluster's data, not ours), but the envelope is strict.
-func Decode(f *catalog.File) (*File, error) {
+func Decode(f *yamlpos.File) (*File, error) {
 	var out File
-	root, d, err := catalog.DecodeSingle(f, "snapshot", &out)
+	root, d, err := yamlpos.DecodeSingle(f, "snapshot", ErrInvalid, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +84,7 @@ func Decode(f *catalog.File) (*File, error) {
 	}
 	if out.Time != "" {
 		if _, err := time.Parse(time.RFC3339, out.Time); err != nil {
-			d.Errorf(catalog.Field(root, "time"), "time %q is not RFC 3339", out.Time)
+			d.Errorf(yamlpos.Field(root, "time"), "time %q is not RFC 3339", out.Time)
 		}
 	}
 	if errs := d.Errors(); len(errs) > 0 {
@@ -139,16 +146,20 @@ func Flatten(objs []map[string]any) []map[string]any {
 
 // DecodeObjects decodes a YAML stream of Kubernetes objects (one per
 // document, or Lists), as kubectl get -o yaml prints them.
-func DecodeObjects(f *catalog.File) ([]map[string]any, error) {
+func DecodeObjects(f *yamlpos.File) ([]map[string]any, error) {
 	docs, err := f.Documents()
 	if err != nil {
+		var perr *yamlpos.Error
+		if errors.As(err, &perr) {
+			perr.Kind = ErrInvalid
+		}
 		return nil, err
 	}
 	var out []map[string]any
 	for _, doc := range docs {
 		var m map[string]any
-		if err := catalog.Root(doc).Decode(&m); err != nil {
-			return nil, &catalog.Error{Pos: catalog.Pos{File: f.Name, Line: doc.Line}, Msg: fmt.Sprintf("object: %v", err)}
+		if err := yamlpos.Root(doc).Decode(&m); err != nil {
+			return nil, &yamlpos.Error{Pos: yamlpos.Pos{File: f.Name, Line: doc.Line}, Msg: fmt.Sprintf("object: %v", err), Kind: ErrInvalid}
 		}
 		out = append(out, Normalize(m).(map[string]any))
 	}

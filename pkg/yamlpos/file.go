@@ -1,4 +1,4 @@
-package catalog
+package yamlpos
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// File is one source file of a catalogue (or of a rule test or snapshot):
+// File is one source file of a catalogue, rule test or snapshot:
 // its name as given by the user, its bytes, and the line index used for
 // error snippets.
 type File struct {
@@ -77,7 +77,7 @@ func (f *File) Documents() ([]*yaml.Node, error) {
 		if err != nil {
 			return docs, f.syntaxError(err)
 		}
-		if len(n.Content) == 0 || isNull(Root(&n)) {
+		if len(n.Content) == 0 || IsNull(Root(&n)) {
 			continue // an empty document, such as after a trailing ---
 		}
 		docs = append(docs, &n)
@@ -148,7 +148,8 @@ func (f *File) failingLine(problem string) int {
 	return lo
 }
 
-func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+// IsNull reports whether n is an explicit or empty null scalar.
+func IsNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
 // Root returns the top-level node of a document node.
 func Root(doc *yaml.Node) *yaml.Node {

@@ -1,6 +1,7 @@
-package catalog
+package yamlpos
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -22,20 +23,22 @@ const maxNodes = 1_000_000
 // which shares the decoder, needs maxNodes; it needs no aliases).
 const maxAliasNodes = 100_000
 
-// nodeDecoder is implemented by types whose YAML form is not a plain
-// mapping (durations, expressions, unions). It is unexported: the decoder is
-// an implementation detail of this package and of the formats that reuse it.
-type nodeDecoder interface {
-	decodeNode(d *Decoder, n *yaml.Node)
+// NodeDecoder is implemented by types whose YAML form is not a plain
+// mapping (durations, expressions, unions): the Decoder hands them the node
+// and they report their own errors through it.
+type NodeDecoder interface {
+	DecodeNode(d *Decoder, n *yaml.Node)
 }
 
 // Decoder decodes YAML nodes into Go values strictly: unknown fields,
 // duplicate keys and wrong types are errors at the offending node, and
 // decoding goes on after an error so that one run reports everything. The
-// rule-test and snapshot formats reuse it so that all of statusd's files
-// report errors the same way.
+// catalogue, rule-test and snapshot formats share it so that all of
+// statusd's files report errors the same way; each stamps its own error kind
+// on what the decoder finds.
 type Decoder struct {
 	file  *File
+	kind  error
 	errs  ErrorList
 	nodes int
 	// aliased counts the nodes decoded through an alias, inAlias how many
@@ -46,8 +49,14 @@ type Decoder struct {
 	reported map[string]bool
 }
 
-// NewDecoder returns a decoder that reports positions in f.
-func NewDecoder(f *File) *Decoder { return &Decoder{file: f} }
+// NewDecoder returns a decoder that reports positions in f. Every error it
+// records has the given kind (the format's sentinel, such as
+// catalog.ErrInvalid), which errors.Is matches.
+func NewDecoder(f *File, kind error) *Decoder { return &Decoder{file: f, kind: kind} }
+
+// File returns the file the decoder reads, for node decoders that look at
+// the source text around a node.
+func (d *Decoder) File() *File { return d.file }
 
 // Errors returns what the decoder found so far.
 func (d *Decoder) Errors() ErrorList { return d.errs }
@@ -64,13 +73,13 @@ func (d *Decoder) Errorf(n *yaml.Node, format string, args ...any) {
 		d.reported = map[string]bool{}
 	}
 	d.reported[key] = true
-	d.errs = append(d.errs, &Error{Pos: p, Msg: msg, Snippet: d.file.Line(p.Line)})
+	d.errs = append(d.errs, &Error{Pos: p, Msg: msg, Snippet: d.file.Line(p.Line), Kind: d.kind})
 }
 
-// overLimit reports whether the document expanded past maxNodes or
+// OverLimit reports whether the document expanded past maxNodes or
 // maxAliasNodes, in which case what was decoded is incomplete and must not
 // be validated.
-func (d *Decoder) overLimit() bool { return d.nodes > maxNodes || d.aliased > maxAliasNodes }
+func (d *Decoder) OverLimit() bool { return d.nodes > maxNodes || d.aliased > maxAliasNodes }
 
 // Pos returns the position of node n.
 func (d *Decoder) Pos(n *yaml.Node) Pos {
@@ -81,7 +90,7 @@ func (d *Decoder) Pos(n *yaml.Node) Pos {
 func (d *Decoder) Decode(n *yaml.Node, v any) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		panic("catalog: Decode needs a non-nil pointer")
+		panic("yamlpos: Decode needs a non-nil pointer")
 	}
 	d.decode(n, rv.Elem())
 }
@@ -91,7 +100,7 @@ func (d *Decoder) decode(n *yaml.Node, v reflect.Value) {
 	if d.inAlias > 0 {
 		d.aliased++
 	}
-	if d.overLimit() {
+	if d.OverLimit() {
 		switch {
 		case d.nodes == maxNodes+1:
 			d.Errorf(n, "document expands to more than %d nodes (aliases?)", maxNodes)
@@ -123,8 +132,8 @@ func (d *Decoder) decode(n *yaml.Node, v reflect.Value) {
 		return
 	}
 	if v.CanAddr() {
-		if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
-			nd.decodeNode(d, n)
+		if nd, ok := v.Addr().Interface().(NodeDecoder); ok {
+			nd.DecodeNode(d, n)
 			return
 		}
 	}
@@ -146,14 +155,14 @@ func (d *Decoder) decode(n *yaml.Node, v reflect.Value) {
 		}
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-			d.Errorf(n, "expected a boolean, got %s", describe(n))
+			d.Errorf(n, "expected a boolean, got %s", Describe(n))
 			return
 		}
 		b, _ := strconv.ParseBool(strings.ToLower(n.Value))
 		v.SetBool(b)
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-			d.Errorf(n, "expected an integer, got %s", describe(n))
+			d.Errorf(n, "expected an integer, got %s", Describe(n))
 			return
 		}
 		i, err := strconv.ParseInt(n.Value, 0, 64)
@@ -164,7 +173,7 @@ func (d *Decoder) decode(n *yaml.Node, v reflect.Value) {
 		v.SetInt(i)
 	case reflect.Uint, reflect.Uint32, reflect.Uint64:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-			d.Errorf(n, "expected a non-negative integer, got %s", describe(n))
+			d.Errorf(n, "expected a non-negative integer, got %s", Describe(n))
 			return
 		}
 		i, err := strconv.ParseUint(n.Value, 0, 64)
@@ -175,7 +184,7 @@ func (d *Decoder) decode(n *yaml.Node, v reflect.Value) {
 		v.SetUint(i)
 	case reflect.Float64:
 		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
-			d.Errorf(n, "expected a number, got %s", describe(n))
+			d.Errorf(n, "expected a number, got %s", Describe(n))
 			return
 		}
 		f, err := strconv.ParseFloat(n.Value, 64)
@@ -187,14 +196,14 @@ func (d *Decoder) decode(n *yaml.Node, v reflect.Value) {
 	case reflect.Interface:
 		var out any
 		if err := n.Decode(&out); err != nil {
-			d.Errorf(n, "%s", yamlMessage(err))
+			d.Errorf(n, "%s", Message(err))
 			return
 		}
 		if out != nil {
 			v.Set(reflect.ValueOf(out))
 		}
 	default:
-		panic(fmt.Sprintf("catalog: cannot decode into %s", v.Type()))
+		panic(fmt.Sprintf("yamlpos: cannot decode into %s", v.Type()))
 	}
 }
 
@@ -209,7 +218,7 @@ func (d *Decoder) String(n *yaml.Node) (string, bool) {
 		if n.Kind == yaml.ScalarNode {
 			hint = "; quote it to make it a string"
 		}
-		d.Errorf(n, "expected a string, got %s%s", describe(n), hint)
+		d.Errorf(n, "expected a string, got %s%s", Describe(n), hint)
 		return "", false
 	}
 	return n.Value, true
@@ -219,14 +228,14 @@ func (d *Decoder) String(n *yaml.Node) (string, bool) {
 // duplicate keys and non-string keys, and calling fn for each good pair.
 func (d *Decoder) Mapping(n *yaml.Node, fn func(key string, k, v *yaml.Node)) bool {
 	if n.Kind != yaml.MappingNode {
-		d.Errorf(n, "expected a mapping, got %s", describe(n))
+		d.Errorf(n, "expected a mapping, got %s", Describe(n))
 		return false
 	}
 	seen := make(map[string]*yaml.Node, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			d.Errorf(k, "mapping keys must be strings, got %s", describe(k))
+			d.Errorf(k, "mapping keys must be strings, got %s", Describe(k))
 			continue
 		}
 		if k.Tag == "!!merge" {
@@ -251,7 +260,7 @@ func (d *Decoder) decodeStruct(n *yaml.Node, v reflect.Value) {
 	d.Mapping(n, func(key string, k, val *yaml.Node) {
 		idx, ok := info.byName[key]
 		if !ok {
-			d.Errorf(k, "unknown field %q%s", key, suggest(key, info.names))
+			d.Errorf(k, "unknown field %q%s", key, Suggest(key, info.names))
 			return
 		}
 		d.decode(val, v.Field(idx))
@@ -260,7 +269,7 @@ func (d *Decoder) decodeStruct(n *yaml.Node, v reflect.Value) {
 
 func (d *Decoder) decodeMap(n *yaml.Node, v reflect.Value) {
 	if v.Type().Key().Kind() != reflect.String {
-		panic("catalog: map keys must be strings")
+		panic("yamlpos: map keys must be strings")
 	}
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(v.Type()))
@@ -277,7 +286,7 @@ func (d *Decoder) decodeMap(n *yaml.Node, v reflect.Value) {
 
 func (d *Decoder) decodeSlice(n *yaml.Node, v reflect.Value) {
 	if n.Kind != yaml.SequenceNode {
-		d.Errorf(n, "expected a list, got %s", describe(n))
+		d.Errorf(n, "expected a list, got %s", Describe(n))
 		return
 	}
 	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -287,8 +296,8 @@ func (d *Decoder) decodeSlice(n *yaml.Node, v reflect.Value) {
 	v.Set(out)
 }
 
-// describe names a node's type the way an operator would say it.
-func describe(n *yaml.Node) string {
+// Describe names a node's type the way an operator would say it.
+func Describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -348,9 +357,9 @@ func structFields(t reflect.Type) *fieldInfo {
 	return fi
 }
 
-// suggest returns "; did you mean X?" for the known name closest to key,
+// Suggest returns "; did you mean X?" for the known name closest to key,
 // when one is close enough to be a typo.
-func suggest(key string, known []string) string {
+func Suggest(key string, known []string) string {
 	best, bestDist := "", 3
 	for _, k := range known {
 		dist := editDistance(strings.ToLower(key), strings.ToLower(k))
@@ -387,27 +396,38 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// yamlMessage strips the "yaml: " prefix the library puts on its errors.
-func yamlMessage(err error) string {
+// Message strips the "yaml: " prefix the library puts on its errors.
+func Message(err error) string {
 	return strings.TrimPrefix(err.Error(), "yaml: ")
 }
 
-func reflectValue(p any) reflect.Value { return reflect.ValueOf(p).Elem() }
+// DecodeStruct decodes a mapping into the struct p points to, field by
+// field, even when the struct is a NodeDecoder: a union type's DecodeNode
+// calls it for its mapping form.
+func (d *Decoder) DecodeStruct(n *yaml.Node, p any) { d.decodeStruct(n, reflect.ValueOf(p).Elem()) }
+
+// DecodeSlice decodes a sequence into the slice p points to.
+func (d *Decoder) DecodeSlice(n *yaml.Node, p any) { d.decodeSlice(n, reflect.ValueOf(p).Elem()) }
 
 // DecodeSingle strictly decodes a file that must hold exactly one YAML
 // document (a rule test, a snapshot) into v. It returns the document's root,
 // for checks of the caller's own, and the decoder, which holds what
 // decoding found; the error is for a file that is not one document of
-// YAML. what names the kind of file in that error.
-func DecodeSingle(f *File, what string, v any) (*yaml.Node, *Decoder, error) {
+// YAML. what names the kind of file in that error; kind is the format's
+// error sentinel, carried by every error found.
+func DecodeSingle(f *File, what string, kind error, v any) (*yaml.Node, *Decoder, error) {
 	docs, err := f.Documents()
 	if err != nil {
+		var perr *Error
+		if errors.As(err, &perr) {
+			perr.Kind = kind
+		}
 		return nil, nil, err
 	}
 	if len(docs) != 1 {
-		return nil, nil, &Error{Pos: Pos{File: f.Name, Line: 1}, Msg: fmt.Sprintf("a %s file holds one document, found %d", what, len(docs))}
+		return nil, nil, &Error{Pos: Pos{File: f.Name, Line: 1}, Msg: fmt.Sprintf("a %s file holds one document, found %d", what, len(docs)), Kind: kind}
 	}
-	d := NewDecoder(f)
+	d := NewDecoder(f, kind)
 	root := Root(docs[0])
 	d.Decode(root, v)
 	return root, d, nil
