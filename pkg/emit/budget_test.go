@@ -67,7 +67,7 @@ func auditedWrites(t *testing.T, user string) map[string]map[string]int {
 	t.Helper()
 	f, err := os.Open(auditLog)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { require.NoError(t, f.Close()) }()
 	out := map[string]map[string]int{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)

@@ -55,10 +55,14 @@ func TestMaterialSeparatesChangeFromDrift(t *testing.T) {
 		a, b     string
 		material bool
 	}{
-		{"elapsed time", "HelmRelease a/b has been deleting since 2026-12-05T12:47:05Z (23s, threshold 20s)",
-			"HelmRelease a/b has been deleting since 2026-12-05T12:47:05Z (28s, threshold 20s)", false},
-		{"live queue figures", "has had at least 12 requests waiting for 5m (at 12:47:25Z: 14 waiting, 3 running; threshold 10)",
-			"has had at least 11 requests waiting for 5m (at 12:47:55Z: 19 waiting, 4 running; threshold 10)", false},
+		{
+			"elapsed time", "HelmRelease a/b has been deleting since 2026-12-05T12:47:05Z (23s, threshold 20s)",
+			"HelmRelease a/b has been deleting since 2026-12-05T12:47:05Z (28s, threshold 20s)", false,
+		},
+		{
+			"live queue figures", "has had at least 12 requests waiting for 5m (at 12:47:25Z: 14 waiting, 3 running; threshold 10)",
+			"has had at least 11 requests waiting for 5m (at 12:47:55Z: 19 waiting, 4 running; threshold 10)", false,
+		},
 		{"restart count", "container app restarted 5 times, last exit Error (code 1)", "container app restarted 6 times, last exit Error (code 1)", false},
 		{"failing pod", "its pod jupyterhub-5d8f7b-x2kq9 cannot be scheduled", "its pod jupyterhub-5d8f7b-p7vzt cannot be scheduled", true},
 		{"statefulset pod", "pod web-0 is not ready", "pod web-1 is not ready", true},
