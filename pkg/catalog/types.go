@@ -98,6 +98,10 @@ type Source struct {
 	// Metrics makes this a metrics source: pods selected by label are
 	// scraped, and their series are read through metrics(pod).
 	Metrics *Scrape `json:"metrics,omitempty"`
+	// Expect declares objects the source must hold; while one is absent,
+	// the reasons over the source also see a stand-in for it (see
+	// Expectation).
+	Expect []Expectation `json:"expect,omitempty"`
 }
 
 // IsMetrics reports whether the source scrapes pods rather than watching a

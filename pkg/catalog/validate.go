@@ -76,6 +76,7 @@ func validateSource(c *Catalog, name string, s *Source, errs *ErrorList) {
 		}
 	}
 	checkSelector(s.Pos, "source "+name+": namespaces.selector", s.Namespaces.Selector, errs)
+	validateExpectations(c, name, s, errs)
 	if s.Metrics == nil {
 		if s.Version == "" || s.Resource == "" {
 			errs.Errorf(s.Pos, "", "source %q needs version and resource (group too, unless it is a core resource), or metrics", name)

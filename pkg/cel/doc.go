@@ -37,7 +37,13 @@
 // minOverTime(sel, d) and quantile(q, histogram, d), where sel is a
 // PromQL-like selector such as `vllm:num_requests_waiting{model_name="x"}`.
 // Values are summed across matching series and pods (max/min for the
-// over-time extremes, the worst pod for quantiles).
+// over-time extremes, the worst pod for quantiles). A windowed function
+// (every one but value and has) answers only once statusd's scrapes of
+// each pod span its window (series.History.Covered); until then it is
+// Unknown with "window not yet covered: 1m of 5m scraped", so a condition
+// never draws "for 5m" from a minute of samples. An error that is not for
+// lack of data (a failed scrape, a window longer than the retention)
+// comes first.
 //
 // # Unknown
 //

@@ -190,6 +190,26 @@ func asMetrics(v ref.Val) (*metricsVal, ref.Val) {
 	return m, nil
 }
 
+// covered runs a windowed query and answers it only when statusd's scrapes
+// of the target span the whole window (series.History.Covered): an answer
+// over part of a window claims what nobody saw, such as "at least 50
+// requests waiting for 5m" one scrape after statusd started. The query's own
+// error comes first when it is not for lack of data (a failed scrape, a
+// window longer than the retention), so that it names what to fix; a query
+// that found too little data over an uncovered window says how much is
+// covered. Unknown holds a firing finding and never starts one (see
+// engine), so this delays a new finding by at most one window.
+func covered(h *series.History, now time.Time, window time.Duration, query func() (float64, error)) (float64, error) {
+	v, err := query()
+	if err != nil && !errors.Is(err, series.ErrNoData) {
+		return 0, err
+	}
+	if cerr := h.Covered(now, window); cerr != nil {
+		return 0, cerr
+	}
+	return v, err
+}
+
 func windowed(name string, how combine, fn func(h *series.History, now time.Time, sel *series.Selector, window time.Duration) (float64, error)) gocel.EnvOption {
 	return gocel.Function(name,
 		gocel.MemberOverload("statusd_metrics_"+name, []*gocel.Type{metricsType, gocel.StringType, gocel.DurationType}, gocel.DoubleType,
@@ -200,7 +220,7 @@ func windowed(name string, how combine, fn func(h *series.History, now time.Time
 				}
 				w := args[2].(types.Duration).Duration
 				return m.query(string(args[1].(types.String)), how, func(h *series.History, now time.Time, sel *series.Selector) (float64, error) {
-					return fn(h, now, sel, w)
+					return covered(h, now, w, func() (float64, error) { return fn(h, now, sel, w) })
 				})
 			})))
 }
@@ -267,7 +287,7 @@ func metricsFunctions() gocel.EnvOption {
 					// Over several pods, the worst pod's quantile: a latency
 					// alarm should not be averaged away by healthy replicas.
 					return m.query(string(args[2].(types.String)), highest, func(h *series.History, now time.Time, sel *series.Selector) (float64, error) {
-						return h.Quantile(now, q, sel, w)
+						return covered(h, now, w, func() (float64, error) { return h.Quantile(now, q, sel, w) })
 					})
 				}))),
 	}})

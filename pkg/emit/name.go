@@ -95,21 +95,33 @@ func dnsLabel(s string, limit int) string {
 // ellipsis marks a cut message.
 const ellipsis = "…"
 
-// truncate returns msg as valid UTF-8 of at most limit bytes. A longer
-// message keeps its head, cut at a rune boundary, and ends in an ellipsis,
-// so an over-long upstream condition message shortens the Event instead of
-// getting it rejected. Invalid UTF-8 is replaced first: the JSON encoder
-// would otherwise expand each bad byte into three.
+// runMarker starts the command a catalogue message ends with ("... Run:
+// kubectl ..."): the part an operator acts on, kept whole by truncate.
+const runMarker = " Run: "
+
+// truncate returns msg as valid UTF-8 of at most limit bytes, so an
+// over-long upstream condition message shortens the Event instead of
+// getting it rejected. A longer message loses the middle of its evidence,
+// not its ends: its head says what failed, and its tail, from the last
+// " Run: " on, is the next command, which is kept whole when it fits in
+// half the limit (a long Helm error otherwise pushed it out). The cut is
+// marked with an ellipsis at rune boundaries. Without such a command the
+// head is kept. Invalid UTF-8 is replaced first: the JSON encoder would
+// otherwise expand each bad byte into three.
 func truncate(msg string, limit int) string {
 	msg = strings.ToValidUTF8(msg, "\uFFFD")
 	if len(msg) <= limit {
 		return msg
 	}
-	cut := limit - len(ellipsis)
+	tail := ""
+	if i := strings.LastIndex(msg, runMarker); i >= 0 && len(msg)-i <= limit/2 {
+		tail = msg[i:]
+	}
+	cut := limit - len(ellipsis) - len(tail)
 	for cut > 0 && !utf8.RuneStart(msg[cut]) {
 		cut--
 	}
-	return msg[:cut] + ellipsis
+	return msg[:cut] + ellipsis + tail
 }
 
 // humanDuration renders d for people: "42s", "1m30s", "42m", "1h5m", "2h",

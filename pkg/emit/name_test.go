@@ -229,3 +229,36 @@ func TestResolvedReasonFitsTheAPI(t *testing.T) {
 	assert.Len(t, resolvedReason(long), maxField)
 	assert.True(t, strings.HasSuffix(resolvedReason(long), ResolvedSuffix))
 }
+
+func TestTruncateKeepsTheCommand(t *testing.T) {
+	helmErr := "add-on kuberay: HelmRelease iaas-addon-kuberay/kuberay failed: Helm upgrade failed: " +
+		strings.Repeat("resource mapping not found for name: \"raycluster\" namespace: \"\" from \"\": no matches for kind; ", 40)
+	run := " Run: kubectl -n iaas-addon-kuberay get helmrelease kuberay -o yaml && flux logs --kind=HelmRelease --name=kuberay"
+	tests := []struct {
+		name     string
+		msg      string
+		wantTail string // "" when the head alone is kept
+	}{
+		{name: "a long Helm error keeps its Run: command", msg: helmErr + "." + run, wantTail: run},
+		{name: "the last Run: counts", msg: "x Run: a" + strings.Repeat("y", 2000) + run, wantTail: run},
+		{name: "no command keeps the head", msg: strings.Repeat("z", 2000)},
+		{name: "a command longer than half the limit is not kept whole", msg: "head" + strings.Repeat("q", 500) + " Run: " + strings.Repeat("c", 700)},
+		{name: "multi-byte evidence is cut at a rune", msg: "pod p: " + strings.Repeat("日", 600) + run, wantTail: run},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := truncate(tc.msg, MaxMessageBytes)
+			assert.LessOrEqual(t, len(got), MaxMessageBytes)
+			assert.True(t, utf8.ValidString(got))
+			if tc.wantTail == "" {
+				assert.True(t, strings.HasSuffix(got, ellipsis))
+				assert.True(t, strings.HasPrefix(tc.msg, strings.TrimSuffix(got, ellipsis)))
+				return
+			}
+			assert.True(t, strings.HasSuffix(got, ellipsis+tc.wantTail), "ends with the command: %q", got)
+			head := strings.TrimSuffix(got, ellipsis+tc.wantTail)
+			assert.True(t, strings.HasPrefix(tc.msg, head), "the head of the message")
+			assert.Greater(t, len(got), MaxMessageBytes-utf8.UTFMax, "cut no further than one rune")
+		})
+	}
+}

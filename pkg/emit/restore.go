@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -72,7 +73,8 @@ func (w *Writer) Restore(ctx context.Context) ([]engine.Restored, error) {
 		if r, ok := resolved[k]; ok && !r.Before(since) {
 			continue // this episode has been resolved
 		}
-		if ev.Namespace != w.opts.namespaceFor(s.Namespace) || ev.Name != EventName(s, ev.Reason) {
+		inv := involvedOf(ev)
+		if ev.Namespace != w.opts.namespaceFor(inv.Namespace) || ev.Name != EventName(s, ev.Reason) {
 			skipped++
 			continue
 		}
@@ -91,7 +93,7 @@ func (w *Writer) Restore(ctx context.Context) ([]engine.Restored, error) {
 		}
 		w.records[k] = &record{
 			want: content{
-				namespace: ev.Namespace, name: ev.Name, subject: s, reason: ev.Reason,
+				namespace: ev.Namespace, name: ev.Name, subject: inv, reason: ev.Reason,
 				typ: ev.Type, action: ActionDetected, message: ev.Message, material: Material(ev.Message), annotations: ann,
 				first: since, last: last, count: ev.Count,
 			},
@@ -155,8 +157,25 @@ func (w *Writer) list(ctx context.Context, namespace string) ([]corev1.Event, er
 	}
 }
 
-// subjectOf is the subject an Event is about.
+// subjectOf is the subject an Event is about: AnnotationSubject when the
+// involvedObject stands in for it, else the involvedObject.
 func subjectOf(ev *corev1.Event) engine.Subject {
+	if a := ev.Annotations[AnnotationSubject]; a != "" {
+		if apiVersion, ref, ok := strings.Cut(a, " "); ok {
+			parts := strings.SplitN(ref, "/", 3)
+			switch len(parts) {
+			case 3:
+				return engine.Subject{APIVersion: apiVersion, Kind: parts[0], Namespace: parts[1], Name: parts[2]}
+			case 2:
+				return engine.Subject{APIVersion: apiVersion, Kind: parts[0], Name: parts[1]}
+			}
+		}
+	}
+	return involvedOf(ev)
+}
+
+// involvedOf is the object an Event names.
+func involvedOf(ev *corev1.Event) engine.Subject {
 	o := ev.InvolvedObject
 	return engine.Subject{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: string(o.UID)}
 }

@@ -50,6 +50,12 @@ const (
 	// AnnotationResolvedBecause explains an unusual resolution (subject
 	// deleted, reason removed from the catalogue).
 	AnnotationResolvedBecause = "statusd.io/resolved-because"
+	// AnnotationSubject names the finding's subject as "<apiVersion>
+	// <Kind>/<namespace>/<name>" when the Event's involvedObject is another
+	// object: an expected object that does not exist, whose Event is about
+	// its Namespace (engine.Finding.Target). Restore reads the subject from
+	// it.
+	AnnotationSubject = "statusd.io/subject"
 )
 
 // managedAnnotations are the keys a patch sets or clears, so that a value
@@ -57,6 +63,7 @@ const (
 var managedAnnotations = []string{
 	AnnotationCatalog, AnnotationCatalogVersion, AnnotationLayer, AnnotationPriority, AnnotationRoot,
 	AnnotationSuppresses, AnnotationFiringSince, AnnotationResolves, AnnotationDuration, AnnotationResolvedBecause,
+	AnnotationSubject,
 }
 
 // LabelManagedBy and ManagedBy label every Event statusd writes, for
@@ -262,14 +269,19 @@ func (w *Writer) observeLocked(res *engine.Result, f *engine.Finding, sup map[st
 	}
 	if rec.want.name == "" {
 		// Fixed by the key (UID and reason) and the Options: computed once.
-		rec.want.namespace, rec.want.name = w.opts.namespaceFor(f.Subject.Namespace), EventName(f.Subject, f.Reason)
+		// The Event lives where its involvedObject allows (a Namespace
+		// target is cluster-scoped); its name is the subject's.
+		rec.want.namespace, rec.want.name = w.opts.namespaceFor(involved(f).Namespace), EventName(f.Subject, f.Reason)
 	}
-	rec.want.subject, rec.want.reason = f.Subject, f.Reason
+	rec.want.subject, rec.want.reason = involved(f), f.Reason
 	rec.want.typ, rec.want.action = eventType(f.Severity), ActionDetected
 	if msg := truncate(messageOf(f), MaxMessageBytes); episode || (msg != rec.want.message && holds(f)) {
 		rec.want.message, rec.want.material = msg, Material(msg)
 	}
 	rec.want.annotations = firingAnnotations(res, f, since, sup[causeKey(f.Reason, f.Subject)])
+	if f.Target != nil {
+		rec.want.annotations[AnnotationSubject] = subjectAnnotation(f.Subject)
+	}
 	rec.want.last = seen
 	rec.want.count++
 	rec.seenAt = now
@@ -358,11 +370,14 @@ func (w *Writer) resolveLocked(res *engine.Result, f *engine.Finding, seen time.
 		a[AnnotationFiringSince] = since.UTC().Format(time.RFC3339Nano)
 		a[AnnotationDuration] = dur.Round(time.Second).String()
 	}
+	if f.Target != nil {
+		a[AnnotationSubject] = subjectAnnotation(f.Subject)
+	}
 	dropEmpty(a)
 	w.resolutions[k] = &content{
-		namespace:   w.opts.namespaceFor(f.Subject.Namespace),
+		namespace:   w.opts.namespaceFor(involved(f).Namespace),
 		name:        ResolvedEventName(f.Subject, f.Reason),
-		subject:     f.Subject,
+		subject:     involved(f),
 		reason:      resolvedReason(f.Reason),
 		typ:         corev1.EventTypeNormal,
 		action:      ActionResolved,
@@ -630,6 +645,18 @@ func firingAnnotations(res *engine.Result, f *engine.Finding, since time.Time, s
 	dropEmpty(a)
 	return a
 }
+
+// involved is the object an Event about f names: its Target when the
+// subject cannot be looked at, else its subject.
+func involved(f *engine.Finding) engine.Subject {
+	if f.Target != nil {
+		return *f.Target
+	}
+	return f.Subject
+}
+
+// subjectAnnotation writes s as AnnotationSubject holds it.
+func subjectAnnotation(s engine.Subject) string { return s.APIVersion + " " + s.String() }
 
 func dropEmpty(a map[string]string) {
 	maps.DeleteFunc(a, func(_, v string) bool { return v == "" })

@@ -64,6 +64,11 @@ type record struct {
 	published bool
 	// seen marks records touched by the current tick.
 	seen bool
+	// standIn marks a record about the stand-in of a missing expected
+	// object; target is where its Events go (see tick.targetOf), nil for
+	// a real subject or a stand-in whose namespace does not exist either.
+	standIn bool
+	target  *Subject
 }
 
 // Engine turns a compiled catalogue and a stream of snapshots into
@@ -196,6 +201,9 @@ type tick struct {
 	ev    *cel.Evaluator
 	index *suppress.Index
 	res   *Result
+	// standIns holds each source's stand-ins for missing expected
+	// objects, built on first use (see missing).
+	standIns map[string][]*snapshot.Object
 }
 
 func (t *tick) reason(r *cel.Reason) {
@@ -203,6 +211,9 @@ func (t *tick) reason(r *cel.Reason) {
 	readable := set != nil && set.Status != snapshot.StatusForbidden && set.Status != snapshot.StatusFailed
 	if set != nil {
 		for _, o := range set.Objects() {
+			t.evaluate(r, o)
+		}
+		for _, o := range t.missing(r.Subject, set) {
 			t.evaluate(r, o)
 		}
 	}
@@ -226,6 +237,9 @@ func (t *tick) reason(r *cel.Reason) {
 			f.Duration = t.now.Sub(rec.firingSince)
 			f.WasPublished = rec.published
 			f.ResolvedBecause = "subject no longer exists"
+			if rec.standIn {
+				f.ResolvedBecause = "the expected object exists"
+			}
 			t.res.Resolved = append(t.res.Resolved, f)
 			t.e.log.Info("Finding resolved", "reason", r.Name, "subject", rec.subject.String(), "because", f.ResolvedBecause)
 		}
@@ -243,6 +257,11 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 	subj := SubjectOf(o)
 	k := key{r.Name, subj.ID()}
 	rec := t.e.state.get(k)
+	if rec != nil && !rec.standIn && IsStandIn(o) {
+		// Restored from an Event after a restart: the target is known
+		// again once the stand-in is seen.
+		rec.standIn, rec.target = true, t.targetOf(subj)
+	}
 	var f *Finding
 	switch res.Outcome {
 	case cel.False:
@@ -277,6 +296,9 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 	case cel.Unknown:
 		if rec == nil {
 			f = &Finding{Subject: subj, State: Unknown, Err: res.Err.Error(), Cost: res.Cost}
+			if IsStandIn(o) {
+				f.Target = t.targetOf(subj)
+			}
 			t.fill(r, f)
 			t.res.Findings = append(t.res.Findings, f)
 			return
@@ -305,6 +327,9 @@ func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
 	case cel.True:
 		if rec == nil {
 			rec = &record{subject: subj, firstTrue: t.now}
+			if IsStandIn(o) {
+				rec.standIn, rec.target = true, t.targetOf(subj)
+			}
 			t.e.state.put(k, rec)
 		}
 		rec.seen = true
@@ -358,6 +383,7 @@ func (t *tick) finding(r *cel.Reason, rec *record, st State) *Finding {
 		PendingSince: rec.firstTrue,
 		FiringSince:  rec.firingSince,
 		LastTrue:     rec.lastTrue,
+		Target:       rec.target,
 	}
 	t.fill(r, f)
 	return f

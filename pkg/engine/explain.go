@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/snapshot"
@@ -12,10 +13,54 @@ import (
 // reason that applies to it, the condition's value with its
 // sub-expressions, the timers, the suppression chain and the cost.
 type Explanation struct {
-	Subject Subject              `json:"subject"`
-	Catalog string               `json:"catalog"`
-	Version string               `json:"version"`
+	Subject Subject `json:"subject"`
+	Catalog string  `json:"catalog"`
+	Version string  `json:"version"`
+	// Scrape is the subject's scrape health and window coverage, when the
+	// subject is a pod some metrics source scrapes.
+	Scrape  *ScrapeCoverage      `json:"scrape,omitempty"`
 	Reasons []*ReasonExplanation `json:"reasons"`
+}
+
+// ScrapeCoverage says how much metrics history statusd holds for a scraped
+// pod: a windowed metric function answers only for windows no longer than
+// Covered (see series.History.Coverage); longer ones are Unknown.
+type ScrapeCoverage struct {
+	// Source is the metrics source that selected the pod.
+	Source string `json:"source"`
+	// LastScrape and LastSuccess are the latest scrape and the latest
+	// successful one; zero before the first.
+	LastScrape  time.Time `json:"lastScrape,omitzero"`
+	LastSuccess time.Time `json:"lastSuccess,omitzero"`
+	// LastError is the latest scrape's error, if it failed.
+	LastError string `json:"lastError,omitempty"`
+	// Covered is how far back unbroken scrapes reach from the snapshot's
+	// time.
+	Covered time.Duration `json:"covered"`
+}
+
+// maxCoverage bounds the coverage explain reports: longer than any
+// retention a History keeps.
+const maxCoverage = 24 * time.Hour
+
+// scrapeCoverage describes o's metrics history in snap, or nil.
+func scrapeCoverage(snap *snapshot.Snapshot, o *snapshot.Object) *ScrapeCoverage {
+	if o.Kind != "Pod" {
+		return nil
+	}
+	pm := snap.Metrics(o.Namespace, o.Name)
+	if pm == nil || pm.History == nil {
+		return nil
+	}
+	st := pm.History.Status()
+	sc := &ScrapeCoverage{
+		Source: pm.Source, LastScrape: st.LastScrape, LastSuccess: st.LastSuccess,
+		Covered: pm.History.Coverage(snap.Time, maxCoverage),
+	}
+	if st.LastError != nil {
+		sc.LastError = st.LastError.Error()
+	}
+	return sc
 }
 
 // ReasonExplanation explains one reason on the subject.
@@ -54,10 +99,22 @@ func (e *Engine) Explain(ctx context.Context, snap *snapshot.Snapshot, res *Resu
 		}
 		o := findByRef(set, s)
 		if o == nil {
+			// The stand-in of a missing expected object is explained
+			// too, by its reference.
+			for _, m := range standIns(cat.Source.Sources[r.Subject], set) {
+				if m.Key() == s || SubjectOf(m).String() == s {
+					o = m
+				}
+			}
+		}
+		if o == nil {
 			continue
 		}
 		if out == nil {
-			out = &Explanation{Subject: SubjectOf(o), Catalog: cat.Source.Metadata.Name, Version: cat.Source.Metadata.Version}
+			out = &Explanation{
+				Subject: SubjectOf(o), Catalog: cat.Source.Metadata.Name, Version: cat.Source.Metadata.Version,
+				Scrape: scrapeCoverage(snap, o),
+			}
 		}
 		result, steps := ev.Trace(r, o)
 		re := &ReasonExplanation{

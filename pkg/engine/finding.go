@@ -71,7 +71,12 @@ type Finding struct {
 	Priority int     `json:"priority"`
 	Severity string  `json:"severity"`
 	Subject  Subject `json:"subject"`
-	State    State   `json:"state"`
+	// Target, when set, is the object Events about the finding name
+	// instead of Subject: the Namespace of an expected object that does
+	// not exist (see catalog.Expectation). Subject still keys the finding
+	// and names the Event.
+	Target *Subject `json:"target,omitempty"`
+	State  State    `json:"state"`
 	// Root is set on the highest-priority unsuppressed firing finding of
 	// its subject: the subject's root cause.
 	Root bool `json:"root,omitempty"`

@@ -121,6 +121,17 @@ func roundDuration(d time.Duration) string {
 // Explain prints the explain view of one subject.
 func Explain(w io.Writer, ex *engine.Explanation) error {
 	fmt.Fprintf(w, "subject %s (uid %s)\ncatalogue %s %s\n", ex.Subject, orDash(ex.Subject.UID), ex.Catalog, ex.Version)
+	if sc := ex.Scrape; sc != nil {
+		// Windows up to the coverage answer; longer ones are Unknown.
+		fmt.Fprintf(w, "scraped by %s: %s of unbroken history (windows up to that are covered)", sc.Source, sc.Covered)
+		if !sc.LastSuccess.IsZero() {
+			fmt.Fprintf(w, ", last success %s", sc.LastSuccess.UTC().Format(time.RFC3339))
+		}
+		if sc.LastError != "" {
+			fmt.Fprintf(w, ", last scrape failed: %s", oneLine(sc.LastError))
+		}
+		fmt.Fprintln(w)
+	}
 	for _, r := range ex.Reasons {
 		fmt.Fprintf(w, "\n%s  [layer %s, priority %d]\n", r.Reason, orDash(r.Layer), r.Priority)
 		fmt.Fprintf(w, "  when: %s\n", oneLine(r.When))

@@ -171,6 +171,19 @@ func TestExplain(t *testing.T) {
 			}},
 		},
 		{
+			// A scraped pod whose 5m window is not covered yet.
+			name: "explain-window-not-covered",
+			ex: &engine.Explanation{
+				Subject: pod, Catalog: "cluster-health", Version: "1.4.0",
+				Scrape: &engine.ScrapeCoverage{Source: "vllm", LastScrape: now.Add(-5 * time.Second), LastSuccess: now.Add(-5 * time.Second), Covered: 75 * time.Second},
+				Reasons: []*engine.ReasonExplanation{{
+					Reason: "QueueSaturated", Priority: 20, When: `metrics.minOverTime("queue", duration("5m")) > 50.0`, Outcome: "unknown",
+					Err: "window not yet covered: 1m15s of 5m scraped", Cost: 3,
+					Finding: &engine.Finding{Reason: "QueueSaturated", Subject: pod, State: engine.Unknown, Err: "window not yet covered: 1m15s of 5m scraped"},
+				}},
+			},
+		},
+		{
 			name: "explain-no-reasons",
 			ex:   &engine.Explanation{Subject: ns, Catalog: "cluster-health", Version: "1.4.0"},
 		},
@@ -188,5 +201,5 @@ func TestExplain(t *testing.T) {
 func TestGoldenFilesUsed(t *testing.T) {
 	matches, err := filepath.Glob(filepath.Join("testdata", "*.golden"))
 	require.NoError(t, err)
-	assert.Len(t, matches, 8, "one golden per case")
+	assert.Len(t, matches, 9, "one golden per case")
 }

@@ -32,6 +32,8 @@ type Options struct {
 	Target string
 	// Retention is how far back samples are kept, measured from the
 	// latest scrape; it is also the longest window a query may ask for.
+	// The record of each scrape (its time and outcome) is kept
+	// StaleAfter longer, so that such a window can be covered.
 	Retention time.Duration
 	// MaxSamples bounds the samples kept per series (and the scrape
 	// records kept per target); past it the oldest go first, even within
@@ -176,7 +178,10 @@ func (h *History) checkOrder(ms int64) error {
 // and the series left with nothing.
 func (h *History) forget(ms int64) {
 	minT := ms - h.retention
-	h.scrapes.dropBefore(minT)
+	// Scrape records are kept one staleness bound longer than samples, so
+	// that a window as long as the retention can still be covered
+	// (Coverage needs a scrape at or before the window's start).
+	h.scrapes.dropBefore(minT - h.staleAfter)
 	for key, tr := range h.byKey {
 		tr.samples.dropBefore(minT)
 		if tr.samples.len() > 0 {
