@@ -1,7 +1,11 @@
 package catalog
 
 import (
+	"fmt"
+	"io/fs"
+	"path"
 	"path/filepath"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -12,13 +16,32 @@ import (
 // contributes its *.yaml and *.yml files of kind Catalog, dot-files and
 // subdirectories excluded, which also skips the kubelet's ..data
 // directories of a mounted ConfigMap) without decoding them, for callers
-// that hash or watch the content before compiling it.
-func ReadFiles(paths ...string) ([]*File, error) {
+// that hash or watch the content before compiling it. It returns what it
+// could read and every path it could not, positioned (a missing include at
+// the include naming it); Parse of the files is then what Load returns.
+func ReadFiles(paths ...string) ([]*File, ErrorList) {
 	files, errs := collect(paths, readPath, filepath.Join, filepath.Dir)
-	if len(errs) > 0 {
-		return nil, errs.WithKind(ErrInvalid)[0]
+	if len(files) == 0 && len(errs) == 0 {
+		errs = append(errs, &Error{Pos: Pos{File: strings.Join(paths, ",")}, Msg: "no catalogue files found"})
 	}
-	return files, nil
+	return files, errs.WithKind(ErrInvalid)
+}
+
+// ReadFS is ReadFiles over a file system, for catalogues embedded in the
+// binary.
+func ReadFS(fsys fs.FS, names ...string) ([]*File, ErrorList) {
+	read := func(n string) ([]*File, error) {
+		data, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, fmt.Errorf("read catalogue: %w", err)
+		}
+		return []*File{NewFile(n, data)}, nil
+	}
+	files, errs := collect(names, read, path.Join, path.Dir)
+	if len(files) == 0 && len(errs) == 0 {
+		errs = append(errs, &Error{Pos: Pos{File: strings.Join(names, ",")}, Msg: "no catalogue files found"})
+	}
+	return files, errs.WithKind(ErrInvalid)
 }
 
 // collect reads paths and, transitively, the files their includes name
