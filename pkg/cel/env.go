@@ -237,6 +237,17 @@ func helperFunctions() gocel.EnvOption {
 				gocel.UnaryBinding(func(d ref.Val) ref.Val {
 					return types.String(catalog.FormatDuration(d.(types.Duration).Duration))
 				}))),
+		// humanTime(t) renders a timestamp as RFC 3339 in UTC to the second
+		// (2026-12-05T12:47:25Z). A message that says since when a fault
+		// holds, or when a live figure was measured, reads as true between
+		// the writes of its Event as on the tick that rendered it, where an
+		// elapsed "for 23s" would be stale; string(t) would carry
+		// nanoseconds.
+		gocel.Function("humanTime",
+			gocel.Overload("statusd_humanTime_timestamp", []*gocel.Type{gocel.TimestampType}, gocel.StringType,
+				gocel.UnaryBinding(func(t ref.Val) ref.Val {
+					return types.String(humanTime(t.(types.Timestamp).Time))
+				}))),
 		// versionSatisfies(version, constraint) tests a version against a
 		// constraint such as ">=1.28", ">=1.28 <1.32" or "1.29.x || >=1.31".
 		gocel.Function("versionSatisfies",
@@ -359,3 +370,6 @@ func toTime(v ref.Val) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("want a timestamp or an RFC 3339 string, got %s", v.Type().TypeName())
 }
+
+// humanTime is t in UTC to the second, in RFC 3339.
+func humanTime(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
