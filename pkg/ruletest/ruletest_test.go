@@ -52,6 +52,7 @@ func TestRun(t *testing.T) {
 		{name: "a broken file is a failed case", file: "testdata/bad.yaml", wantCases: 1, wantFailed: 1},
 		{name: "vacuous expectations and unexpected Unknowns fail", file: "testdata/vacuous.yaml", wantCases: 3, wantFailed: 2, wantGaps: 5},
 		{name: "a file without cases is a failed case", file: "testdata/empty.yaml", wantCases: 1, wantFailed: 1},
+		{name: "query results in notation, one value per step", file: "testdata/queries/queries.yaml", wantCases: 1, wantGaps: 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,7 +98,7 @@ func TestJUnit(t *testing.T) {
 func TestCollectFindsRuleTestsOnly(t *testing.T) {
 	files, err := Collect("testdata")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"testdata/bad.yaml", "testdata/empty.yaml", "testdata/fail.yaml", "testdata/pass.yaml", "testdata/vacuous.yaml"}, files)
+	assert.Equal(t, []string{"testdata/bad.yaml", "testdata/empty.yaml", "testdata/fail.yaml", "testdata/pass.yaml", "testdata/queries/queries.yaml", "testdata/vacuous.yaml"}, files)
 }
 
 func TestNotationSlicesRoundTrip(t *testing.T) {
