@@ -108,8 +108,8 @@ func (cm *compiler) newTyper() *typer {
 	names := &typeNamer{byKey: map[string]*apiservercel.DeclType{}, keys: map[*apiservercel.DeclType]string{}}
 	for _, name := range cm.src.SourceNames() {
 		s := cm.src.Sources[name]
-		if s.IsMetrics() {
-			continue
+		if !s.IsObjects() {
+			continue // metrics and Prometheus query sources have no objects
 		}
 		gvr := apischema.GVR{Group: s.Group, Version: s.Version, Resource: s.Resource}
 		sch, err := res.ResourceSchema(gvr)
