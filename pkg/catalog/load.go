@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -21,7 +20,7 @@ import (
 // Catalog, so rule tests may live beside them. Every problem in every file is
 // returned in the list; the catalogue is usable only when list.Err() is nil.
 func Load(paths ...string) (*Catalog, ErrorList) {
-	files, errs := collect(paths, readPath, filepath.Join, filepath.Dir)
+	files, errs := collect(paths, osTree{})
 	if len(files) == 0 && len(errs) == 0 {
 		errs = append(errs, &Error{Pos: Pos{File: strings.Join(paths, ",")}, Msg: "no catalogue files found"})
 	}
@@ -31,17 +30,19 @@ func Load(paths ...string) (*Catalog, ErrorList) {
 	return c, errs.WithKind(ErrInvalid)
 }
 
-func readPath(p string) ([]*File, error) {
+// readPath reads a catalogue file, or a directory's catalogue files, each
+// capped (and a directory's files together capped) at c.
+func readPath(p string, c Cap) ([]*File, error) {
 	st, err := os.Stat(p)
 	if err != nil {
 		return nil, fmt.Errorf("read catalogue: %w", err)
 	}
 	if !st.IsDir() {
-		data, err := os.ReadFile(p)
+		f, err := yamlpos.ReadFile(p, c)
 		if err != nil {
 			return nil, fmt.Errorf("read catalogue: %w", err)
 		}
-		return []*File{NewFile(p, data)}, nil
+		return []*File{f}, nil
 	}
 	entries, err := os.ReadDir(p)
 	if err != nil {
@@ -53,11 +54,11 @@ func readPath(p string) ([]*File, error) {
 		if e.IsDir() || strings.HasPrefix(name, ".") || !IsYAML(name) {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(p, name))
+		f, err := yamlpos.ReadFile(filepath.Join(p, name), c)
 		if err != nil {
 			return nil, fmt.Errorf("read catalogue: %w", err)
 		}
-		f := NewFile(filepath.Join(p, name), data)
+		c.Bytes -= int64(len(f.Data))
 		if KindOf(f) == Kind {
 			out = append(out, f)
 		}
@@ -66,16 +67,9 @@ func readPath(p string) ([]*File, error) {
 }
 
 // LoadFS is Load over a file system, for catalogues embedded in the binary
-// or mounted from a ConfigMap.
+// or mounted from a ConfigMap. Includes name other files of fsys.
 func LoadFS(fsys fs.FS, names ...string) (*Catalog, ErrorList) {
-	read := func(n string) ([]*File, error) {
-		data, err := fs.ReadFile(fsys, n)
-		if err != nil {
-			return nil, fmt.Errorf("read catalogue: %w", err)
-		}
-		return []*File{NewFile(n, data)}, nil
-	}
-	files, errs := collect(names, read, path.Join, path.Dir)
+	files, errs := collect(names, fsTree{fsys})
 	if len(files) == 0 && len(errs) == 0 {
 		errs = append(errs, &Error{Pos: Pos{File: strings.Join(names, ",")}, Msg: "no catalogue files found"})
 	}
@@ -151,8 +145,12 @@ func decodeDocument(f *File, doc *yaml.Node) (*Catalog, ErrorList) {
 	root := yamlpos.Root(doc)
 	d := yamlpos.NewDecoder(f, ErrInvalid)
 	if root.Kind != yaml.MappingNode {
-		d.Errorf(root, "a catalogue must be a mapping, got %s", yamlpos.Describe(root))
-		return nil, d.Errors()
+		// The file may be anything (a password file, the wrong ConfigMap
+		// key): say what it is, quote none of it, and elide the snippet.
+		d.Errorf(root, "a catalogue must be a mapping, got %s", yamlpos.KindOf(root))
+		errs := d.Errors()
+		errs[len(errs)-1].Snippet = "…"
+		return nil, errs
 	}
 	var c Catalog
 	d.Decode(root, &c)
