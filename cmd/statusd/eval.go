@@ -81,6 +81,7 @@ func (f *snapshotFlags) load(stderr io.Writer) (*cel.Catalog, *snapshot.Snapshot
 
 func evalCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("statusd eval", flag.ContinueOnError)
+	addInputCaps(fs)
 	fs.SetOutput(stderr)
 	var f snapshotFlags
 	f.register(fs)
@@ -101,6 +102,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) int {
 
 func explainCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("statusd explain", flag.ContinueOnError)
+	addInputCaps(fs)
 	fs.SetOutput(stderr)
 	var f snapshotFlags
 	f.register(fs)

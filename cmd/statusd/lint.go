@@ -25,6 +25,7 @@ func init() {
 // pkg/lint. Flags may come before or after the paths, as in kubectl.
 func lintRules(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("statusd lint rules", flag.ContinueOnError)
+	addInputCaps(fs)
 	fs.SetOutput(stderr)
 	var (
 		format   = fs.String("format", string(lint.FormatText), "output format: text or json (an array of {file, line, column, severity, reason, message})")

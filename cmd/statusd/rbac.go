@@ -16,6 +16,7 @@ func init() {
 
 func rbacCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("statusd rbac", flag.ContinueOnError)
+	addInputCaps(fs)
 	fs.SetOutput(stderr)
 	var catalogs stringList
 	fs.Var(&catalogs, "catalog", "catalogue file or directory (repeatable); the shipped catalogue when absent")

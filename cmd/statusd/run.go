@@ -90,6 +90,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 
 func runCmd(args []string, _, stderr io.Writer) int {
 	fs := flag.NewFlagSet("statusd run", flag.ContinueOnError)
+	addInputCaps(fs)
 	fs.SetOutput(stderr)
 	var f runFlags
 	f.register(fs)

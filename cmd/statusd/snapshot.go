@@ -36,6 +36,7 @@ type snapshotOptions struct {
 
 func snapshotCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("statusd snapshot", flag.ContinueOnError)
+	addInputCaps(fs)
 	fs.SetOutput(stderr)
 	var o snapshotOptions
 	fs.StringVar(&o.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file; in-cluster configuration when empty")

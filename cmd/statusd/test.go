@@ -17,6 +17,7 @@ func init() {
 
 func testRules(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("statusd test rules", flag.ContinueOnError)
+	addInputCaps(fs)
 	fs.SetOutput(stderr)
 	run := fs.String("run", "", "run only cases whose \"file: name\" matches this regular expression")
 	junit := fs.String("junit", "", "also write a JUnit XML report to this file")

@@ -32,7 +32,10 @@ func ReadFiles(paths ...string) ([]*File, error) {
 // file they include, together (and so each file alone). A ConfigMap holds
 // at most 1 MiB, the default. The CLI's --max-catalog-bytes sets it at
 // start-up, before any catalogue is read.
-var MaxBytes int64 = 1 << 20
+var MaxBytes int64 = DefaultMaxBytes
+
+// DefaultMaxBytes is MaxBytes unless a flag raises it: what a ConfigMap holds.
+const DefaultMaxBytes = 1 << 20
 
 // MaxBytesFlag is the flag that raises MaxBytes, named in errors.
 const MaxBytesFlag = "--max-catalog-bytes"

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/ruletest"
+	"statusd.io/statusd/pkg/snapshot"
+)
+
+// TestHostileInputFiles runs each command on inputs that must be refused
+// promptly with an error naming the problem, never quoting a file that is
+// not the command's to read.
+func TestHostileInputFiles(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "catalog")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	secret := "root:x:0:0:TOPSECRET:/root:/bin/bash\n"
+	require.NoError(t, os.WriteFile(filepath.Join(base, "passwd"), []byte(secret), 0o600))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(base, "fifo"), 0o600))
+	header := "apiVersion: statusd.io/v1alpha1\nkind: Catalog\nmetadata: {name: h, version: \"1\"}\n"
+	body := "sources:\n  pods: {version: v1, resource: pods}\nreasons:\n- {name: A, subject: pods, when: \"true\", summary: x}\n"
+	write := func(name, includes string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(header+includes+body), 0o600))
+		return p
+	}
+	escape := write("escape.yaml", "includes: [../passwd]\n")
+	abs := write("abs.yaml", "includes: [/etc/passwd]\n")
+	zero := write("zero.yaml", "includes: [../../../../../../../../dev/zero]\n")
+	link := filepath.Join(dir, "link.yaml")
+	require.NoError(t, os.Symlink(filepath.Join(base, "passwd"), link))
+	viaLink := write("vialink.yaml", "includes: [link.yaml]\n")
+	fifoLink := filepath.Join(dir, "fifo.yaml")
+	require.NoError(t, os.Symlink(filepath.Join(base, "fifo"), fifoLink))
+	viaFifo := write("viafifo.yaml", "includes: [fifo.yaml]\n")
+
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{name: "lint: include escaping with ..", args: []string{"lint", "rules", escape}, want: []string{`include "../passwd" uses ".."`}},
+		{name: "lint: absolute include", args: []string{"lint", "rules", abs}, want: []string{`include "/etc/passwd" is absolute`}},
+		{name: "lint: /dev/zero include", args: []string{"lint", "rules", zero}, want: []string{`uses ".."`}},
+		{name: "lint: include through a link out", args: []string{"lint", "rules", viaLink}, want: []string{"through a symbolic link"}},
+		{name: "lint: include of a FIFO", args: []string{"lint", "rules", viaFifo}, want: []string{"leads out of"}},
+		{name: "lint: catalogue over the cap", args: []string{"lint", "rules", "--max-catalog-bytes", "100", escape}, want: []string{"larger than the 100-byte cap (raise it with --max-catalog-bytes)"}},
+		{name: "rbac: include escaping", args: []string{"rbac", "--catalog", escape}, want: []string{`uses ".."`}},
+		{name: "eval: snapshot is /dev/zero", args: []string{"eval", "--snapshot", "/dev/zero"}, want: []string{"not a regular file (a device)"}},
+		{name: "eval: snapshot is a FIFO", args: []string{"eval", "--snapshot", filepath.Join(base, "fifo")}, want: []string{"not a regular file (a named pipe)"}},
+		{name: "eval: snapshot over the cap", args: []string{"eval", "--max-snapshot-bytes", "10", "--snapshot", "../../examples/addons-snapshot.yaml"}, want: []string{"larger than the 10-byte cap (raise it with --max-snapshot-bytes)"}},
+		{name: "explain: snapshot is /dev/zero", args: []string{"explain", "--snapshot", "/dev/zero", "Pod/ns/p"}, want: []string{"not a regular file (a device)"}},
+		{name: "test: rule test is /dev/zero", args: []string{"test", "rules", "/dev/zero"}, want: []string{"not a regular file (a device)"}},
+		{name: "test: rule test over the cap", args: []string{"test", "rules", "--max-test-bytes", "10", "../../rules"}, want: []string{"raise it with --max-test-bytes"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				catalog.MaxBytes, snapshot.MaxBytes, ruletest.MaxBytes = catalog.DefaultMaxBytes, snapshot.DefaultMaxBytes, ruletest.DefaultMaxBytes
+			}()
+			var out, errOut bytes.Buffer
+			done := make(chan int, 1)
+			go func() { done <- run(tc.args, &out, &errOut) }()
+			var code int
+			select {
+			case code = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the command blocked")
+			}
+			all := out.String() + errOut.String()
+			assert.NotEqual(t, 0, code, all)
+			for _, w := range tc.want {
+				assert.Contains(t, all, w)
+			}
+			assert.False(t, strings.Contains(all, "TOPSECRET") || strings.Contains(all, "/bin/bash"), "a file outside the catalogue was quoted: %s", all)
+		})
+	}
+}
