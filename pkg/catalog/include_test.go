@@ -180,3 +180,29 @@ func TestIncludesThroughFSStayInside(t *testing.T) {
 		assert.Contains(t, e.Error(), ErrInclude.Error())
 	}
 }
+
+func TestParseSizeCap(t *testing.T) {
+	defer func(old int64) { MaxBytes = old }(MaxBytes)
+	a := NewFile("configmap/ns/cm/a.yaml", []byte(catalogWith("", "A")))
+	b := NewFile("configmap/ns/cm/b.yaml", []byte(partWith("B")))
+	tests := []struct {
+		name string
+		max  int64
+		err  string
+	}{
+		{name: "keys together fit", max: int64(len(a.Data) + len(b.Data))},
+		{name: "keys together over the cap", max: int64(len(a.Data) + len(b.Data) - 1), err: "configmap/ns/cm/a.yaml,configmap/ns/cm/b.yaml: catalogue of " + strconv.Itoa(len(a.Data)+len(b.Data)) + " bytes: catalogue: file too large: larger than the " + strconv.Itoa(len(a.Data)+len(b.Data)-1) + "-byte cap (raise it with --max-catalog-bytes)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			MaxBytes = tc.max
+			_, errs := Parse(a, b)
+			if tc.err == "" {
+				require.NoError(t, errs.Err())
+				return
+			}
+			require.Len(t, errs, 1)
+			assert.Equal(t, tc.err, errs[0].Error())
+		})
+	}
+}

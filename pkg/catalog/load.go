@@ -97,6 +97,16 @@ func KindOf(f *File) string {
 func Parse(files ...*File) (*Catalog, ErrorList) {
 	merged := &Catalog{Params: map[string]Param{}, Sources: map[string]Source{}}
 	var errs ErrorList
+	// Files that did not come through Load (a ConfigMap's keys) meet the
+	// same cap; decoding a catalogue costs far more than its bytes.
+	total := int64(0)
+	for _, f := range files {
+		total += int64(len(f.Data))
+	}
+	if total > MaxBytes {
+		return merged, ErrorList{{Pos: Pos{File: fileNames(files)}, Msg: fmt.Sprintf("catalogue of %d bytes: %v", total,
+			Cap{Bytes: MaxBytes, Flag: MaxBytesFlag}.TooLarge("catalogue"))}}.WithKind(ErrInvalid)
+	}
 	var first *Catalog
 	for _, f := range files {
 		merged.Files = append(merged.Files, f)
