@@ -86,3 +86,36 @@ func TestHostileInputFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestResourceNamesLintAndRBAC shows lint and rbac refusing the same
+// resource spellings with the same words: one check serves both.
+func TestResourceNamesLintAndRBAC(t *testing.T) {
+	tests := []struct {
+		name   string
+		source string
+		want   string
+	}{
+		{name: "Secrets capitalised", source: `{version: v1, resource: Secrets}`, want: "statusd never reads Secrets"},
+		{name: "leading space", source: `{version: v1, resource: " secrets"}`, want: "statusd never reads Secrets"},
+		{name: "singular secret", source: `{version: v1, resource: secret}`, want: "statusd never reads Secrets"},
+		{name: "group core", source: `{group: core, version: v1, resource: secrets}`, want: "statusd never reads Secrets"},
+		{name: "subresource of secrets", source: `{version: v1, resource: secrets/status}`, want: "statusd never reads Secrets"},
+		{name: "wildcard", source: `{version: v1, resource: "*"}`, want: "a wildcard would include Secrets"},
+		{name: "subresource", source: `{version: v1, resource: pods/status}`, want: "names a subresource"},
+		{name: "group core for pods", source: `{group: core, version: v1, resource: pods}`, want: `the core group is written ""`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			src := "apiVersion: statusd.io/v1alpha1\nkind: Catalog\nmetadata: {name: h, version: \"1\"}\n" +
+				"sources:\n  s: " + tc.source + "\nreasons:\n- {name: A, subject: s, when: \"true\", summary: x}\n"
+			require.NoError(t, os.WriteFile(p, []byte(src), 0o600))
+			for _, args := range [][]string{{"lint", "rules", p}, {"rbac", "--catalog", p}} {
+				var out, errOut bytes.Buffer
+				code := run(args, &out, &errOut)
+				assert.NotEqual(t, 0, code, "%v: %s%s", args, out.String(), errOut.String())
+				assert.Contains(t, out.String()+errOut.String(), tc.want, "%v", args)
+			}
+		})
+	}
+}

@@ -81,8 +81,8 @@ func validateSource(c *Catalog, name string, s *Source, errs *ErrorList) {
 		if s.Version == "" || s.Resource == "" {
 			errs.Errorf(s.Pos, "", "source %q needs version and resource (group too, unless it is a core resource), or metrics", name)
 		}
-		if s.Resource == "secrets" && s.Group == "" {
-			errs.Errorf(s.Pos, "", "source %q: statusd never reads Secrets", name)
+		for _, err := range CheckSource(s) {
+			errs.Errorf(s.Pos, "", "source %q: %v", name, err)
 		}
 		checkSelector(s.Pos, "source "+name+": selector", s.Selector, errs)
 		return

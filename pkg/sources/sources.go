@@ -39,7 +39,7 @@ const (
 // ErrSecrets is returned by Apply for a catalogue that names core Secrets:
 // statusd never reads them, so that no credential ever reaches its memory,
 // logs or snapshot files.
-var ErrSecrets = errors.New("statusd never reads Secrets")
+var ErrSecrets = catalog.ErrSecrets
 
 // ErrRunning is returned by a second call to Run.
 var ErrRunning = errors.New("sources already running")
