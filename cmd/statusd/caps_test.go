@@ -119,3 +119,37 @@ func TestResourceNamesLintAndRBAC(t *testing.T) {
 		})
 	}
 }
+
+// TestOutputEscaped feeds terminal escape sequences through a snapshot's
+// messages and a catalogue's names and checks that no command writes a
+// control character raw.
+func TestOutputEscaped(t *testing.T) {
+	data, err := os.ReadFile("../../examples/addons-snapshot.yaml")
+	require.NoError(t, err)
+	hostile := strings.ReplaceAll(string(data), "3 Insufficient cpu.", `3 Insufficient cpu\e[2J\e]0;pwned\a\rOK\u009b.`)
+	snap := filepath.Join(t.TempDir(), "snap.yaml")
+	require.NoError(t, os.WriteFile(snap, []byte(hostile), 0o600))
+	cat := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(cat, []byte("apiVersion: statusd.io/v1alpha1\nkind: Catalog\nmetadata: {name: \"h\\e[31m\", version: \"1\"}\n"+
+		"sources:\n  pods: {version: v1, resource: pods}\nreasons:\n- {name: \"A\\e[2J\", subject: pods, when: \"true\\r\", summary: x}\n"), 0o600))
+	tests := []struct {
+		name string
+		args []string
+		want string // the escaped form, proving the text was printed
+	}{
+		{name: "eval table", args: []string{"eval", "--snapshot", snap}, want: `Insufficient cpu\x1b[2J\x1b]0;pwned\x07`},
+		{name: "explain", args: []string{"explain", "--snapshot", snap, "Pod/iaas-addon-model-provider-q8z1/vllm-qwen3-5-35b-0"}, want: `\x1b[2J`},
+		{name: "lint snippet", args: []string{"lint", "rules", cat}, want: `\x1b`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			run(tc.args, &out, &errOut)
+			all := out.String() + errOut.String()
+			assert.Contains(t, all, tc.want)
+			for _, c := range []string{"\x1b", "\r", "\x07", "\u009b"} {
+				assert.NotContains(t, all, c)
+			}
+		})
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"statusd.io/statusd/pkg/report"
 )
 
 // command is one subcommand. Each lives in its own file and registers
@@ -32,7 +34,13 @@ func main() {
 
 // run dispatches to the longest registered command name that prefixes
 // args, so "lint rules x.yaml" runs "lint rules" with [x.yaml].
+//
+// Everything a command writes passes through report.EscapingWriter: names,
+// messages and snippets come from the cluster and the catalogue, and a
+// control character in them must not reach the terminal raw. JSON and YAML
+// already escape them, so machine output is unchanged.
 func run(args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = report.EscapingWriter(stdout), report.EscapingWriter(stderr)
 	for n := min(len(args), 2); n > 0; n-- {
 		if c, ok := commands[strings.Join(args[:n], " ")]; ok {
 			return c.run(args[n:], stdout, stderr)
