@@ -18,14 +18,24 @@ CONTAINER_ENGINE ?= docker
 IMAGE           ?= statusd:dev
 # Keep test binaries and the control plane within the 2 cores CI has.
 GOTESTFLAGS     ?= -p 2
+MODULE          := statusd.io/statusd
+# Packages that start goroutines or share memory between them: make test
+# runs them under the race detector (slower, so not every package). A
+# package that starts goroutines joins this list.
+RACE_PKGS       := cmd/statusd pkg/cel pkg/daemon pkg/emit pkg/engine pkg/reload pkg/series pkg/snapshot pkg/sources internal/testenv
 
 .PHONY: help
 help: ## List the targets.
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
+# statusd version prints these; a plain go build falls back to what the Go
+# toolchain recorded.
+VERSION         ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT          ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+
 .PHONY: build
 build: ## Build bin/statusd.
-	$(GO) build -o $(BIN)/statusd ./cmd/statusd
+	$(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o $(BIN)/statusd ./cmd/statusd
 
 .PHONY: testenv
 testenv: ## Build the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) into bin/testenv.
@@ -34,7 +44,8 @@ testenv: ## Build the local control plane (etcd, kube-apiserver, controller-mana
 .PHONY: test
 test: testenv build helm-lint ## Run every test: unit, integration on the local control plane, and the shipped catalogue's rule tests.
 	$(GO) vet ./...
-	$(GO) test $(GOTESTFLAGS) -count=1 ./...
+	$(GO) test $(GOTESTFLAGS) -count=1 -race $(addprefix ./,$(RACE_PKGS))
+	$(GO) test $(GOTESTFLAGS) -count=1 $$($(GO) list ./... | grep -vxF $(addprefix -e $(MODULE)/,$(RACE_PKGS)))
 	$(MAKE) --no-print-directory test-rules
 
 .PHONY: test-rules

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
 	"statusd.io/statusd/pkg/cel"
@@ -20,8 +21,19 @@ import (
 )
 
 func init() {
-	commands["eval"] = command{summary: "Evaluate a catalogue against a snapshot file once and print the root causes", run: evalCmd}
-	commands["explain"] = command{summary: "Explain every reason on one subject of a snapshot file", run: explainCmd}
+	leaves = append(leaves, leaf{
+		use:    "eval",
+		short:  "Evaluate a catalogue against a snapshot file once and print the root causes",
+		args:   noArgs,
+		define: defineEval,
+	}, leaf{
+		use:   "explain SUBJECT",
+		short: "Explain every reason on one subject of a snapshot file",
+		long: "Explains every reason on one subject (Kind/namespace/name, Kind/name or UID) of a\n" +
+			"snapshot file, or of a running statusd with --server.",
+		args:   exactlyOne("SUBJECT (Kind/namespace/name, Kind/name or UID)"),
+		define: defineExplain,
+	})
 }
 
 // snapshotFlags are the flags eval and explain share.
@@ -37,7 +49,7 @@ func (f *snapshotFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.catalogs, "catalog", "catalogue file or directory (repeatable); the shipped catalogue when absent")
 	fs.StringVar(&f.snapshot, "snapshot", "", "snapshot file (required), as written by statusd snapshot")
 	fs.StringVar(&f.at, "at", "", "evaluation time, RFC 3339; the snapshot's time by default")
-	fs.StringVar(&f.output, "o", "table", "output format: table, json or yaml")
+	fs.StringVar(&f.output, "output", "table", "output format: table, json or yaml")
 	fs.Uint64Var(&f.cost.CostLimit, "cost-limit", cel.DefaultCostLimit, "per-expression CEL cost limit")
 	fs.Uint64Var(&f.cost.TickBudget, "tick-budget", cel.DefaultTickBudget, "total CEL cost budget of one evaluation")
 }
@@ -48,10 +60,8 @@ func (f *snapshotFlags) load(stderr io.Writer) (*cel.Catalog, *snapshot.Snapshot
 		fmt.Fprintln(stderr, "--snapshot is required")
 		return nil, nil, false
 	}
-	switch f.output {
-	case "table", "json", "yaml":
-	default:
-		fmt.Fprintf(stderr, "-o %q: want table, json or yaml\n", f.output)
+	if err := checkOutput(f.output); err != nil {
+		fmt.Fprintln(stderr, err)
 		return nil, nil, false
 	}
 	cat, ok := loadCatalog(f.catalogs, f.cost, stderr)
@@ -79,67 +89,66 @@ func (f *snapshotFlags) load(stderr io.Writer) (*cel.Catalog, *snapshot.Snapshot
 	return cat, snap, true
 }
 
-func evalCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("statusd eval", flag.ContinueOnError)
-	addInputCaps(fs)
-	fs.SetOutput(stderr)
+func defineEval(fs *flag.FlagSet) func(*cobra.Command, []string) int {
 	var f snapshotFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	cat, snap, ok := f.load(stderr)
-	if !ok {
-		return 1
-	}
-	res := engine.New(cat, engine.Options{}).Tick(context.Background(), snap)
-	if err := printAs(stdout, f.output, res, func(w io.Writer) error { return report.Table(w, res) }); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	return 0
-}
-
-func explainCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("statusd explain", flag.ContinueOnError)
-	addInputCaps(fs)
-	fs.SetOutput(stderr)
-	var f snapshotFlags
-	f.register(fs)
-	server := fs.String("server", "", "explain on a running statusd instead of a snapshot: its HTTP address, such as http://localhost:8080")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: statusd explain [flags] SUBJECT   (Kind/namespace/name, Kind/name or UID)")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	var ex *engine.Explanation
-	var err error
-	if *server != "" {
-		ex, err = fetchExplanation(*server, fs.Arg(0))
-	} else {
+	return func(c *cobra.Command, _ []string) int {
+		stdout, stderr := c.OutOrStdout(), c.ErrOrStderr()
 		cat, snap, ok := f.load(stderr)
 		if !ok {
 			return 1
 		}
-		eng := engine.New(cat, engine.Options{})
-		res := eng.Tick(context.Background(), snap)
-		ex, err = eng.Explain(context.Background(), snap, res, fs.Arg(0))
+		res := engine.New(cat, engine.Options{}).Tick(context.Background(), snap)
+		if err := printAs(stdout, f.output, res, func(w io.Writer) error { return report.Table(w, res) }); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+}
+
+func defineExplain(fs *flag.FlagSet) func(*cobra.Command, []string) int {
+	var f snapshotFlags
+	f.register(fs)
+	server := fs.String("server", "", "explain on a running statusd instead of a snapshot: its HTTP address, such as http://localhost:8080")
+	return func(c *cobra.Command, args []string) int {
+		stdout, stderr := c.OutOrStdout(), c.ErrOrStderr()
+		var ex *engine.Explanation
+		var err error
+		if *server != "" {
+			if err := checkOutput(f.output); err != nil {
+				fmt.Fprintln(stderr, err)
+				return 1
+			}
+			ex, err = fetchExplanation(*server, args[0])
+		} else {
+			cat, snap, ok := f.load(stderr)
+			if !ok {
+				return 1
+			}
+			eng := engine.New(cat, engine.Options{})
+			res := eng.Tick(context.Background(), snap)
+			ex, err = eng.Explain(context.Background(), snap, res, args[0])
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		if err := printAs(stdout, f.output, ex, func(w io.Writer) error { return report.Explain(w, ex) }); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
 	}
-	if err := printAs(stdout, f.output, ex, func(w io.Writer) error { return report.Explain(w, ex) }); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+}
+
+// checkOutput refuses an output format other than table, json or yaml.
+func checkOutput(format string) error {
+	switch format {
+	case "table", "json", "yaml":
+		return nil
 	}
-	return 0
+	return fmt.Errorf("-o %q: want table, json or yaml", format)
 }
 
 // printAs writes v as JSON or YAML, or with table for people.
@@ -157,7 +166,7 @@ func printAs(w io.Writer, format string, v any, table func(io.Writer) error) err
 		_, err = w.Write(b)
 		return err
 	}
-	return table(w)
+	return fitTable(w, terminalWidth(w), table)
 }
 
 // fetchExplanation asks a running statusd (its /explain endpoint) about

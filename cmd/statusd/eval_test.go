@@ -15,7 +15,9 @@ import (
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/daemon"
 	"statusd.io/statusd/pkg/engine"
+	"statusd.io/statusd/pkg/loader"
 	"statusd.io/statusd/pkg/prune"
+	"statusd.io/statusd/pkg/reload"
 	"statusd.io/statusd/pkg/snapshot"
 )
 
@@ -126,7 +128,10 @@ func TestExplainAgainstAServer(t *testing.T) {
 	f.snapshot, f.output = "../../examples/addons-snapshot.yaml", "table"
 	cat, snap, ok := f.load(&errOut)
 	require.True(t, ok, errOut.String())
-	d, err := daemon.New(daemon.Options{Sources: fixedSources{snap}, Publisher: nopPublisher{}, Catalog: cat})
+	d, err := daemon.New(daemon.Options{
+		Sources: fixedSources{snap}, Publisher: nopPublisher{},
+		Catalogs: reload.NewStatic(&loader.Result{Catalog: cat, Origin: "test"}),
+	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -155,10 +160,21 @@ func (f fixedSources) Apply(*catalog.Catalog, map[string]*prune.Tree) error { re
 func (f fixedSources) Snapshot(time.Time) *snapshot.Snapshot                { return f.snap }
 func (f fixedSources) Changed() <-chan struct{}                             { return nil }
 
+func (f fixedSources) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
 type nopPublisher struct{}
 
 func (nopPublisher) Publish(*engine.Result)                             {}
 func (nopPublisher) Restore(context.Context) ([]engine.Restored, error) { return nil, nil }
+func (nopPublisher) Drain(context.Context) error                        { return nil }
+
+func (nopPublisher) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
 
 // TestLintWarnsAboutUntestedReasons checks lint's rule-test coverage: the
 // passing tests cover the test catalogue; the failing file covers nothing,

@@ -26,7 +26,8 @@ func TestRBACCommand(t *testing.T) {
 		{name: "no-configmap", args: []string{"--catalog", cat, "--catalog-configmap="}},
 		{name: "secrets-refused", args: []string{"--catalog", "testdata/rbac/secrets.yaml"}, exit: 1},
 		{name: "missing-catalogue", args: []string{"--catalog", "testdata/rbac/missing.yaml"}, exit: 1},
-		{name: "bad-output", args: []string{"-o", "json"}, exit: 2},
+		{name: "bad-output", args: []string{"-o", "xml"}, exit: 2},
+		{name: "json", args: []string{"--catalog", cat, "-o", "json"}},
 		{name: "stray-argument", args: []string{cat}, exit: 2},
 	}
 	for _, tt := range tests {

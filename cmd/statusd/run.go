@@ -1,14 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -18,29 +17,38 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
-	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/daemon"
 	"statusd.io/statusd/pkg/emit"
+	"statusd.io/statusd/pkg/loader"
+	"statusd.io/statusd/pkg/memlimit"
 	"statusd.io/statusd/pkg/reload"
-	"statusd.io/statusd/pkg/snapshot"
 	"statusd.io/statusd/pkg/sources"
-	"statusd.io/statusd/rules"
 )
 
 func init() {
-	commands["run"] = command{summary: "Watch a cluster and publish root causes as Events", run: runCmd}
+	leaves = append(leaves, leaf{
+		use:   "run",
+		short: "Watch a cluster and publish root causes as Events",
+		long: "Runs the daemon: watches the catalogue (files, a ConfigMap, or the shipped one), the\n" +
+			"cluster objects it reads and the pods it scrapes, and publishes root causes as Events,\n" +
+			"as the one leader among replicas. Stops cleanly on SIGTERM.",
+		args:   noArgs,
+		define: defineRun,
+	})
 }
 
 // runFlags are statusd run's flags.
 type runFlags struct {
 	kubeconfig     string
+	context        string
 	memoryLimit    string
 	catalogs       stringList
 	configMap      string
@@ -64,7 +72,8 @@ type runFlags struct {
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file; in-cluster configuration when empty")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; by default KUBECONFIG (a list), ~/.kube/config, else in-cluster")
+	fs.StringVar(&f.context, "context", "", "kubeconfig context to use; the current context by default")
 	fs.Var(&f.catalogs, "catalog", "catalogue file or directory, watched for changes (repeatable)")
 	fs.StringVar(&f.configMap, "catalog-configmap", "", "catalogue ConfigMap NAMESPACE/NAME, watched through the API; every *.yaml key is a file")
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "evaluate and write only while holding a coordination.k8s.io Lease")
@@ -88,27 +97,24 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.cost.TickBudget, "tick-budget", cel.DefaultTickBudget, "total CEL cost budget of one tick")
 }
 
-func runCmd(args []string, _, stderr io.Writer) int {
-	fs := flag.NewFlagSet("statusd run", flag.ContinueOnError)
-	addInputCaps(fs)
-	fs.SetOutput(stderr)
+func defineRun(fs *flag.FlagSet) func(*cobra.Command, []string) int {
 	var f runFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	return func(c *cobra.Command, _ []string) int {
+		stderr := c.ErrOrStderr()
+		log, err := newLogger(stderr, f.logFormat, f.logLevel)
+		if err != nil {
+			fmt.Fprintf(stderr, "statusd run: %v\n", err)
+			return exitUsage
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		defer stop()
+		if err := runDaemon(ctx, &f, log); err != nil {
+			log.Error("Exiting", "err", err)
+			return 1
+		}
+		return 0
 	}
-	log, err := newLogger(stderr, f.logFormat, f.logLevel)
-	if err != nil {
-		fmt.Fprintf(stderr, "statusd run: %v\n", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := runDaemon(ctx, &f, log); err != nil {
-		log.Error("Exiting", "err", err)
-		return 1
-	}
-	return 0
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -132,37 +138,36 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return log, nil
 }
 
-// restConfig loads the kubeconfig, or the in-cluster configuration.
-func restConfig(path string) (*rest.Config, error) {
-	if path == "" {
-		cfg, err := rest.InClusterConfig()
-		if err != nil {
-			return nil, fmt.Errorf("no --kubeconfig and not in a cluster: %w", err)
-		}
-		return cfg, nil
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+// restConfig loads the client configuration the way kubectl does
+// (client-go's standard loading rules): --kubeconfig, else the files listed
+// in KUBECONFIG, merged, else ~/.kube/config, with --context choosing the
+// context; in-cluster configuration when none of these exists.
+func restConfig(kubeconfig, context string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
+	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("load kubeconfig %s: %w", path, err)
+		where := kubeconfig
+		if where == "" {
+			where = "from KUBECONFIG, ~/.kube/config or in-cluster"
+		}
+		return nil, fmt.Errorf("load kubeconfig %s: %w", where, err)
 	}
 	return cfg, nil
 }
 
-// runDaemon wires sources, engine, Event writer, reload and HTTP, and runs
-// until ctx ends.
+// runDaemon wires the catalogue watcher, sources, Event writer and leader
+// election into a daemon and runs it until ctx ends. pkg/daemon owns the
+// process; this only builds its parts from flags.
 func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 	if len(f.catalogs) > 0 && f.configMap != "" {
 		return errors.New("--catalog and --catalog-configmap are exclusive")
 	}
-	limit, from, err := daemon.MemoryLimitFromEnvironment(f.memoryLimit)
-	if err != nil {
+	if err := setMemoryLimit(f.memoryLimit, log); err != nil {
 		return err
 	}
-	if limit > 0 {
-		debug.SetMemoryLimit(limit)
-	}
-	log.Info("Memory limit", "bytes", limit, "from", from)
-	cfg, err := restConfig(f.kubeconfig)
+	cfg, err := restConfig(f.kubeconfig, f.context)
 	if err != nil {
 		return err
 	}
@@ -171,172 +176,92 @@ func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
-	podName, podNS := f.podName, f.podNamespace
-	var self *corev1.ObjectReference
-	if podName != "" && podNS != "" {
-		self = &corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Name: podName, Namespace: podNS}
-	}
-	notifier := daemon.NewNotifier(client, "statusd", self)
+	notifier := emit.NewNotifier(client, "statusd", selfRef(f.podName, f.podNamespace))
 	defer notifier.Stop()
-
-	// The catalogue watcher runs in its own goroutine; the daemon only
-	// exists once the first catalogue is known, so updates before then
-	// are held back.
-	var d *daemon.Daemon
-	updates := make(chan *reload.Update, 1)
-	handler := func(u *reload.Update) {
-		select {
-		case <-updates:
-		default:
-		}
-		updates <- u
+	catalogs, err := catalogWatcher(ctx, f, client, reload.Options{Compile: f.cost, Logger: log})
+	if err != nil {
+		return err
 	}
-	ropts := reload.Options{Compile: f.cost, Logger: log}
-	var watch func(context.Context)
-	var first *reload.Update
-	var cmWatcher *reload.ConfigMapWatcher
-	switch {
-	case len(f.catalogs) > 0:
-		fw, u, err := reload.NewFileWatcher(ctx, f.catalogs, ropts, handler)
-		if err != nil {
-			return err
-		}
-		watch, first = fw.Run, u
-	case f.configMap != "":
-		ns, name, ok := strings.Cut(f.configMap, "/")
-		if !ok || ns == "" || name == "" {
-			return fmt.Errorf("--catalog-configmap %q: want NAMESPACE/NAME", f.configMap)
-		}
-		cmWatcher = reload.NewConfigMapWatcher(client, ns, name, ropts, handler)
-		watch = func(ctx context.Context) {
-			if err := cmWatcher.Run(ctx); err != nil {
-				log.Error("Catalogue ConfigMap watch failed", "err", err)
-			}
-		}
-	default:
-		files := make([]*catalog.File, 0)
-		for _, name := range rules.Files() {
-			data, err := rules.FS.ReadFile(name)
-			if err != nil {
-				return fmt.Errorf("embedded catalogue: %w", err)
-			}
-			files = append(files, catalog.NewFile(name, data))
-		}
-		first = reload.Compile(files, f.cost, "embedded")
-	}
-	wctx, cancelWatch := context.WithCancel(ctx)
-	defer cancelWatch()
-	if watch != nil {
-		go watch(wctx)
-	}
-	if first == nil {
-		// The ConfigMap's first version arrives through the watch.
-		select {
-		case first = <-updates:
-		case <-time.After(time.Minute):
-			return fmt.Errorf("catalogue ConfigMap %s not found within a minute", f.configMap)
-		case <-ctx.Done():
-			return nil
-		}
-	}
-	if first.Rejected() {
-		return fmt.Errorf("catalogue from %s rejected:\n%s", first.Origin, first.Problems.Errors().Error())
-	}
-
-	src, err := sources.New(cfg, sources.Options{
-		Logger: log,
-		OnSourceProblem: func(source string, st snapshot.Status, err error) {
-			notifier.SourceProblem(source, st, err)
-		},
-	})
+	src, err := sources.New(cfg, sources.Options{Logger: log, OnSourceProblem: notifier.SourceProblem})
 	if err != nil {
 		return fmt.Errorf("sources: %w", err)
 	}
-	instance := podName
+	instance := f.podName
 	if instance == "" {
 		instance, _ = os.Hostname()
 	}
 	writer, err := emit.NewWriter(client, emit.Options{
-		Instance: instance, Namespace: f.eventNamespace, ClusterNamespace: f.clusterNS,
-		Heartbeat: f.heartbeat, Logger: log,
+		Instance: instance, Namespace: f.eventNamespace, ClusterNamespace: f.clusterNS, Heartbeat: f.heartbeat, Logger: log,
 	})
 	if err != nil {
 		return fmt.Errorf("event writer: %w", err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), writer, daemon.SourcesCollector(src.Stats))
-	dopts := daemon.Options{
-		Sources: src, Publisher: writer, Catalog: first.Catalog, CatalogHash: first.Hash,
-		Resync: f.resync, Debounce: f.debounce, Registry: reg, Logger: log,
-		OnReject: func(u *reload.Update) {
-			var cm *corev1.ConfigMap
-			if cmWatcher != nil {
-				cm = cmWatcher.Object
-			}
-			notifier.CatalogRejected(u, cm)
-		},
-	}
-	if f.leaderElect {
-		ns := f.leaseNamespace
-		if ns == "" {
-			ns = podNS
-		}
-		if ns == "" {
-			return errors.New("--leader-elect needs --leader-election-namespace or POD_NAMESPACE")
-		}
-		dopts.LeaderElection = &daemon.LeaderElection{
-			Client: client, Namespace: ns, Name: f.leaseName, Identity: instance,
-			LeaseDuration: f.leaseDuration, RenewDeadline: f.renewDeadline, RetryPeriod: f.retryPeriod,
-		}
-	}
-	d, err = daemon.New(dopts)
+	le, err := leaderElection(f, client, instance)
 	if err != nil {
 		return err
 	}
-
-	// Background work stops only after the daemon has finished its last
-	// tick and released the Lease, so that the last Events still go out.
-	bg, cancelBG := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelBG()
-	go func() {
-		if err := src.Run(bg); err != nil {
-			log.Error("Sources stopped", "err", err)
-		}
-	}()
-	go func() {
-		if err := writer.Run(bg); err != nil {
-			log.Error("Event writer stopped", "err", err)
-		}
-	}()
-	go func() {
-		for {
-			select {
-			case <-bg.Done():
-				return
-			case u := <-updates:
-				d.Reload(u)
-			}
-		}
-	}()
-	srv := &http.Server{Addr: f.listen, Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	ln, err := net.Listen("tcp", f.listen)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), writer, daemon.SourcesCollector(src.Stats))
+	d, err := daemon.New(daemon.Options{
+		Catalogs: catalogs, Sources: src, Publisher: writer, Notifier: notifier, Listen: f.listen,
+		Resync: f.resync, Debounce: f.debounce, LeaderElection: le, Registry: reg, Logger: log,
+	})
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", f.listen, err)
+		return err
 	}
-	log.Info("Serving", "addr", ln.Addr().String(), "catalog", first.Catalog.Source.Metadata.Name, "version", first.Catalog.Source.Metadata.Version)
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("HTTP server stopped", "err", err)
+	return d.Run(ctx)
+}
+
+// setMemoryLimit applies the soft heap limit pkg/memlimit chooses.
+func setMemoryLimit(flag string, log *slog.Logger) error {
+	limit, from, err := memlimit.FromEnvironment(flag)
+	if err != nil {
+		return err
+	}
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
+	log.Info("Memory limit", "bytes", limit, "from", from)
+	return nil
+}
+
+// selfRef is statusd's own pod, for the Events it writes about itself;
+// nil when the downward API did not say.
+func selfRef(name, namespace string) *corev1.ObjectReference {
+	if name == "" || namespace == "" {
+		return nil
+	}
+	return &corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Name: name, Namespace: namespace}
+}
+
+// catalogWatcher picks where catalogues come from: files, a ConfigMap
+// through the API, or the embedded catalogue.
+func catalogWatcher(ctx context.Context, f *runFlags, client kubernetes.Interface, opts reload.Options) (daemon.Catalogs, error) {
+	switch {
+	case len(f.catalogs) > 0:
+		return reload.NewFileWatcher(ctx, f.catalogs, opts)
+	case f.configMap != "":
+		ns, name, ok := strings.Cut(f.configMap, "/")
+		if !ok || ns == "" || name == "" {
+			return nil, fmt.Errorf("--catalog-configmap %q: want NAMESPACE/NAME", f.configMap)
 		}
-	}()
-	runErr := d.Run(ctx)
-	// Give queued Event writes (the last tick's, Resolved ones) a moment to
-	// go out before stopping.
-	for deadline := time.Now().Add(5 * time.Second); writer.Stats().Pending > 0 && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
+		return reload.NewConfigMapWatcher(client, ns, name, opts), nil
+	default:
+		return reload.NewStatic(loader.Embedded(f.cost)), nil
 	}
-	shutdown, cancelShutdown := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancelShutdown()
-	_ = srv.Shutdown(shutdown)
-	return runErr
+}
+
+// leaderElection configures the Lease from flags; nil when it is off.
+func leaderElection(f *runFlags, client kubernetes.Interface, identity string) (*daemon.LeaderElection, error) {
+	if !f.leaderElect {
+		return nil, nil
+	}
+	ns := cmp.Or(f.leaseNamespace, f.podNamespace)
+	if ns == "" {
+		return nil, errors.New("--leader-elect needs --leader-election-namespace or POD_NAMESPACE")
+	}
+	return &daemon.LeaderElection{
+		Client: client, Namespace: ns, Name: f.leaseName, Identity: identity,
+		LeaseDuration: f.leaseDuration, RenewDeadline: f.renewDeadline, RetryPeriod: f.retryPeriod,
+	}, nil
 }

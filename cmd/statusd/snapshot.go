@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
 	"statusd.io/statusd/pkg/cel"
@@ -22,41 +23,54 @@ import (
 )
 
 func init() {
-	commands["snapshot"] = command{summary: "Capture a live cluster's catalogue sources (and one scrape of each metrics target) into a snapshot file", run: snapshotCmd}
+	leaves = append(leaves, leaf{
+		use:   "snapshot [FILE]",
+		short: "Capture a live cluster's catalogue sources (and one scrape of each metrics target) into a snapshot file",
+		long: "Writes the objects of every catalogue source (never Secrets), the sources that could not be\n" +
+			"read, the cluster's version and resources and, with --scrape, one scrape of every metrics\n" +
+			"target, as a snapshot file that statusd eval, explain and test rules read. The file is\n" +
+			"FILE or --output-file; stdout when neither is given.",
+		args:   cobra.MaximumNArgs(1),
+		define: defineSnapshot,
+	})
 }
 
 // snapshotOptions are the flags of statusd snapshot.
 type snapshotOptions struct {
 	kubeconfig string
+	context    string
 	catalogs   stringList
+	file       string
 	output     string
 	scrape     bool
 	timeout    time.Duration
 }
 
-func snapshotCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("statusd snapshot", flag.ContinueOnError)
-	addInputCaps(fs)
-	fs.SetOutput(stderr)
+func defineSnapshot(fs *flag.FlagSet) func(*cobra.Command, []string) int {
 	var o snapshotOptions
-	fs.StringVar(&o.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file; in-cluster configuration when empty")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file; by default KUBECONFIG (a list), ~/.kube/config, else in-cluster")
+	fs.StringVar(&o.context, "context", "", "kubeconfig context to use; the current context by default")
 	fs.Var(&o.catalogs, "catalog", "catalogue file or directory (repeatable); the shipped catalogue when absent")
-	fs.StringVar(&o.output, "o", "-", "file to write the snapshot to; - for stdout")
+	fs.StringVar(&o.file, "output-file", "-", "file to write the snapshot to; - for stdout (or give FILE)")
+	fs.StringVar(&o.output, "output", "yaml", "format of the snapshot file: yaml or json")
 	fs.BoolVar(&o.scrape, "scrape", false, "also scrape every metrics target once")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long to wait for the watch caches to fill")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: statusd snapshot [flags]")
-		fmt.Fprintln(stderr, "Writes the objects of every catalogue source (never Secrets), the sources that could not be")
-		fmt.Fprintln(stderr, "read, the cluster's version and resources and, with --scrape, one scrape of every metrics")
-		fmt.Fprintln(stderr, "target, as a snapshot file that statusd eval, explain and test rules read.")
-		fs.PrintDefaults()
+	return func(c *cobra.Command, args []string) int {
+		if len(args) == 1 {
+			if c.Flags().Changed("output-file") {
+				fmt.Fprintln(c.ErrOrStderr(), "statusd snapshot: give the file as FILE or --output-file, not both")
+				return exitUsage
+			}
+			o.file = args[0]
+		}
+		return snapshotCmd(o, c.OutOrStdout(), c.ErrOrStderr())
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "statusd snapshot: unexpected arguments %q\n", fs.Args())
-		return 2
+}
+
+func snapshotCmd(o snapshotOptions, stdout, stderr io.Writer) int {
+	if o.output != "yaml" && o.output != "json" {
+		fmt.Fprintf(stderr, "statusd snapshot: -o %q: want yaml or json\n", o.output)
+		return exitUsage
 	}
 	cat, ok := loadCatalog(o.catalogs, cel.Options{}, stderr)
 	if !ok {
@@ -70,11 +84,14 @@ func snapshotCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	data, err := yaml.Marshal(file)
+	if err == nil && o.output == "json" {
+		data, err = yaml.YAMLToJSON(data)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "statusd snapshot: render: %v\n", err)
 		return 1
 	}
-	if err := writeOutput(o.output, data, stdout); err != nil {
+	if err := writeOutput(o.file, data, stdout); err != nil {
 		fmt.Fprintf(stderr, "statusd snapshot: %v\n", err)
 		return 1
 	}
@@ -82,8 +99,8 @@ func snapshotCmd(args []string, stdout, stderr io.Writer) int {
 		st := file.Sources[name]
 		fmt.Fprintf(stderr, "warning: source %s is %s: %s\n", name, st.Status, st.Error)
 	}
-	if o.output != "-" {
-		fmt.Fprintf(stderr, "Wrote %s: %d objects, %d scrapes, cluster %s\n", o.output, len(file.Objects), len(file.Metrics), file.Cluster.Version)
+	if o.file != "-" {
+		fmt.Fprintf(stderr, "Wrote %s: %d objects, %d scrapes, cluster %s\n", o.file, len(file.Objects), len(file.Metrics), file.Cluster.Version)
 	}
 	return 0
 }
@@ -95,7 +112,7 @@ func takeSnapshot(ctx context.Context, cat *cel.Catalog, o snapshotOptions, stde
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := restConfig(o.kubeconfig)
+	cfg, err := restConfig(o.kubeconfig, o.context)
 	if err != nil {
 		return nil, err
 	}

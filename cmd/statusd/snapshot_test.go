@@ -117,7 +117,7 @@ func TestSnapshotThenEval(t *testing.T) {
 	snapFile := filepath.Join(dir, "snapshot.yaml")
 
 	var out, errOut bytes.Buffer
-	code := run([]string{"snapshot", "--kubeconfig", env.KubeconfigPath(), "--catalog", catFile, "-o", snapFile, "--scrape"}, &out, &errOut)
+	code := run([]string{"snapshot", "--kubeconfig", env.KubeconfigPath(), "--catalog", catFile, "--output-file", snapFile, "--scrape"}, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
 	assert.Contains(t, errOut.String(), "Wrote "+snapFile)
 
@@ -161,16 +161,22 @@ func TestSnapshotUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{name: "unknown flag", args: []string{"snapshot", "--nope"}, code: 2, want: "flag provided but not defined: -nope"},
-		{name: "stray argument", args: []string{"snapshot", "extra"}, code: 2, want: `unexpected arguments ["extra"]`},
+		{name: "unknown flag", args: []string{"snapshot", "--nope"}, code: 2, want: "unknown flag: --nope"},
+		{name: "stray argument", args: []string{"snapshot", "a.yaml", "extra"}, code: 2, want: "accepts at most 1 arg(s), received 2"},
+		{name: "file twice", args: []string{"snapshot", "a.yaml", "--output-file", "b.yaml"}, code: 2, want: "give the file as FILE or --output-file, not both"},
+		{name: "bad format", args: []string{"snapshot", "-o", "table"}, code: 2, want: `-o "table": want yaml or json`},
 		{name: "missing kubeconfig", args: []string{"snapshot", "--kubeconfig", "/nonexistent/kubeconfig"}, code: 1, want: "load kubeconfig /nonexistent/kubeconfig"},
-		{name: "help", args: []string{"snapshot", "-h"}, code: 2, want: "never Secrets"},
+		{name: "help", args: []string{"snapshot", "-h"}, code: 0, want: "never Secrets"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			code := run(tc.args, &out, &errOut)
 			assert.Equal(t, tc.code, code)
+			if tc.code == 0 {
+				assert.Contains(t, out.String(), tc.want, "help goes to stdout")
+				return
+			}
 			assert.Contains(t, errOut.String(), tc.want)
 		})
 	}

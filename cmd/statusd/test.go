@@ -8,41 +8,44 @@ import (
 	"os"
 	"regexp"
 
+	"github.com/spf13/cobra"
+
 	"statusd.io/statusd/pkg/ruletest"
 )
 
 func init() {
-	commands["test rules"] = command{summary: "Run catalogue rule tests (files or directories)", run: testRules}
+	leaves = append(leaves, leaf{
+		parent: "test",
+		use:    "rules FILE|DIR...",
+		short:  "Run catalogue rule tests (files or directories)",
+		long: "Runs rule tests (kind RuleTest): each case feeds objects through the catalogue and\n" +
+			"checks what fires, is suppressed or resolves. A line per case, a diff on failure;\n" +
+			"exit 1 on any failure.",
+		args:   atLeastOne("rule-test file or directory"),
+		define: defineTestRules,
+	})
 }
 
-func testRules(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("statusd test rules", flag.ContinueOnError)
-	addInputCaps(fs)
-	fs.SetOutput(stderr)
+func defineTestRules(fs *flag.FlagSet) func(*cobra.Command, []string) int {
 	run := fs.String("run", "", "run only cases whose \"file: name\" matches this regular expression")
 	junit := fs.String("junit", "", "also write a JUnit XML report to this file")
 	requireCoverage := fs.Bool("require-coverage", false, "fail when a reason or suppression edge is not exercised by any case")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: statusd test rules [flags] FILE|DIR...")
-		fs.PrintDefaults()
+	return func(c *cobra.Command, args []string) int {
+		return testRules(args, *run, *junit, *requireCoverage, c.OutOrStdout(), c.ErrOrStderr())
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
-	}
+}
+
+func testRules(args []string, run, junit string, requireCoverage bool, stdout, stderr io.Writer) int {
 	var opts ruletest.Options
-	if *run != "" {
-		re, err := regexp.Compile(*run)
+	if run != "" {
+		re, err := regexp.Compile(run)
 		if err != nil {
 			fmt.Fprintf(stderr, "statusd test rules: --run: %v\n", err)
 			return 2
 		}
 		opts.Run = re
 	}
-	files, err := ruletest.Collect(fs.Args()...)
+	files, err := ruletest.Collect(args...)
 	if err != nil {
 		fmt.Fprintf(stderr, "statusd test rules: %v\n", err)
 		return 1
@@ -54,8 +57,8 @@ func testRules(args []string, stdout, stderr io.Writer) int {
 	r := ruletest.NewRunner(opts)
 	rep := r.RunAll(context.Background(), files, stdout)
 	gaps := r.WriteSummary(stdout, rep)
-	if *junit != "" {
-		f, err := os.Create(*junit)
+	if junit != "" {
+		f, err := os.Create(junit)
 		if err != nil {
 			fmt.Fprintf(stderr, "statusd test rules: %v\n", err)
 			return 1
@@ -72,7 +75,7 @@ func testRules(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case rep.Failed() > 0:
 		return 1
-	case *requireCoverage && gaps > 0:
+	case requireCoverage && gaps > 0:
 		fmt.Fprintf(stdout, "coverage required: %d gaps\n", gaps)
 		return 1
 	}

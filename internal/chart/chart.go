@@ -32,9 +32,9 @@ import (
 	"slices"
 	"strings"
 
-	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/loader"
 	"statusd.io/statusd/pkg/rbac"
-	"statusd.io/statusd/rules"
 )
 
 // Paths of the generated files, relative to the chart directory.
@@ -68,19 +68,14 @@ func RepoRoot() string { return filepath.Clean(filepath.Join(Dir(), "..", ".."))
 // values.yaml.
 func Generated(dir string) (map[string][]byte, error) {
 	out := map[string][]byte{}
-	names := rules.Files()
-	for _, name := range names {
-		b, err := fs.ReadFile(rules.FS, name)
-		if err != nil {
-			return nil, fmt.Errorf("read shipped catalogue %s: %w", name, err)
-		}
-		out[CatalogDir+"/"+name] = b
+	res := loader.Embedded(cel.Options{})
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("load shipped catalogue: %w", res.Problems.Errors())
 	}
-	cat, errs := catalog.LoadFS(rules.FS, names...)
-	if err := errs.Err(); err != nil {
-		return nil, fmt.Errorf("load shipped catalogue: %w", errs.Errors())
+	for _, f := range res.Files {
+		out[CatalogDir+"/"+f.Name] = f.Data
 	}
-	rulesYAML, err := rbac.RulesYAML(cat)
+	rulesYAML, err := rbac.RulesYAML(res.Source)
 	if err != nil {
 		return nil, fmt.Errorf("rbac for the shipped catalogue: %w", err)
 	}

@@ -23,6 +23,8 @@ import (
 
 	"statusd.io/statusd/internal/chart"
 	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/loader"
 	"statusd.io/statusd/pkg/rbac"
 	"statusd.io/statusd/rules"
 )
@@ -78,7 +80,8 @@ func render(t *testing.T, opts chart.RenderOptions) (*rendered, error) {
 
 func shipped(t *testing.T) *catalog.Catalog {
 	t.Helper()
-	cat, errs := catalog.LoadFS(rules.FS, rules.Files()...)
+	res := loader.Embedded(cel.Options{})
+	cat, errs := res.Source, res.Problems
 	require.NoError(t, errs.Err())
 	return cat
 }

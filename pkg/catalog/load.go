@@ -19,11 +19,10 @@ import (
 // catalogue. A directory contributes its *.yaml and *.yml files whose kind is
 // Catalog, so rule tests may live beside them. Every problem in every file is
 // returned in the list; the catalogue is usable only when list.Err() is nil.
+// Commands load through pkg/loader, which also compiles; this is the
+// format's half.
 func Load(paths ...string) (*Catalog, ErrorList) {
-	files, errs := collect(paths, osTree{})
-	if len(files) == 0 && len(errs) == 0 {
-		errs = append(errs, &Error{Pos: Pos{File: strings.Join(paths, ",")}, Msg: "no catalogue files found"})
-	}
+	files, errs := ReadFiles(paths...)
 	c, more := Parse(files...)
 	errs = append(errs, more...)
 	errs.Sort()
@@ -67,12 +66,9 @@ func readPath(p string, c Cap) ([]*File, error) {
 }
 
 // LoadFS is Load over a file system, for catalogues embedded in the binary
-// or mounted from a ConfigMap. Includes name other files of fsys.
+// or mounted from a ConfigMap.
 func LoadFS(fsys fs.FS, names ...string) (*Catalog, ErrorList) {
-	files, errs := collect(names, fsTree{fsys})
-	if len(files) == 0 && len(errs) == 0 {
-		errs = append(errs, &Error{Pos: Pos{File: strings.Join(names, ",")}, Msg: "no catalogue files found"})
-	}
+	files, errs := ReadFS(fsys, names...)
 	c, more := Parse(files...)
 	return c, append(errs, more...).WithKind(ErrInvalid)
 }

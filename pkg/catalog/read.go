@@ -19,13 +19,27 @@ import (
 // contributes its *.yaml and *.yml files of kind Catalog, dot-files and
 // subdirectories excluded, which also skips the kubelet's ..data
 // directories of a mounted ConfigMap) without decoding them, for callers
-// that hash or watch the content before compiling it.
-func ReadFiles(paths ...string) ([]*File, error) {
+// that hash or watch the content before compiling it. It returns what it
+// could read and every path it could not, positioned (a missing include at
+// the include naming it); Parse of the files is then what Load returns.
+// Includes stay inside the catalogue and all files together are capped at
+// MaxBytes.
+func ReadFiles(paths ...string) ([]*File, ErrorList) {
 	files, errs := collect(paths, osTree{})
-	if len(errs) > 0 {
-		return nil, errs.WithKind(ErrInvalid)[0]
+	if len(files) == 0 && len(errs) == 0 {
+		errs = append(errs, &Error{Pos: Pos{File: strings.Join(paths, ",")}, Msg: "no catalogue files found"})
 	}
-	return files, nil
+	return files, errs.WithKind(ErrInvalid)
+}
+
+// ReadFS is ReadFiles over a file system, for catalogues embedded in the
+// binary or mounted from a ConfigMap; includes name other files of fsys.
+func ReadFS(fsys fs.FS, names ...string) ([]*File, ErrorList) {
+	files, errs := collect(names, fsTree{fsys})
+	if len(files) == 0 && len(errs) == 0 {
+		errs = append(errs, &Error{Pos: Pos{File: strings.Join(names, ",")}, Msg: "no catalogue files found"})
+	}
+	return files, errs.WithKind(ErrInvalid)
 }
 
 // MaxBytes caps the total size of a catalogue: every file given and every

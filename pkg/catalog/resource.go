@@ -39,13 +39,13 @@ var coreSingulars = map[string]string{
 	"limitrange": "limitranges",
 }
 
-// CheckSource checks a source's group, version and resource against the
+// CheckResource checks a source's group, version and resource against the
 // rules discovery names follow: lowercase, plural, no subresource, no
 // wildcard, and the core group written "" rather than "core". It is the one
 // check both lint and rbac apply, so a catalogue lint accepts is one rbac
 // can grant. Every problem is returned, each wrapping ErrResourceName or
 // ErrSecrets. A metrics source names no resource and passes.
-func CheckSource(s *Source) []error {
+func CheckResource(s *Source) []error {
 	if s.IsMetrics() {
 		return nil
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestCheckSource(t *testing.T) {
+func TestCheckResource(t *testing.T) {
 	tests := []struct {
 		name     string
 		group    string
@@ -42,7 +42,7 @@ func TestCheckSource(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			errs := CheckSource(&Source{Group: tc.group, Version: tc.version, Resource: tc.resource})
+			errs := CheckResource(&Source{Group: tc.group, Version: tc.version, Resource: tc.resource})
 			var got []string
 			for _, e := range errs {
 				got = append(got, e.Error())

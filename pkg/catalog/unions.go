@@ -11,6 +11,8 @@ import (
 	"statusd.io/statusd/pkg/yamlpos"
 )
 
+// DecodeNode decodes an expression and records where its text starts, so
+// that CEL errors point into the file.
 func (e *Expr) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	s, ok := d.String(n)
 	if !ok {
@@ -38,6 +40,7 @@ func (e *Expr) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	}
 }
 
+// DecodeNode decodes a duration, or a param name resolved by Validate.
 func (du *Duration) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	du.Pos = d.Pos(n)
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" && n.Value == "0" {
@@ -112,6 +115,8 @@ func isIdent(s string) bool {
 	return true
 }
 
+// DecodeNode decodes a namespace name or glob, a list of them, or
+// {names, selector}.
 func (ns *Namespaces) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -130,6 +135,7 @@ func (ns *Namespaces) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	}
 }
 
+// DecodeNode decodes a port number (1-65535) or name.
 func (p *IntOrString) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
 		i, err := strconv.Atoi(n.Value)
@@ -145,6 +151,7 @@ func (p *IntOrString) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	}
 }
 
+// DecodeNode decodes a grace window: a duration alone, or {for, since}.
 func (g *Grace) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		g.For.DecodeNode(d, n)
@@ -156,6 +163,7 @@ func (g *Grace) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	*g = Grace(p)
 }
 
+// DecodeNode decodes a join: one of JoinKinds, or {key: <CEL>}.
 func (j *Join) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		s, ok := d.String(n)
@@ -187,6 +195,7 @@ func (j *Join) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	j.Kind = JoinKey
 }
 
+// DecodeNode decodes a param value of any YAML type.
 func (p *Param) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 	p.Pos = d.Pos(n)
 	var v any

@@ -70,50 +70,76 @@ func validateSource(c *Catalog, name string, s *Source, errs *ErrorList) {
 	if !isIdent(name) {
 		errs.Errorf(s.Pos, "", "source name %q must be an identifier (letters, digits, _)", name)
 	}
+	if m := s.Metrics; m != nil {
+		resolveDuration(c, &m.Interval, "", errs)
+		resolveDuration(c, &m.Timeout, "", errs)
+		m.fillDefaults()
+	}
+	*errs = append(*errs, CheckSource(name, *s)...)
+	// Expectations read the catalogue's params, so they are checked here
+	// rather than in CheckSource.
+	validateExpectations(c, name, s, errs)
+}
+
+// fillDefaults fills what a metrics source leaves out. As Prometheus does, a
+// default timeout never exceeds the interval: interval: 2s alone is valid,
+// not an error about a timeout nobody wrote.
+func (m *Scrape) fillDefaults() {
+	if m.Path == "" {
+		m.Path = DefaultScrapePath
+	}
+	if m.Interval.D <= 0 {
+		m.Interval.D = DefaultScrapeInterval
+	}
+	if m.Timeout.D <= 0 {
+		m.Timeout.D = min(DefaultScrapeTimeout, m.Interval.D)
+	}
+}
+
+// WithDefaults returns a copy of the scrape settings with what was left out
+// filled in; Validate fills them in place, and the sources call this for a
+// catalogue that was built in memory rather than validated.
+func (m Scrape) WithDefaults() Scrape {
+	m.fillDefaults()
+	return m
+}
+
+// CheckSource checks one source on its own (its durations already
+// resolved): what it selects, its selectors, its scrape settings. Validate
+// runs it for every source, and the live sources run it again before
+// watching, so that a catalogue built in memory obeys the same rules as one
+// read from a file.
+func CheckSource(name string, s Source) ErrorList {
+	var errs ErrorList
 	for _, ns := range s.Namespaces.Names {
 		if _, err := path.Match(ns, ""); err != nil || ns == "" {
 			errs.Errorf(s.Pos, "", "source %q: invalid namespace name or glob %q", name, ns)
 		}
 	}
-	checkSelector(s.Pos, "source "+name+": namespaces.selector", s.Namespaces.Selector, errs)
-	validateExpectations(c, name, s, errs)
+	checkSelector(s.Pos, "source "+name+": namespaces.selector", s.Namespaces.Selector, &errs)
 	if s.Metrics == nil {
 		if s.Version == "" || s.Resource == "" {
 			errs.Errorf(s.Pos, "", "source %q needs version and resource (group too, unless it is a core resource), or metrics", name)
 		}
-		for _, err := range CheckSource(s) {
+		for _, err := range CheckResource(&s) {
 			errs.Errorf(s.Pos, "", "source %q: %v", name, err)
 		}
-		checkSelector(s.Pos, "source "+name+": selector", s.Selector, errs)
-		return
+		checkSelector(s.Pos, "source "+name+": selector", s.Selector, &errs)
+		return errs.WithKind(ErrInvalid)
 	}
-	m := s.Metrics
+	m := s.Metrics.WithDefaults()
 	if s.Group != "" || s.Version != "" || s.Resource != "" || s.Selector != "" || s.Optional {
 		errs.Errorf(s.Pos, "", "source %q: a metrics source selects pods with metrics.selector; group, version, resource, selector and optional do not apply", name)
 	}
 	if m.Selector == "" {
 		errs.Errorf(s.Pos, "", "source %q: metrics.selector is required: statusd scrapes only pods the catalogue selects", name)
 	}
-	checkSelector(s.Pos, "source "+name+": metrics.selector", m.Selector, errs)
+	checkSelector(s.Pos, "source "+name+": metrics.selector", m.Selector, &errs)
 	if m.Port.IsZero() {
 		errs.Errorf(s.Pos, "", "source %q: metrics.port is required", name)
 	}
-	if m.Path == "" {
-		m.Path = DefaultScrapePath
-	}
 	if m.Path[0] != '/' {
 		errs.Errorf(s.Pos, "", "source %q: metrics.path %q must start with /", name, m.Path)
-	}
-	resolveDuration(c, &m.Interval, "", errs)
-	resolveDuration(c, &m.Timeout, "", errs)
-	if m.Interval.IsZero() {
-		m.Interval.D = DefaultScrapeInterval
-	}
-	if m.Timeout.IsZero() {
-		// As Prometheus does, a default timeout never exceeds the interval:
-		// interval: 2s alone is valid, not an error about a timeout nobody
-		// wrote.
-		m.Timeout.D = min(DefaultScrapeTimeout, m.Interval.D)
 	}
 	if m.Interval.D < time.Second {
 		errs.Errorf(m.Interval.Pos, "", "source %q: metrics.interval must be at least 1s", name)
@@ -121,6 +147,7 @@ func validateSource(c *Catalog, name string, s *Source, errs *ErrorList) {
 	if m.Timeout.D > m.Interval.D {
 		errs.Errorf(m.Timeout.Pos, "", "source %q: metrics.timeout %s exceeds metrics.interval %s", name, m.Timeout.D, m.Interval.D)
 	}
+	return errs.WithKind(ErrInvalid)
 }
 
 func checkSelector(pos Pos, what, sel string, errs *ErrorList) {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apiserver/pkg/cel/library"
 
+	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/snapshot"
 )
 
@@ -226,7 +227,7 @@ func helperFunctions() gocel.EnvOption {
 		gocel.Function("humanDuration",
 			gocel.Overload("statusd_humanDuration_duration", []*gocel.Type{gocel.DurationType}, gocel.StringType,
 				gocel.UnaryBinding(func(d ref.Val) ref.Val {
-					return types.String(humanDuration(d.(types.Duration).Duration))
+					return types.String(catalog.FormatDuration(d.(types.Duration).Duration))
 				}))),
 		// versionSatisfies(version, constraint) tests a version against a
 		// constraint such as ">=1.28", ">=1.28 <1.32" or "1.29.x || >=1.31".
@@ -349,36 +350,4 @@ func toTime(v ref.Val) (time.Time, error) {
 		return p, nil
 	}
 	return time.Time{}, fmt.Errorf("want a timestamp or an RFC 3339 string, got %s", v.Type().TypeName())
-}
-
-// humanDuration rounds d to the two largest units that matter.
-func humanDuration(d time.Duration) string {
-	neg := ""
-	if d < 0 {
-		neg, d = "-", -d
-	}
-	d = d.Round(time.Second)
-	days, hours := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour)
-	mins, secs := int64(d%time.Hour/time.Minute), int64(d%time.Minute/time.Second)
-	var out string
-	switch {
-	case days > 0:
-		out = fmt.Sprintf("%dd", days)
-		if hours > 0 {
-			out += fmt.Sprintf("%dh", hours)
-		}
-	case hours > 0:
-		out = fmt.Sprintf("%dh", hours)
-		if mins > 0 {
-			out += fmt.Sprintf("%dm", mins)
-		}
-	case mins > 0:
-		out = fmt.Sprintf("%dm", mins)
-		if secs > 0 {
-			out += fmt.Sprintf("%ds", secs)
-		}
-	default:
-		out = fmt.Sprintf("%ds", secs)
-	}
-	return neg + out
 }

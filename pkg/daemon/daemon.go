@@ -1,14 +1,23 @@
-// Package daemon is statusd's long-running process: it connects live
-// sources to the engine and the engine to the Event writer, ticking shortly
-// after every change and at least every resync period, never two ticks at
-// once; it swaps catalogues from the reload watcher, elects one leader
-// among replicas, and serves /metrics, /healthz, /readyz, /status and
-// /explain.
+// Package daemon is statusd's long-running process. Run takes the first
+// catalogue from the catalogue watcher, starts the live sources, the Event
+// writer and the HTTP server (/metrics, /healthz, /readyz, /status,
+// /explain), and evaluates, while holding the Lease when leader election
+// is on: it ticks shortly after every change and at least every resync
+// period, never two ticks at once, and swaps in each catalogue the watcher
+// accepts. On shutdown it finishes the tick in flight, drains the Event
+// writer, releases the Lease and stops everything it started.
 //
-// Ownership: the loop goroutine owns ticking and publishing; the reload
-// goroutine calls Reload, which the engine and sources serialise
-// internally; HTTP handlers only read the last tick's result, published
-// atomically.
+// Ownership: the loop goroutine owns ticking and publishing; the follow
+// goroutine applies catalogue updates, serialised with ticks by swap;
+// HTTP handlers only read the last tick's result, published atomically.
+// Updates carry everything about themselves (the ConfigMap they came
+// from), so no field is shared with the watcher's goroutine.
+//
+// A ConfigMap edit reaches the swap in five steps, none in package main:
+// the informer's handler queues the ConfigMap, ConfigMapWatcher.Run takes
+// it, the tracker loads it (pkg/loader) and queues the Update, follow
+// takes it, and reload swaps sources and engine, telling the tracker
+// through Update.Done whether it did.
 package daemon
 
 import (
@@ -16,14 +25,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/utils/clock"
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
@@ -33,8 +46,19 @@ import (
 	"statusd.io/statusd/pkg/snapshot"
 )
 
+// Catalogs is what the daemon needs of the catalogue watcher
+// (reload.FileWatcher, reload.ConfigMapWatcher, reload.Static).
+type Catalogs interface {
+	// Run watches until ctx ends.
+	Run(ctx context.Context) error
+	// Updates delivers each new catalogue, the first one first.
+	Updates() <-chan *reload.Update
+}
+
 // Sources is what the daemon needs of the live sources.
 type Sources interface {
+	// Run watches until ctx ends.
+	Run(ctx context.Context) error
 	// Apply makes the watched sources match a catalogue, their caches
 	// keeping the fields given (see sources.Sources.Apply).
 	Apply(c *catalog.Catalog, fields map[string]*prune.Tree) error
@@ -46,11 +70,22 @@ type Sources interface {
 
 // Publisher is what the daemon needs of the Event writer.
 type Publisher interface {
+	// Run writes until ctx ends.
+	Run(ctx context.Context) error
+	// Drain waits until what was published has been written, or ctx ends.
+	Drain(ctx context.Context) error
 	// Publish hands over a tick's decisions; it queues the writes and must
 	// not block on the API.
 	Publish(res *engine.Result)
 	// Restore rebuilds firing state from what was published before.
 	Restore(ctx context.Context) ([]engine.Restored, error)
+}
+
+// Notifier writes the Events statusd writes about itself (emit.Notifier).
+type Notifier interface {
+	// CatalogRejected reports a refused catalogue on obj, the object it
+	// came from, or on statusd's pod when obj is nil.
+	CatalogRejected(origin string, problems catalog.ErrorList, obj runtime.Object)
 }
 
 // LeaderElection configures the Lease that picks the one replica that
@@ -67,12 +102,20 @@ type LeaderElection struct {
 
 // Options configure a daemon.
 type Options struct {
-	Sources   Sources
+	// Catalogs delivers catalogues: the first starts the daemon, later
+	// ones are swapped in. Required.
+	Catalogs Catalogs
+	// FirstCatalogTimeout bounds the wait for the first catalogue (a
+	// ConfigMap's arrives through its watch); 1m by default.
+	FirstCatalogTimeout time.Duration
+	// Sources are the live sources. Required.
+	Sources Sources
+	// Publisher is the Event writer. Required.
 	Publisher Publisher
-	// Catalog is the catalogue to start with.
-	Catalog *cel.Catalog
-	// CatalogHash identifies its content, for the info metric.
-	CatalogHash string
+	// Notifier, when set, is told about rejected catalogues.
+	Notifier Notifier
+	// Listen is the HTTP address; empty serves nothing.
+	Listen string
 	// Resync is the longest time between ticks, 30s by default.
 	Resync time.Duration
 	// Debounce is how long after a change the tick runs, so that a burst
@@ -80,14 +123,15 @@ type Options struct {
 	Debounce time.Duration
 	// TickTimeout bounds one tick, 1m by default.
 	TickTimeout time.Duration
+	// DrainTimeout bounds the wait for the Event writer on shutdown, 5s by
+	// default.
+	DrainTimeout time.Duration
 	// LeaderElection, when set, makes the daemon evaluate only while it
 	// holds the Lease.
 	LeaderElection *LeaderElection
-	// OnReject is called when a catalogue reload is rejected, to write the
-	// CatalogRejected Event; optional.
-	OnReject func(u *reload.Update)
-	// Now is the clock; time.Now by default.
-	Now func() time.Time
+	// Clock drives debounce, resync and the first-catalogue timeout, and
+	// stamps snapshots; the real clock by default.
+	Clock clock.WithTicker
 	// Registry receives statusd's own metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -99,15 +143,17 @@ type tickState struct {
 	snap *snapshot.Snapshot
 }
 
-// Daemon runs the loop. Construct with New.
+// Daemon is the process. Construct with New, then Run.
 type Daemon struct {
 	opts    Options
-	engine  *engine.Engine
+	clock   clock.WithTicker
 	metrics *metrics
 	log     *slog.Logger
-	last    atomic.Pointer[tickState]
+	// engine is set once, by Run, before anything that reads it starts.
+	engine *engine.Engine
+	last   atomic.Pointer[tickState]
 	// swap is held by a tick from its snapshot to its evaluation, and by
-	// Reload while it swaps sources and engine: the caches keep only the
+	// reload while it swaps sources and engine: the caches keep only the
 	// fields the catalogue reads, so a tick must never evaluate a new
 	// catalogue over objects trimmed for the old one.
 	swap    sync.Mutex
@@ -115,22 +161,18 @@ type Daemon struct {
 	leading atomic.Bool
 }
 
-// New validates options and prepares the sources for the first catalogue.
+// New validates options and fills defaults; it starts nothing.
 func New(opts Options) (*Daemon, error) {
-	if opts.Sources == nil || opts.Publisher == nil || opts.Catalog == nil {
-		return nil, errors.New("daemon needs sources, a publisher and a catalogue")
+	if opts.Catalogs == nil || opts.Sources == nil || opts.Publisher == nil {
+		return nil, errors.New("daemon needs a catalogue watcher, sources and a publisher")
 	}
-	if opts.Resync <= 0 {
-		opts.Resync = 30 * time.Second
-	}
-	if opts.Debounce <= 0 {
-		opts.Debounce = 250 * time.Millisecond
-	}
-	if opts.TickTimeout <= 0 {
-		opts.TickTimeout = time.Minute
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	opts.FirstCatalogTimeout = orDefault(opts.FirstCatalogTimeout, time.Minute)
+	opts.Resync = orDefault(opts.Resync, 30*time.Second)
+	opts.Debounce = orDefault(opts.Debounce, 250*time.Millisecond)
+	opts.TickTimeout = orDefault(opts.TickTimeout, time.Minute)
+	opts.DrainTimeout = orDefault(opts.DrainTimeout, 5*time.Second)
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
 	}
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
@@ -138,21 +180,137 @@ func New(opts Options) (*Daemon, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{
+	return &Daemon{
 		opts:    opts,
-		engine:  engine.New(opts.Catalog, engine.Options{Logger: opts.Logger}),
+		clock:   opts.Clock,
 		metrics: newMetrics(opts.Registry),
 		log:     opts.Logger.With("component", "daemon"),
+	}, nil
+}
+
+// Run is the process: it returns once ctx has ended and everything it
+// started has stopped (nil), or with an error when the first catalogue is
+// refused or missing, the sources cannot start, the HTTP address cannot be
+// bound, or leadership is lost (so that the process restarts as a
+// standby).
+func (d *Daemon) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	wg.Go(func() {
+		if err := d.opts.Catalogs.Run(wctx); err != nil {
+			d.log.Error("Catalogue watch failed", "err", err)
+		}
+	})
+	first, err := d.first(ctx)
+	if err != nil || first == nil {
+		return err
 	}
+	if err := d.start(first); err != nil {
+		return err
+	}
+	ln, err := d.listen()
+	if err != nil {
+		return err
+	}
+	// Background work stops only after the loop has finished its last
+	// tick, the writer has drained and the Lease is released, so that the
+	// last Events still go out.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	d.goLog(&wg, "sources", func() error { return d.opts.Sources.Run(bg) })
+	d.goLog(&wg, "eventWriter", func() error { return d.opts.Publisher.Run(bg) })
+	wg.Go(func() { d.follow(bg) })
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if ln != nil {
+		d.goLog(&wg, "http", func() error { return ignoreClosed(srv.Serve(ln)) })
+	}
+	runErr := d.evaluate(ctx)
+	drain, stopDrain := context.WithTimeout(context.WithoutCancel(ctx), d.opts.DrainTimeout)
+	defer stopDrain()
+	if err := d.opts.Publisher.Drain(drain); err != nil {
+		d.log.Warn("Event writes still queued at shutdown", "err", err)
+	}
+	_ = srv.Shutdown(drain)
+	stopBG()
+	return runErr
+}
+
+// first waits for the first catalogue; it is nil, without error, when ctx
+// ended first.
+func (d *Daemon) first(ctx context.Context) (*reload.Update, error) {
+	timeout := d.clock.NewTimer(d.opts.FirstCatalogTimeout)
+	defer timeout.Stop()
+	select {
+	case u := <-d.opts.Catalogs.Updates():
+		if u.Rejected() {
+			return nil, fmt.Errorf("catalogue from %s rejected:\n%s", u.Origin, u.Problems.Errors().Error())
+		}
+		return u, nil
+	case <-timeout.C():
+		return nil, fmt.Errorf("no catalogue within %s (does the catalogue ConfigMap exist?)", d.opts.FirstCatalogTimeout)
+	case <-ctx.Done():
+		return nil, nil
+	}
+}
+
+// start prepares the sources and the engine for the first catalogue.
+func (d *Daemon) start(u *reload.Update) error {
 	// The watch caches keep only what the catalogue reads: in a large
 	// cluster they are most of statusd's memory.
-	if err := opts.Sources.Apply(opts.Catalog.Source, opts.Catalog.Fields()); err != nil {
-		return nil, fmt.Errorf("start sources: %w", err)
+	if err := d.opts.Sources.Apply(u.Catalog.Source, u.Catalog.Fields()); err != nil {
+		u.Done(false)
+		return fmt.Errorf("start sources: %w", err)
 	}
+	u.Done(true)
+	d.engine = engine.New(u.Catalog, engine.Options{Logger: d.opts.Logger})
 	d.metrics.reloadOK.Set(1)
-	d.metrics.reloadTimestamp.Set(float64(opts.Now().Unix()))
-	d.setCatalogInfo(opts.Catalog, opts.CatalogHash)
-	return d, nil
+	d.metrics.reloadTimestamp.Set(float64(d.clock.Now().Unix()))
+	d.setCatalogInfo(u.Catalog, u.Hash)
+	d.log.Info("Catalogue in force", "origin", u.Origin, "catalog", u.Catalog.Source.Metadata.Name, "version", u.Catalog.Source.Metadata.Version)
+	return nil
+}
+
+func (d *Daemon) listen() (net.Listener, error) {
+	if d.opts.Listen == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", d.opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", d.opts.Listen, err)
+	}
+	d.log.Info("Serving", "addr", ln.Addr().String())
+	return ln, nil
+}
+
+// goLog runs fn, the part of the process named part, on a goroutine of
+// wg, logging its error.
+func (d *Daemon) goLog(wg *sync.WaitGroup, part string, fn func() error) {
+	wg.Go(func() {
+		if err := fn(); err != nil {
+			d.log.Error("Part of the process stopped", "part", part, "err", err)
+		}
+	})
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// follow applies catalogue updates until ctx ends.
+func (d *Daemon) follow(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u := <-d.opts.Catalogs.Updates():
+			d.reload(u)
+		}
+	}
 }
 
 func (d *Daemon) setCatalogInfo(c *cel.Catalog, hash string) {
@@ -160,16 +318,17 @@ func (d *Daemon) setCatalogInfo(c *cel.Catalog, hash string) {
 	d.metrics.catalogInfo.WithLabelValues(c.Source.Metadata.Name, c.Source.Metadata.Version, hash).Set(1)
 }
 
-// Reload is the reload watcher's handler: an accepted catalogue is swapped
-// in (state carries over for unchanged reasons, sources follow), a rejected
-// one is reported and changes nothing.
-func (d *Daemon) Reload(u *reload.Update) {
+// reload applies one update: an accepted catalogue is swapped in (state
+// carries over for unchanged reasons, sources follow), a rejected one is
+// reported and changes nothing. The watcher learns which through
+// Update.Done, so that content the sources refused is offered again.
+func (d *Daemon) reload(u *reload.Update) {
 	if u.Rejected() {
 		d.metrics.reloadOK.Set(0)
 		d.metrics.reloads.WithLabelValues("rejected").Inc()
 		d.log.Warn("Catalogue rejected; previous catalogue stays in force", "origin", u.Origin, "errors", len(u.Problems.Errors()), "err", u.Problems.Errors().Error())
-		if d.opts.OnReject != nil {
-			d.opts.OnReject(u)
+		if d.opts.Notifier != nil {
+			d.opts.Notifier.CatalogRejected(u.Origin, u.Problems, u.Object)
 		}
 		return
 	}
@@ -178,14 +337,16 @@ func (d *Daemon) Reload(u *reload.Update) {
 	defer d.swap.Unlock()
 	if err := d.opts.Sources.Apply(u.Catalog.Source, fields); err != nil {
 		// The sources could not follow; keep everything as it was.
+		u.Done(false)
 		d.metrics.reloadOK.Set(0)
 		d.metrics.reloads.WithLabelValues("rejected").Inc()
 		d.log.Error("Catalogue sources could not start; previous catalogue stays in force", "origin", u.Origin, "err", err)
 		return
 	}
+	u.Done(true)
 	d.engine.Reload(u.Catalog)
 	d.metrics.reloadOK.Set(1)
-	d.metrics.reloadTimestamp.Set(float64(d.opts.Now().Unix()))
+	d.metrics.reloadTimestamp.Set(float64(d.clock.Now().Unix()))
 	d.metrics.reloads.WithLabelValues("accepted").Inc()
 	d.setCatalogInfo(u.Catalog, u.Hash)
 }
@@ -193,11 +354,11 @@ func (d *Daemon) Reload(u *reload.Update) {
 // Engine returns the engine, for explain.
 func (d *Daemon) Engine() *engine.Engine { return d.engine }
 
-// Run evaluates until ctx ends: directly, or while holding the Lease when
+// evaluate ticks until ctx ends: directly, or while holding the Lease when
 // leader election is configured. It returns nil on a clean shutdown (the
 // tick in flight finishes, the Lease is released) and an error when
-// leadership is lost, so that the process restarts as a standby.
-func (d *Daemon) Run(ctx context.Context) error {
+// leadership is lost.
+func (d *Daemon) evaluate(ctx context.Context) error {
 	le := d.opts.LeaderElection
 	if le == nil {
 		d.leading.Store(true)
@@ -299,27 +460,32 @@ func (d *Daemon) loop(ctx context.Context) error {
 		d.engine.Restore(restored)
 		d.log.Info("Restored firing state", "findings", len(restored))
 	}
-	d.tick(ctx)
-	resync := time.NewTicker(d.opts.Resync)
+	// The resync ticker starts before the first tick, so that the first
+	// resync is one period after the loop began, whatever the tick took.
+	resync := d.clock.NewTicker(d.opts.Resync)
 	defer resync.Stop()
-	debounce := time.NewTimer(time.Hour)
-	debounce.Stop()
-	defer debounce.Stop()
-	pending := false
+	d.tick(ctx)
+	var debounce clock.Timer
+	var debounced <-chan time.Time // nil, and never ready, unless a change is pending
+	defer func() {
+		if debounce != nil {
+			debounce.Stop()
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			d.log.Info("Stopping: tick loop finished")
 			return nil
 		case <-d.opts.Sources.Changed():
-			if !pending {
-				pending = true
-				debounce.Reset(d.opts.Debounce)
+			if debounced == nil {
+				debounce = d.clock.NewTimer(d.opts.Debounce)
+				debounced = debounce.C()
 			}
-		case <-debounce.C:
-			pending = false
+		case <-debounced:
+			debounced = nil
 			d.tick(ctx)
-		case <-resync.C:
+		case <-resync.C():
 			d.tick(ctx)
 		}
 	}
@@ -329,9 +495,11 @@ func (d *Daemon) loop(ctx context.Context) error {
 func (d *Daemon) tick(ctx context.Context) {
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.TickTimeout)
 	defer cancel()
+	// The duration metric measures real work, so it reads the real clock,
+	// not the injected one that says what time the snapshot is of.
 	began := time.Now()
 	d.swap.Lock()
-	snap := d.opts.Sources.Snapshot(d.opts.Now())
+	snap := d.opts.Sources.Snapshot(d.clock.Now())
 	res := d.engine.Tick(tctx, snap)
 	d.swap.Unlock()
 	d.opts.Publisher.Publish(res)

@@ -3,21 +3,31 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/engine"
+	"statusd.io/statusd/pkg/loader"
 	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/reload"
 	"statusd.io/statusd/pkg/snapshot"
@@ -37,9 +47,35 @@ reasons:
 
 func compile(t *testing.T, version string) *reload.Update {
 	t.Helper()
-	u := reload.Compile([]*catalog.File{catalog.NewFile("c.yaml", []byte(strings.Replace(testCatalog, "%s", version, 1)))}, cel.Options{}, "test")
+	u := &reload.Update{Result: loader.Files([]*catalog.File{catalog.NewFile("c.yaml", []byte(strings.Replace(testCatalog, "%s", version, 1)))}, nil, "test", cel.Options{})}
 	require.False(t, u.Rejected(), u.Problems.Error())
 	return u
+}
+
+// memCatalogs is a catalogue watcher fed by the test.
+type memCatalogs struct{ updates chan *reload.Update }
+
+func (m *memCatalogs) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+func (m *memCatalogs) Updates() <-chan *reload.Update { return m.updates }
+
+// memNotifier records rejected catalogues.
+type memNotifier struct {
+	mu       sync.Mutex
+	rejected []string
+}
+
+func (n *memNotifier) CatalogRejected(origin string, _ catalog.ErrorList, obj k8sruntime.Object) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	name := "<pod>"
+	if cm, ok := obj.(*corev1.ConfigMap); ok {
+		name = cm.Name
+	}
+	n.rejected = append(n.rejected, origin+" on "+name)
 }
 
 // memSources is an in-memory stand-in for the live sources: the loop's
@@ -50,12 +86,21 @@ type memSources struct {
 	phase   string
 	changed chan struct{}
 	applied []string
+	refuse  bool
 }
 
 func (m *memSources) Apply(c *catalog.Catalog, _ map[string]*prune.Tree) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.applied = append(m.applied, c.Metadata.Version)
+	if m.refuse {
+		return errors.New("sources refused")
+	}
+	return nil
+}
+
+func (m *memSources) Run(ctx context.Context) error {
+	<-ctx.Done()
 	return nil
 }
 
@@ -73,16 +118,6 @@ func (m *memSources) Snapshot(now time.Time) *snapshot.Snapshot {
 
 func (m *memSources) Changed() <-chan struct{} { return m.changed }
 
-func (m *memSources) set(phase string) {
-	m.mu.Lock()
-	m.phase = phase
-	m.mu.Unlock()
-	select {
-	case m.changed <- struct{}{}:
-	default:
-	}
-}
-
 // memPublisher records results and fails the test if two ticks overlap.
 type memPublisher struct {
 	inFlight atomic.Int32
@@ -90,6 +125,8 @@ type memPublisher struct {
 	mu       sync.Mutex
 	results  []*engine.Result
 	ticks    chan *engine.Result
+
+	stopped, drainedBeforeStop bool
 }
 
 func (p *memPublisher) Publish(res *engine.Result) {
@@ -105,6 +142,22 @@ func (p *memPublisher) Publish(res *engine.Result) {
 
 func (p *memPublisher) Restore(context.Context) ([]engine.Restored, error) { return nil, nil }
 
+func (p *memPublisher) Run(ctx context.Context) error {
+	<-ctx.Done()
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	return nil
+}
+
+// Drain records that it was called before Run stopped.
+func (p *memPublisher) Drain(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.drainedBeforeStop = !p.stopped
+	return nil
+}
+
 func next(t *testing.T, p *memPublisher) *engine.Result {
 	t.Helper()
 	select {
@@ -116,88 +169,206 @@ func next(t *testing.T, p *memPublisher) *engine.Result {
 	return nil
 }
 
-func setup(t *testing.T, opts Options) (*Daemon, *memSources, *memPublisher) {
-	t.Helper()
-	src := &memSources{phase: "Running", changed: make(chan struct{}, 1)}
-	pub := &memPublisher{ticks: make(chan *engine.Result, 100)}
-	u := compile(t, "1")
-	opts.Sources, opts.Publisher, opts.Catalog, opts.CatalogHash = src, pub, u.Catalog, u.Hash
-	d, err := New(opts)
-	require.NoError(t, err)
-	return d, src, pub
+// harness is a daemon over in-memory parts and a fake clock.
+type harness struct {
+	d        *Daemon
+	src      *memSources
+	pub      *memPublisher
+	catalogs *memCatalogs
+	notifier *memNotifier
+	clock    *clocktesting.FakeClock
+	done     chan error
+	cancel   context.CancelFunc
 }
 
-func TestLoopTicksOnChangeAndResync(t *testing.T) {
-	d, src, pub := setup(t, Options{Resync: time.Hour, Debounce: 20 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
+// setup builds a daemon whose first catalogue (version 1) is queued. The
+// sources' change channel is unbuffered, so that a test's send returns
+// only once the loop has taken it, and a second send only once the loop
+// has handled the first: the test knows the debounce timer is armed
+// without sleeping.
+func setup(t *testing.T, opts Options) *harness {
+	t.Helper()
+	h := &harness{
+		src:      &memSources{phase: "Running", changed: make(chan struct{})},
+		pub:      &memPublisher{ticks: make(chan *engine.Result, 100)},
+		catalogs: &memCatalogs{updates: make(chan *reload.Update, 1)},
+		notifier: &memNotifier{},
+		clock:    clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+	}
+	h.catalogs.updates <- compile(t, "1")
+	opts.Sources, opts.Publisher, opts.Catalogs, opts.Notifier, opts.Clock = h.src, h.pub, h.catalogs, h.notifier, h.clock
+	d, err := New(opts)
+	require.NoError(t, err)
+	h.d = d
+	return h
+}
 
-	first := next(t, pub)
+// run starts the daemon and waits for its first tick.
+func (h *harness) run(t *testing.T) *engine.Result {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- h.d.Run(ctx) }()
+	t.Cleanup(func() { h.stop(t) })
+	return next(t, h.pub)
+}
+
+// stop ends the daemon and checks it stopped cleanly.
+func (h *harness) stop(t *testing.T) {
+	t.Helper()
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("daemon did not stop")
+	}
+	assert.False(t, h.pub.overlap.Load(), "ticks overlapped")
+}
+
+// change signals a change of the sources.
+func (h *harness) change(phase string) {
+	h.src.mu.Lock()
+	h.src.phase = phase
+	h.src.mu.Unlock()
+	h.src.changed <- struct{}{}
+}
+
+// noTick checks that no tick happened: the fake clock fires due timers
+// inside Step, so a tick not queued by now is not coming.
+func noTick(t *testing.T, p *memPublisher) {
+	t.Helper()
+	select {
+	case r := <-p.ticks:
+		t.Fatalf("unexpected tick at %s", r.Time)
+	default:
+	}
+}
+
+func TestDebounce(t *testing.T) {
+	h := setup(t, Options{Resync: time.Hour, Debounce: 200 * time.Millisecond})
+	first := h.run(t)
 	assert.Empty(t, first.Published(), "a running pod is healthy")
 
-	// A burst of changes costs one tick, soon after the change.
-	began := time.Now()
-	src.set("Pending")
-	src.set("Pending")
-	res := next(t, pub)
-	t.Logf("change to tick: %s", time.Since(began))
+	// A burst of changes costs one tick, a debounce period after the first.
+	h.change("Pending")
+	h.change("Pending") // returns once the loop handled the first: the timer is armed
+	h.clock.Step(199 * time.Millisecond)
+	h.change("Pending")
+	noTick(t, h.pub)
+	h.clock.Step(time.Millisecond)
+	res := next(t, h.pub)
 	require.Len(t, res.Published(), 1)
 	assert.Equal(t, "PodPending", res.Published()[0].Reason)
+	noTick(t, h.pub)
 
-	cancel()
-	require.NoError(t, <-done)
-	assert.False(t, pub.overlap.Load(), "ticks overlapped")
+	// The next change arms a new timer.
+	h.change("Running")
+	h.change("Running")
+	h.clock.Step(200 * time.Millisecond)
+	assert.Empty(t, next(t, h.pub).Published())
 }
 
 func TestResyncTicksWithoutChanges(t *testing.T) {
-	d, _, pub := setup(t, Options{Resync: 30 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	for range 3 {
-		next(t, pub)
+	h := setup(t, Options{Resync: 30 * time.Second, Debounce: time.Second})
+	h.run(t)
+	for i := range 3 {
+		h.clock.Step(30*time.Second - time.Millisecond)
+		noTick(t, h.pub)
+		h.clock.Step(time.Millisecond)
+		res := next(t, h.pub)
+		assert.Equal(t, h.clock.Now(), res.Time, "tick %d is of the clock's time", i)
 	}
-	cancel()
-	require.NoError(t, <-done)
+}
+
+func TestRunWaitsForTheFirstCatalogue(t *testing.T) {
+	tests := []struct {
+		name  string
+		first *reload.Update
+		want  string
+	}{
+		{name: "rejected", first: &reload.Update{Result: loader.Files([]*catalog.File{catalog.NewFile("c.yaml", []byte("kind: Catalog\n"))}, nil, "test", cel.Options{})}, want: "catalogue from test rejected:\nc.yaml:1:1: missing apiVersion"},
+		{name: "none", want: "no catalogue within 1m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := setup(t, Options{})
+			<-h.catalogs.updates
+			if tt.first != nil {
+				h.catalogs.updates <- tt.first
+			}
+			done := make(chan error, 1)
+			go func() { done <- h.d.Run(context.Background()) }()
+			if tt.first == nil {
+				for !h.clock.HasWaiters() {
+					runtime.Gosched()
+				}
+				h.clock.Step(time.Minute)
+			}
+			err := <-done
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Empty(t, h.src.applied, "nothing started")
+		})
+	}
 }
 
 func TestReloadSwapsOrKeepsTheCatalogue(t *testing.T) {
-	var rejected []*reload.Update
-	d, src, _ := setup(t, Options{OnReject: func(u *reload.Update) { rejected = append(rejected, u) }})
-	srv := httptest.NewServer(d.Handler())
+	h := setup(t, Options{Resync: time.Hour})
+	h.run(t)
+	srv := httptest.NewServer(h.d.Handler())
 	defer srv.Close()
 
-	d.Reload(compile(t, "2"))
-	assert.Equal(t, "2", d.Engine().Catalog().Source.Metadata.Version)
-	assert.Equal(t, []string{"1", "2"}, src.applied)
+	h.catalogs.updates <- compile(t, "2")
+	require.Eventually(t, func() bool { return h.d.Engine().Catalog().Source.Metadata.Version == "2" }, 5*time.Second, time.Millisecond)
+	assert.Equal(t, []string{"1", "2"}, h.src.applied)
 	assert.Contains(t, get(t, srv.URL+"/metrics"), "statusd_catalog_last_reload_successful 1")
 
-	bad := reload.Compile([]*catalog.File{catalog.NewFile("c.yaml", []byte("kind: Catalog\n"))}, cel.Options{}, "test")
+	bad := &reload.Update{
+		Result: loader.Files([]*catalog.File{catalog.NewFile("c.yaml", []byte("kind: Catalog\n"))}, nil, "configmap/ns/cm", cel.Options{}),
+		Object: &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm", Namespace: "ns"}},
+	}
 	require.True(t, bad.Rejected())
-	d.Reload(bad)
-	assert.Equal(t, "2", d.Engine().Catalog().Source.Metadata.Version, "a rejected catalogue changes nothing")
-	require.Len(t, rejected, 1)
+	h.d.reload(bad)
+	assert.Equal(t, "2", h.d.Engine().Catalog().Source.Metadata.Version, "a rejected catalogue changes nothing")
+	assert.Equal(t, []string{"configmap/ns/cm on cm"}, h.notifier.rejected, "the Event goes on the ConfigMap the update came from")
 	m := get(t, srv.URL+"/metrics")
 	assert.Contains(t, m, "statusd_catalog_last_reload_successful 0")
 	assert.Contains(t, m, `statusd_catalog_reloads_total{outcome="rejected"} 1`)
 	assert.Contains(t, m, `statusd_catalog_info{catalog="daemon-test"`)
+
+	h.src.mu.Lock()
+	h.src.refuse = true
+	h.src.mu.Unlock()
+	h.d.reload(compile(t, "3"))
+	assert.Equal(t, "2", h.d.Engine().Catalog().Source.Metadata.Version, "a catalogue the sources refuse changes nothing")
+}
+
+func TestShutdownDrainsTheWriterBeforeStoppingIt(t *testing.T) {
+	h := setup(t, Options{})
+	h.run(t)
+	h.stop(t)
+	h.pub.mu.Lock()
+	defer h.pub.mu.Unlock()
+	assert.True(t, h.pub.stopped)
+	assert.True(t, h.pub.drainedBeforeStop)
 }
 
 func TestHTTPEndpoints(t *testing.T) {
-	d, src, pub := setup(t, Options{Resync: time.Hour, Debounce: time.Millisecond})
-	srv := httptest.NewServer(d.Handler())
+	h := setup(t, Options{Resync: time.Hour, Debounce: time.Millisecond})
+	srv := httptest.NewServer(h.d.Handler())
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/readyz")
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "not ready before the first tick")
 
-	src.phase = "Pending"
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	next(t, pub)
+	h.src.phase = "Pending"
+	h.run(t)
 
 	assert.Equal(t, "ok\n", get(t, srv.URL+"/readyz"))
 	assert.Equal(t, "ok\n", get(t, srv.URL+"/healthz"))
@@ -224,8 +395,6 @@ func TestHTTPEndpoints(t *testing.T) {
 	m := get(t, srv.URL+"/metrics")
 	assert.Contains(t, m, `statusd_findings{layer="",reason="PodPending",state="Firing"} 1`)
 	assert.Contains(t, m, "statusd_tick_duration_seconds_count")
-	cancel()
-	require.NoError(t, <-done)
 }
 
 func get(t *testing.T, url string) string {

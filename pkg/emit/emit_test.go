@@ -797,3 +797,35 @@ func grantEventWrites(t *testing.T, ns, user string) {
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
 }
+
+// TestDrainWritesWhatWasPublished checks the shutdown path: Drain returns
+// once every Event published before it has been written, without polling,
+// and returns at once for a Writer that is not running.
+func TestDrainWritesWhatWasPublished(t *testing.T) {
+	leakCheck(t)
+	ns := newNamespace(t).Name
+	r := start(t, testenv.Shared().Config(), emit.Options{})
+	// A first tick written in full shows the writer is running (Drain
+	// returns at once for a Writer whose Run has not begun).
+	first := configMap(t, ns, "drain-first", nil)
+	r.tick(t, result(t0, finding(first, "ConfigBroken", "broken", t0)))
+	fs := []*engine.Finding{finding(first, "ConfigBroken", "broken", t0)}
+	var subjects []engine.Subject
+	for i := range 5 {
+		s := configMap(t, ns, "drain-"+string(rune('a'+i)), nil)
+		subjects = append(subjects, s)
+		fs = append(fs, finding(s, "ConfigBroken", "broken", t0))
+	}
+	r.w.Publish(result(t0, fs...))
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, r.w.Drain(ctx))
+	assert.Zero(t, r.w.Stats().Pending, "nothing left queued")
+	for _, s := range subjects {
+		assert.Len(t, eventsAbout(t, s), 1, "Event about %s written before Drain returned", s.Name)
+	}
+
+	idle, err := emit.NewWriter(testenv.Shared().Client(), emit.Options{Instance: "idle"})
+	require.NoError(t, err)
+	require.NoError(t, idle.Drain(context.Background()), "a Writer that is not running has nothing to drain")
+}

@@ -3,9 +3,7 @@ package emit
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"statusd.io/statusd/pkg/engine"
@@ -122,29 +120,4 @@ func truncate(msg string, limit int) string {
 		cut--
 	}
 	return msg[:cut] + ellipsis + tail
-}
-
-// humanDuration renders d for people: "42s", "1m30s", "42m", "1h5m", "2h",
-// "3d4h". Below an hour it keeps seconds, below a day minutes, then hours.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return "less than a second"
-	case d.Round(time.Second) < time.Hour:
-		s := d.Round(time.Second).String() // "42m0s", "1m30s", "42s"
-		if strings.HasSuffix(s, "m0s") {
-			s = strings.TrimSuffix(s, "0s")
-		}
-		return s
-	case d.Round(time.Minute) < 24*time.Hour:
-		s := strings.TrimSuffix(d.Round(time.Minute).String(), "0s") // "1h5m", "2h0m"
-		return strings.Replace(s, "h0m", "h", 1)
-	default:
-		d = d.Round(time.Hour)
-		days, hours := d/(24*time.Hour), (d%(24*time.Hour))/time.Hour
-		if hours == 0 {
-			return strconv.FormatInt(int64(days), 10) + "d"
-		}
-		return strconv.FormatInt(int64(days), 10) + "d" + strconv.FormatInt(int64(hours), 10) + "h"
-	}
 }

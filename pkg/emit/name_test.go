@@ -95,32 +95,6 @@ func TestTruncateKeepsUTF8(t *testing.T) {
 	}
 }
 
-func TestHumanDuration(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "less than a second"},
-		{1500 * time.Millisecond, "2s"},
-		{42 * time.Second, "42s"},
-		{42 * time.Minute, "42m"},
-		{42*time.Minute + 20*time.Second, "42m20s"},
-		{90 * time.Second, "1m30s"},
-		{59*time.Minute + 59*time.Second + 600*time.Millisecond, "1h"},
-		{23*time.Hour + 59*time.Minute + 50*time.Second, "1d"},
-		{time.Hour, "1h"},
-		{time.Hour + 5*time.Minute, "1h5m"},
-		{2*time.Hour + 10*time.Minute, "2h10m"},
-		{26 * time.Hour, "1d2h"},
-		{72 * time.Hour, "3d"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.d.String(), func(t *testing.T) {
-			assert.Equal(t, tc.want, humanDuration(tc.d))
-		})
-	}
-}
-
 func TestOptions(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/client-go/util/workqueue"
 
+	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/engine"
 )
 
@@ -160,6 +161,9 @@ type Writer struct {
 	records     map[key]*record
 	resolutions map[key]*content // Resolved Events waiting to be written
 	queue       workqueue.TypedRateLimitingInterface[item]
+	// workersDone is closed when Run's workers have stopped; nil when Run
+	// is not running.
+	workersDone chan struct{}
 }
 
 // NewWriter returns a Writer that writes through client. Options are
@@ -293,7 +297,7 @@ func (w *Writer) resolveLocked(res *engine.Result, f *engine.Finding, seen time.
 	}
 	msg := f.Reason + " on " + f.Subject.String() + " resolved"
 	if !since.IsZero() {
-		msg += " after " + humanDuration(dur)
+		msg += " after " + catalog.FormatDuration(dur)
 	}
 	if f.ResolvedBecause != "" {
 		msg += " (" + f.ResolvedBecause + ")"
@@ -340,8 +344,8 @@ func (w *Writer) addLocked(it item) {
 
 // Run writes queued Events until ctx is done, on Options.Workers
 // goroutines, and returns once they have stopped. Writes still queued are
-// not waited for: the next Run, or the next leader's Restore, continues
-// them. It returns ErrRunning if the Writer is already running.
+// not waited for (call Drain first for that): the next Run, or the next
+// leader's Restore, continues them. It returns ErrRunning if the Writer is already running.
 //
 // A replica that loses leadership should drop its Writer rather than Run it
 // again later: the new leader has written since, and a fresh Writer with
@@ -376,14 +380,47 @@ func (w *Writer) Run(ctx context.Context) error {
 			}
 		})
 	}
+	// The workers stop once the queue is shut down and empty: at the end
+	// of ctx, or earlier when Drain shuts it down to wait for them.
+	workersDone := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(workersDone)
+	}()
+	w.mu.Lock()
+	w.workersDone = workersDone
+	w.mu.Unlock()
 	<-ctx.Done()
 	q.ShutDown()
-	wg.Wait()
+	<-workersDone
 	w.mu.Lock()
-	w.queue = nil
+	w.queue, w.workersDone = nil, nil
 	w.mu.Unlock()
 	w.log.Info("Event writer stopped")
 	return nil
+}
+
+// Drain stops taking new writes and waits until every write queued so far
+// has been attempted, or ctx ends: on shutdown, the last tick's Events
+// (Resolved ones above all) go out before the process exits. A write that
+// fails is not retried once draining began. It returns at once when the
+// Writer is not running; Run must still be stopped through its context.
+func (w *Writer) Drain(ctx context.Context) error {
+	w.mu.Lock()
+	q, done := w.queue, w.workersDone
+	w.mu.Unlock()
+	if q == nil || done == nil {
+		return nil
+	}
+	// A shut-down queue still hands out what it holds; the workers stop
+	// when it is empty, which is what Drain waits for.
+	q.ShutDown()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("drain event writer: %w", ctx.Err())
+	}
 }
 
 // processNext writes one queued item; false once the queue is shut down.

@@ -42,21 +42,10 @@ func SubjectOf(o *snapshot.Object) Subject {
 }
 
 // String renders Kind/namespace/name (Kind/name when cluster-scoped).
-func (s Subject) String() string {
-	if s.Namespace == "" {
-		return s.Kind + "/" + s.Name
-	}
-	return s.Kind + "/" + s.Namespace + "/" + s.Name
-}
+func (s Subject) String() string { return snapshot.Ref(s.Kind, s.Namespace, s.Name) }
 
-// ID keys state: the UID when known, so that a recreated object starts
-// afresh, else the reference.
-func (s Subject) ID() string {
-	if s.UID != "" {
-		return s.UID
-	}
-	return s.String()
-}
+// ID keys state by snapshot.ID, the identity rule objects follow too.
+func (s Subject) ID() string { return snapshot.ID(s.UID, s.Kind, s.Namespace, s.Name) }
 
 // CauseRef names the finding that hides or holds another.
 type CauseRef struct {

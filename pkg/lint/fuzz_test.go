@@ -9,6 +9,7 @@ import (
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/loader"
 )
 
 // FuzzCheck feeds arbitrary files through the decoder and, since lint
@@ -30,8 +31,8 @@ func FuzzCheck(f *testing.F) {
 	}
 	opts := Options{CEL: cel.Options{CostLimit: 1_000_000, SourceSizeHint: 1_000}}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		src, errs := catalog.Parse(catalog.NewFile("fuzz.yaml", data))
-		r := check([]string{"fuzz.yaml"}, src, errs, opts)
+		res := loader.Files([]*catalog.File{catalog.NewFile("fuzz.yaml", data)}, nil, "fuzz.yaml", opts.CEL)
+		r := check([]string{"fuzz.yaml"}, res, opts)
 		for _, e := range r.Findings {
 			if strings.HasPrefix(e.Msg, "internal error") {
 				t.Fatalf("%s", e.Msg)

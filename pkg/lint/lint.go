@@ -6,6 +6,7 @@ import (
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/loader"
 )
 
 // Exit codes of statusd lint rules, shared by the command and its tests so
@@ -59,82 +60,28 @@ type Report struct {
 }
 
 // Rules lints the catalogue made of the given files and directories (a
-// directory contributes its files of kind Catalog). It never fails as a
-// whole: every problem, including an unreadable path, is a finding.
+// directory contributes its files of kind Catalog), loaded as the daemon
+// loads it (pkg/loader). It never fails as a whole: every problem,
+// including an unreadable path, is a finding.
 func Rules(paths []string, opts Options) *Report {
-	src, errs := catalog.Load(paths...)
-	return check(paths, src, errs, opts)
+	return check(paths, loader.Paths(paths, opts.CEL), opts)
 }
 
-// check compiles what Load decoded and gathers the findings; it is apart
-// from Rules so that the fuzz target can run it on catalogues in memory.
-func check(paths []string, src *catalog.Catalog, errs catalog.ErrorList, opts Options) *Report {
-	r := &Report{Findings: errs, fatalWarnings: opts.FatalWarnings}
-	if src == nil {
-		r.finish()
-		return r
+// check gathers the findings of a load and runs the coverage hook; it is
+// apart from Rules so that the fuzz target can run it on catalogues in
+// memory.
+func check(paths []string, res *loader.Result, opts Options) *Report {
+	r := &Report{Findings: res.Problems, Compiled: res.Compiled, fatalWarnings: opts.FatalWarnings}
+	if res.Source != nil {
+		r.Reasons = len(res.Source.Reasons)
 	}
-	r.Reasons = len(src.Reasons)
-	if !complete(src, errs) {
-		r.finish()
-		return r
-	}
-	compiled, cerrs := compile(src, opts.CEL)
-	r.Compiled = compiled != nil
-	r.Findings = append(r.Findings, cerrs...)
-	if opts.Coverage != nil && compiled != nil && r.Findings.Err() == nil {
-		cov := opts.Coverage(paths, compiled)
-		cov.AttachSnippets(src.Files)
+	if opts.Coverage != nil && res.Catalog != nil && r.Findings.Err() == nil {
+		cov := opts.Coverage(paths, res.Catalog)
+		cov.AttachSnippets(res.Files)
 		r.Findings = append(r.Findings, cov...)
 	}
 	r.finish()
 	return r
-}
-
-// complete reports whether every file was read and parsed as YAML, so that
-// the catalogue holds every declaration its author wrote. Load reports an
-// unreadable path, or a directory without catalogues, at the path itself
-// without a line.
-func complete(src *catalog.Catalog, errs catalog.ErrorList) bool {
-	if len(src.Files) == 0 {
-		return false
-	}
-	for _, e := range errs {
-		if !e.Warning && e.Pos.Line == 0 && e.Pos.File != "" && src.File(e.Pos.File) == nil {
-			return false
-		}
-	}
-	for _, f := range src.Files {
-		if _, err := f.Documents(); err != nil {
-			return false
-		}
-	}
-	return true
-}
-
-// compile runs the CEL compiler over a catalogue that may hold decoding
-// errors. The compiler is written for catalogues that passed validation; a
-// panic on a broken one is a statusd bug, reported as an internal error
-// finding so that the operator still sees every other problem.
-func compile(src *catalog.Catalog, opts cel.Options) (c *cel.Catalog, errs catalog.ErrorList) {
-	defer func() {
-		if p := recover(); p != nil {
-			c = nil
-			errs = catalog.ErrorList{{
-				Pos: catalog.Pos{File: fileNames(src)},
-				Msg: fmt.Sprintf("internal error: compiling expressions panicked (a statusd bug, please report it): %v", p),
-			}}
-		}
-	}()
-	return cel.Compile(src, opts)
-}
-
-func fileNames(src *catalog.Catalog) string {
-	names := make([]string, len(src.Files))
-	for i, f := range src.Files {
-		names[i] = f.Name
-	}
-	return strings.Join(names, ",")
 }
 
 // finish sorts the findings and drops exact duplicates: the decoder, the

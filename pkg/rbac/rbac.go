@@ -110,7 +110,7 @@ func ClusterRules(cat *catalog.Catalog) ([]rbacv1.PolicyRule, error) {
 		if src.IsMetrics() {
 			gr = groupResource{resource: "pods"}
 		}
-		if problems := catalog.CheckSource(&src); len(problems) > 0 {
+		if problems := catalog.CheckResource(&src); len(problems) > 0 {
 			for _, p := range problems {
 				errs = append(errs, fmt.Errorf("source %q (%s): %w", name, src.GVR(), p))
 			}

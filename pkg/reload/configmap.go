@@ -3,8 +3,6 @@ package reload
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,44 +12,27 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
-	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/loader"
 )
 
 // ConfigMapWatcher reloads a catalogue from a ConfigMap through the API, so
 // that an edit applies within about a second instead of waiting for the
 // kubelet to refresh a mounted volume. Every data key ending in .yaml or
-// .yml is one catalogue file.
+// .yml is one catalogue file (loader.ConfigMapFiles).
 type ConfigMapWatcher struct {
 	client          kubernetes.Interface
 	namespace, name string
-	t               tracker
-	// Object is the ConfigMap last seen, for writing CatalogRejected Events
-	// on it; read it only from the handler.
-	Object *corev1.ConfigMap
+	t               *tracker
 }
 
-// NewConfigMapWatcher returns a watcher of namespace/name.
-func NewConfigMapWatcher(client kubernetes.Interface, namespace, name string, opts Options, handler Handler) *ConfigMapWatcher {
-	return &ConfigMapWatcher{client: client, namespace: namespace, name: name, t: tracker{handler: handler, opts: opts, log: opts.logger()}}
+// NewConfigMapWatcher returns a watcher of namespace/name. Its first update
+// is the ConfigMap as the watch first finds it.
+func NewConfigMapWatcher(client kubernetes.Interface, namespace, name string, opts Options) *ConfigMapWatcher {
+	return &ConfigMapWatcher{client: client, namespace: namespace, name: name, t: newTracker(opts)}
 }
 
-// Files returns the catalogue files a ConfigMap holds, in key order.
-func Files(cm *corev1.ConfigMap) []*catalog.File {
-	keys := make([]string, 0, len(cm.Data))
-	for k := range cm.Data {
-		if strings.HasSuffix(k, ".yaml") || strings.HasSuffix(k, ".yml") {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	out := make([]*catalog.File, len(keys))
-	for i, k := range keys {
-		// The name reads as a path so errors say where to look:
-		// configmap/monitoring/statusd-catalog/addons.yaml:12:7: ...
-		out[i] = catalog.NewFile("configmap/"+cm.Namespace+"/"+cm.Name+"/"+k, []byte(cm.Data[k]))
-	}
-	return out
-}
+// Updates delivers the outcome of each change, the latest first.
+func (w *ConfigMapWatcher) Updates() <-chan *Update { return w.t.out }
 
 // Run watches until ctx ends. The first version of the ConfigMap is
 // offered as soon as the watch syncs.
@@ -93,8 +74,7 @@ func (w *ConfigMapWatcher) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case cm := <-latest:
-			w.Object = cm
-			w.t.offer(ctx, Files(cm), origin)
+			w.t.offer(ctx, loader.ConfigMapFiles(cm), nil, origin, cm)
 		}
 	}
 }

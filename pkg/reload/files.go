@@ -23,50 +23,44 @@ const settle = 100 * time.Millisecond
 // ConfigMap mounted as a volume.
 type FileWatcher struct {
 	paths []string
-	t     tracker
+	t     *tracker
 	fw    *fsnotify.Watcher
 }
 
 // NewFileWatcher starts watching the directories of paths, then loads
-// paths and returns the first update (which may be rejected: then the
-// caller has no catalogue and should refuse to start). Watching before
+// paths and queues the first update (which may be rejected: then the
+// consumer has no catalogue and should refuse to start). Watching before
 // loading means no edit can fall between the two. Run delivers later
 // changes; the error is for a watch that cannot be set up.
-func NewFileWatcher(ctx context.Context, paths []string, opts Options, handler Handler) (*FileWatcher, *Update, error) {
-	w := &FileWatcher{paths: paths, t: tracker{opts: opts, log: opts.logger()}}
+func NewFileWatcher(ctx context.Context, paths []string, opts Options) (*FileWatcher, error) {
+	w := &FileWatcher{paths: paths, t: newTracker(opts)}
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
-		return nil, nil, fmt.Errorf("watch catalogue files: %w", err)
+		return nil, fmt.Errorf("watch catalogue files: %w", err)
 	}
 	for _, d := range w.dirs() {
 		if err := fw.Add(d); err != nil {
 			_ = fw.Close()
-			return nil, nil, fmt.Errorf("watch catalogue directory %s: %w", d, err)
+			return nil, fmt.Errorf("watch catalogue directory %s: %w", d, err)
 		}
 	}
 	w.fw = fw
-	var first *Update
-	w.t.handler = func(u *Update) { first = u }
 	w.reload(ctx)
-	w.t.handler = handler
-	return w, first, nil
+	return w, nil
 }
+
+// Updates delivers the outcome of each change, the latest first.
+func (w *FileWatcher) Updates() <-chan *Update { return w.t.out }
 
 // origin describes the watched paths.
 func (w *FileWatcher) origin() string { return strings.Join(w.paths, ",") }
 
 func (w *FileWatcher) reload(ctx context.Context) {
-	files, err := catalog.ReadFiles(w.paths...)
-	if err != nil {
-		// An unreadable file is a rejected catalogue: report it, keep the
-		// last good one, and do not remember this content as seen.
-		u := &Update{Origin: w.origin(), Problems: catalog.ErrorList{{Pos: catalog.Pos{File: w.origin()}, Msg: err.Error()}}}
-		w.t.last = ""
-		w.t.log.Warn("Catalogue unreadable; keeping the previous one", "origin", w.origin(), "err", err)
-		w.t.handler(u)
-		return
+	files, errs := catalog.ReadFiles(w.paths...)
+	if len(errs) > 0 {
+		w.t.log.Warn("Catalogue unreadable; keeping the previous one", "origin", w.origin(), "err", errs.Error())
 	}
-	w.t.offer(ctx, files, w.origin())
+	w.t.offer(ctx, files, errs, w.origin(), nil)
 }
 
 // dirs are the directories to watch: a file's parent (editors and the
@@ -87,7 +81,7 @@ func (w *FileWatcher) dirs() []string {
 }
 
 // Run delivers changes until ctx ends, then releases the watch.
-func (w *FileWatcher) Run(ctx context.Context) {
+func (w *FileWatcher) Run(ctx context.Context) error {
 	fw := w.fw
 	defer func() { _ = fw.Close() }()
 	timer := time.NewTimer(time.Hour)
@@ -96,15 +90,15 @@ func (w *FileWatcher) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case _, ok := <-fw.Events:
 			if !ok {
-				return
+				return nil
 			}
 			timer.Reset(settle)
 		case err, ok := <-fw.Errors:
 			if !ok {
-				return
+				return nil
 			}
 			w.t.log.Warn("Catalogue watch error", "err", err)
 		case <-timer.C:

@@ -1,49 +1,56 @@
 // Package reload keeps statusd's catalogue current: it watches the
 // catalogue's files (a mounted ConfigMap) or the ConfigMap itself through
-// the API, and hands over a new compiled catalogue only when the content
-// changed and every file decodes, compiles and passes the graph checks.
-// Anything less is rejected whole and the previous catalogue stays in
-// force, as Prometheus keeps its last good rule set.
+// the API, and offers a new compiled catalogue only when the content
+// changed and every file decodes, compiles and passes the graph checks
+// (pkg/loader). Anything less is rejected whole and the previous catalogue
+// stays in force, as Prometheus keeps its last good rule set.
 //
 // Reloads are serialised: one goroutine per watcher reads, compiles and
-// calls the handler, so two events can never race two half-applied
-// catalogues (kube-state-metrics once crashed that way).
+// queues updates, latest first, so two events can never race two
+// half-applied catalogues (kube-state-metrics once crashed that way). The
+// consumer (the daemon) says through Update.Done whether it applied a
+// catalogue; content it could not apply is compiled and offered again on
+// the next event rather than remembered as seen.
 package reload
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/loader"
 )
 
-// Update is the outcome of one reload attempt.
+// Update is the outcome of one reload attempt. It carries everything its
+// consumer needs, including the object the content came from, so that no
+// field is shared between the watcher's goroutine and the consumer's.
 type Update struct {
-	// Catalog is the new compiled catalogue; nil when rejected.
-	Catalog *cel.Catalog
-	// Problems holds every error and warning found. A rejected update has
-	// at least one error.
-	Problems catalog.ErrorList
-	// Hash identifies the content that was loaded.
-	Hash string
-	// Origin says where the content came from (file paths, or
-	// ConfigMap namespace/name), for logs and Events.
-	Origin string
+	*loader.Result
+	// Object is what the content came from, for Events about a rejected
+	// catalogue (the ConfigMap); nil for files and the embedded catalogue.
+	Object runtime.Object
+
+	done func(applied bool)
 }
 
-// Rejected reports whether the update was refused.
+// Rejected reports whether the content was refused: it did not compile.
 func (u *Update) Rejected() bool { return u.Catalog == nil }
 
-// Handler receives updates, from one goroutine at a time. It is called for
-// accepted and rejected content alike; a rejected update must leave the
-// catalogue in force untouched.
-type Handler func(u *Update)
+// Done tells the watcher whether the consumer applied the update's
+// catalogue. Content applied is remembered, so that an identical rewrite is
+// no change; content the consumer could not apply (its sources would not
+// start) is forgotten, so that the next event offers it again. Calling it
+// for a rejected update, or more than once, does nothing.
+func (u *Update) Done(applied bool) {
+	if u.done != nil {
+		u.done(applied)
+		u.done = nil
+	}
+}
 
 // Options configure watchers.
 type Options struct {
@@ -60,66 +67,103 @@ func (o Options) logger() *slog.Logger {
 	return o.Logger.With("component", "reload")
 }
 
-// Compile decodes, validates and compiles files as one catalogue. It is
-// what every reload runs, so a catalogue that lint accepts is exactly one
-// that loads.
-func Compile(files []*catalog.File, opts cel.Options, origin string) *Update {
-	u := &Update{Hash: hashFiles(files), Origin: origin}
-	src, errs := catalog.Parse(files...)
-	u.Problems = errs
-	if errs.Err() != nil {
-		return u
-	}
-	c, cerrs := cel.Compile(src, opts)
-	u.Problems = append(u.Problems, cerrs...)
-	u.Problems.Sort()
-	if cerrs.Err() != nil {
-		return u
-	}
-	u.Catalog = c
-	return u
-}
-
-// hashFiles identifies a set of files by name and content, in name order,
-// so that a rewrite with identical content (the kubelet refreshes
-// ConfigMap volumes periodically) is recognised as no change.
-func hashFiles(files []*catalog.File) string {
-	sorted := slices.Clone(files)
-	slices.SortFunc(sorted, func(a, b *catalog.File) int { return strings.Compare(a.Name, b.Name) })
-	h := sha256.New()
-	for _, f := range sorted {
-		fmt.Fprintf(h, "%s\x00%d\x00", f.Name, len(f.Data))
-		h.Write(f.Data)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// tracker remembers the last content seen, so that only changes are
-// compiled and reported.
+// tracker remembers what content was dealt with, so that only changes are
+// compiled and offered, and queues updates for the consumer, the latest
+// replacing one not yet taken.
+//
+// Ownership: offer runs on the watcher's goroutine, Update.Done on the
+// consumer's; mu guards last and pending between them.
 type tracker struct {
-	last    string
-	handler Handler
-	opts    Options
-	log     *slog.Logger
+	mu sync.Mutex
+	// last is the hash of the latest content whose outcome is settled: it
+	// was rejected, or the consumer applied it.
+	last string
+	// pending is the hash of the content offered and not yet settled.
+	pending string
+
+	out  chan *Update
+	opts Options
+	log  *slog.Logger
 }
 
-// offer compiles files when their content differs from the last offer and
-// reports the outcome.
-func (t *tracker) offer(ctx context.Context, files []*catalog.File, origin string) {
+func newTracker(opts Options) *tracker {
+	return &tracker{out: make(chan *Update, 1), opts: opts, log: opts.logger()}
+}
+
+// offer compiles files, with the problems found reading them, when their
+// content differs from what was dealt with, and queues the outcome.
+func (t *tracker) offer(ctx context.Context, files []*catalog.File, readErrs catalog.ErrorList, origin string, obj runtime.Object) {
 	if ctx.Err() != nil {
 		return
 	}
-	h := hashFiles(files)
-	if h == t.last {
+	h := loader.Hash(files)
+	t.mu.Lock()
+	seen := len(readErrs) == 0 && (h == t.last || h == t.pending)
+	t.mu.Unlock()
+	if seen {
 		return
 	}
-	t.last = h
-	u := Compile(files, t.opts.Compile, origin)
+	u := &Update{Result: loader.Files(files, readErrs, origin, t.opts.Compile), Object: obj}
+	t.mu.Lock()
+	switch {
+	case len(readErrs) > 0:
+		// An unreadable file is a rejected catalogue; do not remember
+		// this content, so that the file is read again on the next event.
+	case u.Rejected():
+		t.last, t.pending = h, ""
+	default:
+		t.pending = h
+		u.done = func(applied bool) { t.settle(h, applied) }
+	}
+	t.mu.Unlock()
 	if u.Rejected() {
 		t.log.Warn("Catalogue rejected; keeping the previous one", "origin", origin, "errors", len(u.Problems.Errors()))
 	} else {
 		t.log.Info("Catalogue loaded", "origin", origin, "catalog", u.Catalog.Source.Metadata.Name,
 			"version", u.Catalog.Source.Metadata.Version, "reasons", len(u.Catalog.Reasons), "warnings", len(u.Problems.Warnings()))
 	}
-	t.handler(u)
+	t.send(u)
+}
+
+// settle records what the consumer did with the content of hash h.
+func (t *tracker) settle(h string, applied bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pending == h {
+		t.pending = ""
+	}
+	if applied {
+		t.last = h
+	}
+}
+
+// send queues u, replacing an update the consumer has not taken yet: only
+// the latest content matters. The tracker is the only sender, so the send
+// after the drain cannot block.
+func (t *tracker) send(u *Update) {
+	select {
+	case <-t.out:
+	default:
+	}
+	t.out <- u
+}
+
+// Static offers one catalogue loaded once (the embedded one, or any
+// loader.Result) through the same interface as the watchers.
+type Static struct{ out chan *Update }
+
+// NewStatic returns a source that offers res, once.
+func NewStatic(res *loader.Result) *Static {
+	s := &Static{out: make(chan *Update, 1)}
+	s.out <- &Update{Result: res}
+	return s
+}
+
+// Updates delivers the one update.
+func (s *Static) Updates() <-chan *Update { return s.out }
+
+// Run waits for ctx to end: there is nothing to watch.
+func (s *Static) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
 }

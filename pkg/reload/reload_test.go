@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"statusd.io/statusd/internal/testenv"
+	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/loader"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{}) }
@@ -46,40 +48,26 @@ reasons:
   summary: broken
 `
 
-// recorder collects updates for assertions.
-type recorder struct {
-	mu      sync.Mutex
-	updates []*Update
-	seen    chan struct{}
-}
-
-func newRecorder() *recorder { return &recorder{seen: make(chan struct{}, 100)} }
-
-func (r *recorder) handle(u *Update) {
-	r.mu.Lock()
-	r.updates = append(r.updates, u)
-	r.mu.Unlock()
-	r.seen <- struct{}{}
-}
-
-// next waits for the next update, at most d.
-func (r *recorder) next(t *testing.T, d time.Duration) *Update {
+// next waits for the next update of a watcher, at most d, and reports it
+// applied, as the daemon does.
+func next(t *testing.T, updates <-chan *Update, d time.Duration) *Update {
 	t.Helper()
 	select {
-	case <-r.seen:
+	case u := <-updates:
+		u.Done(true)
+		return u
 	case <-time.After(d):
 		t.Fatalf("no reload within %s", d)
+		return nil
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.updates[len(r.updates)-1]
 }
 
-func (r *recorder) none(t *testing.T, d time.Duration) {
+// none checks that no update arrives within d.
+func none(t *testing.T, updates <-chan *Update, d time.Duration) {
 	t.Helper()
 	select {
-	case <-r.seen:
-		t.Fatalf("unexpected reload: %+v", r.updates[len(r.updates)-1])
+	case u := <-updates:
+		t.Fatalf("unexpected reload: %+v", u)
 	case <-time.After(d):
 	}
 }
@@ -111,30 +99,30 @@ func TestFileWatcherFollowsKubeletSymlinkSwaps(t *testing.T) {
 	defer cancel()
 	k := &kubeletDir{t: t, dir: t.TempDir()}
 	k.write(catalogue("1"))
-	rec := newRecorder()
-	w, first, err := NewFileWatcher(ctx, []string{k.dir}, Options{}, rec.handle)
+	w, err := NewFileWatcher(ctx, []string{k.dir}, Options{})
 	require.NoError(t, err)
+	first := next(t, w.Updates(), time.Second)
 	require.False(t, first.Rejected(), first.Problems.Error())
 	assert.Equal(t, "1", first.Catalog.Source.Metadata.Version)
 	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
+	go func() { assert.NoError(t, w.Run(ctx)); close(done) }()
 
 	k.write(catalogue("2"))
-	u := rec.next(t, 2*time.Second)
+	u := next(t, w.Updates(), 2*time.Second)
 	require.False(t, u.Rejected())
 	assert.Equal(t, "2", u.Catalog.Source.Metadata.Version)
 
 	k.write(broken)
-	u = rec.next(t, 2*time.Second)
+	u = next(t, w.Updates(), 2*time.Second)
 	require.True(t, u.Rejected())
 	assert.Contains(t, u.Problems.Error(), "catalog.yaml:9:")
 
 	// The kubelet rewriting identical content is not a change.
 	k.write(broken)
-	rec.none(t, 500*time.Millisecond)
+	none(t, w.Updates(), 500*time.Millisecond)
 
 	k.write(catalogue("3"))
-	u = rec.next(t, 2*time.Second)
+	u = next(t, w.Updates(), 2*time.Second)
 	require.False(t, u.Rejected())
 	assert.Equal(t, "3", u.Catalog.Source.Metadata.Version)
 	cancel()
@@ -144,13 +132,15 @@ func TestFileWatcherFollowsKubeletSymlinkSwaps(t *testing.T) {
 func TestFirstLoadOfBrokenFilesIsRejected(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "catalog.yaml"), []byte(broken), 0o644))
-	w, first, err := NewFileWatcher(context.Background(), []string{filepath.Join(dir, "catalog.yaml")}, Options{}, func(*Update) {})
+	w, err := NewFileWatcher(context.Background(), []string{filepath.Join(dir, "catalog.yaml")}, Options{})
 	require.NoError(t, err)
+	first := next(t, w.Updates(), time.Second)
 	require.True(t, first.Rejected())
 	require.NoError(t, w.fw.Close())
-	w, first, err = NewFileWatcher(context.Background(), []string{filepath.Join(dir, "missing.yaml")}, Options{}, func(*Update) {})
+	w, err = NewFileWatcher(context.Background(), []string{filepath.Join(dir, "missing.yaml")}, Options{})
 	require.NoError(t, err)
 	require.NoError(t, w.fw.Close())
+	first = next(t, w.Updates(), time.Second)
 	require.True(t, first.Rejected())
 	assert.Contains(t, first.Problems.Error(), "missing.yaml")
 }
@@ -173,14 +163,16 @@ func TestConfigMapWatcherAppliesEditsWithinTwoSeconds(t *testing.T) {
 	_, err = cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "other"}, Data: map[string]string{"catalog.yaml": broken}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 
-	rec := newRecorder()
-	w := NewConfigMapWatcher(client, "reload-test", "statusd-catalog", Options{}, rec.handle)
+	w := NewConfigMapWatcher(client, "reload-test", "statusd-catalog", Options{})
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
-	u := rec.next(t, 10*time.Second)
+	u := next(t, w.Updates(), 10*time.Second)
 	require.False(t, u.Rejected(), u.Problems.Error())
 	assert.Equal(t, "1", u.Catalog.Source.Metadata.Version)
 	assert.Equal(t, "configmap/reload-test/statusd-catalog", u.Origin)
+	obj, ok := u.Object.(*corev1.ConfigMap)
+	require.True(t, ok, "the update carries the ConfigMap it came from")
+	assert.Equal(t, "statusd-catalog", obj.Name)
 
 	tests := []struct {
 		name     string
@@ -198,7 +190,7 @@ func TestConfigMapWatcherAppliesEditsWithinTwoSeconds(t *testing.T) {
 			began := time.Now()
 			cm, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
 			require.NoError(t, err)
-			u := rec.next(t, 2*time.Second)
+			u := next(t, w.Updates(), 2*time.Second)
 			t.Logf("reload latency %s", time.Since(began))
 			require.Equal(t, tc.rejected, u.Rejected())
 			if tc.rejected {
@@ -210,4 +202,79 @@ func TestConfigMapWatcherAppliesEditsWithinTwoSeconds(t *testing.T) {
 	}
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// TestTrackerRetriesWhatTheConsumerRefused checks the tracker's memory:
+// content the consumer applied, or that did not compile, is not offered
+// again; content the consumer could not apply is, on the next event.
+func TestTrackerRetriesWhatTheConsumerRefused(t *testing.T) {
+	ctx := context.Background()
+	file := func(content string) []*catalog.File {
+		return []*catalog.File{catalog.NewFile("catalog.yaml", []byte(content))}
+	}
+	tr := newTracker(Options{})
+	take := func() *Update {
+		t.Helper()
+		select {
+		case u := <-tr.out:
+			return u
+		default:
+			return nil
+		}
+	}
+	steps := []struct {
+		name    string
+		content string
+		applied bool
+		offered bool
+	}{
+		{name: "first content", content: catalogue("1"), applied: false, offered: true},
+		{name: "refused content is offered again", content: catalogue("1"), applied: true, offered: true},
+		{name: "applied content is not offered again", content: catalogue("1"), offered: false},
+		{name: "rejected content", content: broken, offered: true},
+		{name: "rejected content is not offered again", content: broken, offered: false},
+		{name: "the applied content after a rejection", content: catalogue("1"), applied: true, offered: true},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			tr.offer(ctx, file(st.content), nil, "test", nil)
+			u := take()
+			if !st.offered {
+				assert.Nil(t, u)
+				return
+			}
+			require.NotNil(t, u)
+			u.Done(st.applied)
+		})
+	}
+	t.Run("pending content is not offered twice", func(t *testing.T) {
+		tr.offer(ctx, file(catalogue("2")), nil, "test", nil)
+		tr.offer(ctx, file(catalogue("2")), nil, "test", nil)
+		u := take()
+		require.NotNil(t, u)
+		assert.Nil(t, take())
+		u.Done(true)
+		u.Done(false) // a second call changes nothing
+		tr.offer(ctx, file(catalogue("2")), nil, "test", nil)
+		assert.Nil(t, take())
+	})
+	t.Run("the latest update replaces one not taken", func(t *testing.T) {
+		tr.offer(ctx, file(catalogue("3")), nil, "test", nil)
+		tr.offer(ctx, file(catalogue("4")), nil, "test", nil)
+		u := take()
+		require.NotNil(t, u)
+		assert.Equal(t, "4", u.Catalog.Source.Metadata.Version)
+		assert.Nil(t, take())
+	})
+}
+
+func TestStatic(t *testing.T) {
+	s := NewStatic(loader.Embedded(cel.Options{}))
+	u := <-s.Updates()
+	require.False(t, u.Rejected(), u.Problems.Error())
+	assert.Equal(t, loader.OriginEmbedded, u.Origin)
+	u.Done(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.NoError(t, s.Run(ctx))
 }

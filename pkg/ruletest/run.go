@@ -14,6 +14,7 @@ import (
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/engine"
+	"statusd.io/statusd/pkg/loader"
 	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/series"
 	"statusd.io/statusd/pkg/snapshot"
@@ -99,14 +100,11 @@ func (r *Runner) catalog(f *File) (*cel.Catalog, *Coverage, error) {
 	if c, ok := r.compiled[k]; ok {
 		return c, r.coverage[k], nil
 	}
-	src, errs := catalog.Load(paths...)
-	if err := errs.Err(); err != nil {
+	res := loader.Paths(paths, r.opts.Compile)
+	if err := res.Err(); err != nil {
 		return nil, nil, fmt.Errorf("catalogue %s: %w", strings.Join(paths, ", "), err)
 	}
-	c, errs := cel.Compile(src, r.opts.Compile)
-	if err := errs.Err(); err != nil {
-		return nil, nil, fmt.Errorf("catalogue %s: %w", strings.Join(paths, ", "), err)
-	}
+	c := res.Catalog
 	r.compiled[k] = c
 	r.coverage[k] = newCoverage(c)
 	return c, r.coverage[k], nil

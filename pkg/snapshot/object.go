@@ -136,15 +136,29 @@ func (o *Object) Key() string {
 }
 
 // Ref names the object for people: Kind/namespace/name.
-func (o *Object) Ref() string { return o.Kind + "/" + o.Key() }
+func (o *Object) Ref() string { return Ref(o.Kind, o.Namespace, o.Name) }
 
-// ID is the identity findings are keyed by: the UID when the object has
-// one (so a recreated object is a new subject), else its Ref.
-func (o *Object) ID() string {
-	if o.UID != "" {
-		return o.UID
+// ID is the identity findings are keyed by (see ID).
+func (o *Object) ID() string { return ID(o.UID, o.Kind, o.Namespace, o.Name) }
+
+// Ref names an object for people: Kind/namespace/name, or Kind/name when
+// it is cluster-scoped. Objects and findings' subjects both use it.
+func Ref(kind, namespace, name string) string {
+	if namespace == "" {
+		return kind + "/" + name
 	}
-	return o.Ref()
+	return kind + "/" + namespace + "/" + name
+}
+
+// ID is the one identity rule of statusd: the UID when the object has one
+// (so a recreated object is a new subject and its state starts afresh),
+// else its Ref. The engine keys state by it and the Event writer its
+// Events.
+func ID(uid, kind, namespace, name string) string {
+	if uid != "" {
+		return uid
+	}
+	return Ref(kind, namespace, name)
 }
 
 // GroupVersion parses APIVersion.

@@ -141,7 +141,9 @@ func TestScrapeTargets(t *testing.T) {
 
 	const interval, timeout = 2 * time.Second, time.Second
 	began := time.Now()
-	s := run(t, env.Config(), metricsCatalog(ns, interval, timeout), Options{})
+	// A 1 MiB limit cuts the 50 MiB stream well within the timeout even
+	// under the race detector, which slows reading it tenfold.
+	s := run(t, env.Config(), metricsCatalog(ns, interval, timeout), Options{ScrapeLimits: series.Limits{MaxBytes: 1 << 20}})
 
 	// Every target is scraped on schedule, within one interval of start.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {

@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -266,39 +265,28 @@ func (s *Sources) Apply(cat *catalog.Catalog, fields map[string]*prune.Tree) err
 
 // compile checks one source and prepares its selection.
 func compile(name string, cs catalog.Source) (*source, error) {
+	for _, err := range catalog.CheckResource(&cs) {
+		// Checked apart from CheckSource too: never reading Secrets, in
+		// any spelling, is this package's promise, whatever builds the
+		// catalogue.
+		if errors.Is(err, ErrSecrets) {
+			return nil, fmt.Errorf("source %q: %w", name, err)
+		}
+	}
+	if errs := catalog.CheckSource(name, cs).Errors(); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Msg
+		}
+		return nil, fmt.Errorf("source %q: %w: %s", name, catalog.ErrInvalid, strings.Join(msgs, "; "))
+	}
 	src := &source{name: name, src: cs}
 	if cs.Metrics != nil {
-		m := *cs.Metrics
-		if m.Selector == "" {
-			return nil, fmt.Errorf("source %q: metrics.selector is required", name)
-		}
-		if m.Port.IsZero() {
-			return nil, fmt.Errorf("source %q: metrics.port is required", name)
-		}
-		if m.Path == "" {
-			m.Path = catalog.DefaultScrapePath
-		}
-		if m.Interval.D <= 0 {
-			m.Interval.D = catalog.DefaultScrapeInterval
-		}
-		if m.Timeout.D <= 0 {
-			m.Timeout.D = min(catalog.DefaultScrapeTimeout, m.Interval.D)
-		}
+		m := cs.Metrics.WithDefaults()
 		src.metrics = &m
 		// A metrics source selects pods: its selection is over pods, with
 		// the metrics selector as the label selector.
 		cs = catalog.Source{Version: podsGVR.Version, Resource: podsGVR.Resource, Namespaces: cs.Namespaces, Selector: m.Selector}
-	}
-	if cs.Version == "" || cs.Resource == "" {
-		return nil, fmt.Errorf("source %q: version and resource are required", name)
-	}
-	if cs.Group == "" && cs.Resource == "secrets" {
-		return nil, fmt.Errorf("source %q: %w", name, ErrSecrets)
-	}
-	for what, sel := range map[string]string{"selector": cs.Selector, "namespaces.selector": cs.Namespaces.Selector} {
-		if _, err := labels.Parse(sel); err != nil {
-			return nil, fmt.Errorf("source %q: %s: %w", name, what, err)
-		}
 	}
 	src.gvr = schema.GroupVersionResource{Group: cs.Group, Version: cs.Version, Resource: cs.Resource}
 	src.sel = snapshot.NewSelection(cs)

@@ -99,7 +99,7 @@ func TestErrorFormat(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, tt.err.Error())
-			assert.NotErrorIs(t, &tt.err, errKind, "no kind, no match")
+			require.NotErrorIs(t, &tt.err, errKind, "no kind, no match")
 			tt.err.Kind = errKind
 			assert.ErrorIs(t, &tt.err, errKind)
 		})
@@ -116,7 +116,7 @@ func TestErrorList(t *testing.T) {
 	l.Errorf(yamlpos.Pos{File: "a.yaml", Line: 9, Col: 1}, "", "before second")
 
 	require.NotErrorIs(t, l.Err(), errKind, "entries without a kind")
-	l.WithKind(errKind)
+	_ = l.WithKind(errKind)
 	require.ErrorIs(t, l.Err(), errKind)
 	assert.Len(t, l.Errors(), 3)
 	assert.Len(t, l.Warnings(), 1)

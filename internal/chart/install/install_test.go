@@ -29,10 +29,11 @@ import (
 	"statusd.io/statusd/internal/chart"
 	"statusd.io/statusd/internal/testenv"
 	"statusd.io/statusd/pkg/catalog"
+	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/loader"
 	"statusd.io/statusd/pkg/rbac"
 	"statusd.io/statusd/pkg/snapshot"
 	"statusd.io/statusd/pkg/sources"
-	"statusd.io/statusd/rules"
 )
 
 func TestMain(m *testing.M) {
@@ -207,7 +208,8 @@ func TestServiceAccountPermissions(t *testing.T) {
 		assert.NoError(c, err)
 	}, waitTimeout, 100*time.Millisecond)
 
-	cat, errs := catalog.LoadFS(rules.FS, rules.Files()...)
+	res := loader.Embedded(cel.Options{})
+	cat, errs := res.Source, res.Problems
 	require.NoError(t, errs.Err())
 	granted, err := rbac.ClusterRules(cat)
 	require.NoError(t, err)

@@ -1,4 +1,6 @@
-package daemon
+// Package memlimit chooses the soft memory limit of statusd's Go heap:
+// GOMEMLIMIT, --memory-limit, or a share of the container's cgroup limit.
+package memlimit
 
 import (
 	"fmt"
@@ -14,7 +16,7 @@ import (
 // collects (GOGC=100), so a daemon whose caches hold 150 MiB sits near
 // 300 MiB, and under a container limit that doubling is what gets it
 // OOM-killed. A soft memory limit (runtime/debug.SetMemoryLimit) makes the
-// collector work harder only as the heap nears the limit. MemoryLimit
+// collector work harder only as the heap nears the limit. Choose
 // chooses it: GOMEMLIMIT when the operator set it (the runtime applies that
 // itself), else --memory-limit, else a share of the container's cgroup
 // limit, as automemlimit does.
@@ -28,11 +30,11 @@ const cgroupShare = 0.9
 // inside a container.
 const cgroupMemoryMax = "/sys/fs/cgroup/memory.max"
 
-// MemoryLimit returns the soft memory limit to set in bytes, with where it
+// Choose returns the soft memory limit to set in bytes, with where it
 // came from, or 0 when none should be set. flag is --memory-limit ("" for
 // none, "0" to disable), env looks up environment variables and readFile
 // reads the cgroup file.
-func MemoryLimit(flag string, env func(string) (string, bool), readFile func(string) ([]byte, error)) (int64, string, error) {
+func Choose(flag string, env func(string) (string, bool), readFile func(string) ([]byte, error)) (int64, string, error) {
 	if v, ok := env("GOMEMLIMIT"); ok && v != "" {
 		return 0, "GOMEMLIMIT, applied by the Go runtime", nil
 	}
@@ -62,8 +64,8 @@ func MemoryLimit(flag string, env func(string) (string, bool), readFile func(str
 	return int64(math.Floor(float64(n) * cgroupShare)), fmt.Sprintf("%.0f%% of the container's memory limit", 100*cgroupShare), nil
 }
 
-// MemoryLimitFromEnvironment is MemoryLimit with the process's environment
+// FromEnvironment is Choose with the process's environment
 // and files.
-func MemoryLimitFromEnvironment(flag string) (int64, string, error) {
-	return MemoryLimit(flag, os.LookupEnv, os.ReadFile)
+func FromEnvironment(flag string) (int64, string, error) {
+	return Choose(flag, os.LookupEnv, os.ReadFile)
 }

@@ -1,4 +1,4 @@
-package cel
+package catalog
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestHumanDuration(t *testing.T) {
+func TestFormatDuration(t *testing.T) {
 	tests := []struct {
 		name string
 		in   time.Duration
@@ -23,10 +23,16 @@ func TestHumanDuration(t *testing.T) {
 		{"days and hours", 74 * time.Hour, "3d2h"},
 		{"days drop minutes", 49*time.Hour + 10*time.Minute, "2d1h"},
 		{"negative", -5 * time.Minute, "-5m"},
+		// The Event writer's former formatter said "less than a second"
+		// and rounded 23h59m50s up to 1d; statusd now has one formatter.
+		{"seconds carry into the hour", 59*time.Minute + 59*time.Second + 600*time.Millisecond, "1h"},
+		{"hours keep minutes", 23*time.Hour + 59*time.Minute + 50*time.Second, "23h59m"},
+		{"minutes and seconds past forty", 42*time.Minute + 20*time.Second, "42m20s"},
+		{"days without hours", 72 * time.Hour, "3d"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, humanDuration(tc.in))
+			assert.Equal(t, tc.want, FormatDuration(tc.in))
 		})
 	}
 }

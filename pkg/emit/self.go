@@ -1,16 +1,17 @@
-package daemon
+package emit
 
 import (
 	"fmt"
-	"strings"
+	"reflect"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/tools/record"
+	krecord "k8s.io/client-go/tools/record"
 
-	"statusd.io/statusd/pkg/reload"
+	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/snapshot"
 )
 
@@ -20,15 +21,16 @@ const (
 	ReasonSourceProblem   = "SourceUnavailable"
 )
 
-// maxEventMessage keeps self-Events under the API server's message limit.
-const maxEventMessage = 1000
+// maxSelfMessage keeps self-Events under the API server's message limit,
+// with the room client-go's aggregation adds.
+const maxSelfMessage = 1000
 
 // Notifier writes the Events statusd writes about itself: a rejected
 // catalogue (on the ConfigMap it came from, or on statusd's own pod) and a
 // source that cannot be read. They are rare, so client-go's recorder, with
 // its own aggregation and rate limiting, is enough.
 type Notifier struct {
-	recorder record.EventRecorder
+	recorder krecord.EventRecorder
 	stop     func()
 	// Self is statusd's own pod, when known (downward API); Events about a
 	// source or a file catalogue land on it.
@@ -37,7 +39,7 @@ type Notifier struct {
 
 // NewNotifier starts an Event recorder for component.
 func NewNotifier(client kubernetes.Interface, component string, self *corev1.ObjectReference) *Notifier {
-	b := record.NewBroadcaster()
+	b := krecord.NewBroadcaster()
 	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
 	return &Notifier{
 		recorder: b.NewRecorder(scheme.Scheme, corev1.EventSource{Component: component}),
@@ -50,12 +52,13 @@ func NewNotifier(client kubernetes.Interface, component string, self *corev1.Obj
 func (n *Notifier) Stop() { n.stop() }
 
 // CatalogRejected writes a Warning carrying the lint errors on obj (the
-// catalogue's ConfigMap), or on statusd's pod when obj is nil.
-func (n *Notifier) CatalogRejected(u *reload.Update, obj *corev1.ConfigMap) {
-	msg := fmt.Sprintf("catalogue from %s rejected; the previous catalogue stays in force: %s", u.Origin, u.Problems.Errors().Error())
-	msg = truncate(msg)
+// catalogue's ConfigMap, which the update carried), or on statusd's pod when
+// obj is nil.
+func (n *Notifier) CatalogRejected(origin string, problems catalog.ErrorList, obj runtime.Object) {
+	msg := fmt.Sprintf("catalogue from %s rejected; the previous catalogue stays in force: %s", origin, problems.Errors().Error())
+	msg = truncate(msg, maxSelfMessage)
 	switch {
-	case obj != nil:
+	case obj != nil && !reflect.ValueOf(obj).IsNil():
 		n.recorder.Event(obj, corev1.EventTypeWarning, ReasonCatalogRejected, msg)
 	case n.Self != nil:
 		n.recorder.Event(n.Self, corev1.EventTypeWarning, ReasonCatalogRejected, msg)
@@ -69,19 +72,5 @@ func (n *Notifier) SourceProblem(source string, st snapshot.Status, err error) {
 		return
 	}
 	msg := fmt.Sprintf("source %s is %s: %v; reasons that read it are Unknown until it recovers", source, st, err)
-	n.recorder.Event(n.Self, corev1.EventTypeWarning, ReasonSourceProblem, truncate(msg))
+	n.recorder.Event(n.Self, corev1.EventTypeWarning, ReasonSourceProblem, truncate(msg, maxSelfMessage))
 }
-
-func truncate(s string) string {
-	if len(s) <= maxEventMessage {
-		return s
-	}
-	cut := maxEventMessage
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return strings.TrimSpace(s[:cut]) + "…"
-}
-
-// utf8Start reports whether b begins a UTF-8 sequence.
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,4 +1,4 @@
-package daemon
+package memlimit
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestMemoryLimit(t *testing.T) {
+func TestChoose(t *testing.T) {
 	noFile := func(string) ([]byte, error) { return nil, fs.ErrNotExist }
 	file := func(s string) func(string) ([]byte, error) {
 		return func(p string) ([]byte, error) {
@@ -49,7 +49,7 @@ func TestMemoryLimit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, from, err := MemoryLimit(tc.flag, tc.env, tc.read)
+			got, from, err := Choose(tc.flag, tc.env, tc.read)
 			if tc.wantErr != "" {
 				require.ErrorContains(t, err, tc.wantErr)
 				return

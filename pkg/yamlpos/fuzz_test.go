@@ -1,0 +1,60 @@
+package yamlpos_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"statusd.io/statusd/pkg/yamlpos"
+)
+
+// sample is a small strict format with the shapes the real ones use:
+// nested structs, lists, maps, scalars of every kind and a position.
+type sample struct {
+	Pos   yamlpos.Pos       `json:"-"`
+	Name  string            `json:"name"`
+	Count int               `json:"count"`
+	Ratio float64           `json:"ratio"`
+	On    bool              `json:"on"`
+	Tags  []string          `json:"tags"`
+	Meta  map[string]string `json:"meta"`
+	Kids  []*sample         `json:"kids"`
+	Any   any               `json:"any"`
+}
+
+// FuzzDecodeSingle feeds arbitrary bytes to the strict decoder: no input
+// may panic, every error carries the format's kind and points into the
+// file, and a file that decodes has no errors.
+func FuzzDecodeSingle(f *testing.F) {
+	for _, seed := range []string{
+		"name: a\ncount: 3\nratio: 0.5\non: true\ntags: [x, y]\nmeta: {k: v}\nkids: [{name: b}]\nany: [1, {a: b}]\n",
+		"name: 1\nbogus: x\nname: y\n",
+		"kids: &a [{kids: *a}]\n",
+		"a: [\n",
+		"---\n---\n",
+		"<<: {name: x}\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file := yamlpos.NewFile("f.yaml", data)
+		var v sample
+		_, d, err := yamlpos.DecodeSingle(file, "sample", errKind, &v)
+		if err != nil {
+			if !errors.Is(err, errKind) {
+				t.Fatalf("error without the format's kind: %v", err)
+			}
+			return
+		}
+		lines := strings.Count(string(data), "\n") + 1
+		for _, e := range d.Errors() {
+			if !errors.Is(e, errKind) {
+				t.Fatalf("error without the format's kind: %v", e)
+			}
+			if e.Pos.File != "f.yaml" || e.Pos.Line < 0 || e.Pos.Line > lines {
+				t.Fatalf("error outside the file: %v", e)
+			}
+			_ = e.Error()
+		}
+	})
+}
