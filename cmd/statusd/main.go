@@ -129,7 +129,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 func (l leaf) command() *cobra.Command {
 	fs := flag.NewFlagSet(l.use, flag.ContinueOnError)
 	body := l.define(fs)
-	addInputCaps(fs)
+	if l.use != "version" { // the one command that reads no file
+		addInputCaps(fs)
+	}
 	c := &cobra.Command{
 		Use:   l.use,
 		Short: l.short,

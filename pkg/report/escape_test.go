@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestEscape(t *testing.T) {
@@ -29,7 +30,7 @@ func TestEscape(t *testing.T) {
 			assert.Equal(t, tc.want, Escape(tc.in))
 			var b bytes.Buffer
 			n, err := fmt.Fprint(EscapingWriter(&b), tc.in)
-			assert.NoError(t, err)
+			require.NoError(t, err)
 			assert.Equal(t, len(tc.in), n)
 			assert.Equal(t, tc.want, b.String())
 		})

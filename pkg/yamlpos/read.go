@@ -44,7 +44,7 @@ func ReadFile(name string, c Cap) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: a close error loses nothing
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func ReadFileFS(fsys fs.FS, name string, c Cap) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: a close error loses nothing
 	return readCapped(name, f, st.Size(), c)
 }
 

@@ -1,7 +1,6 @@
 package yamlpos
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +51,7 @@ func TestReadFile(t *testing.T) {
 			}
 			if tc.wantErr != nil {
 				require.Error(t, err)
-				assert.True(t, errors.Is(err, tc.wantErr), "got %v", err)
+				require.ErrorIs(t, err, tc.wantErr)
 				assert.Contains(t, err.Error(), tc.msg)
 				return
 			}
