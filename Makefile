@@ -41,8 +41,12 @@ build: ## Build bin/statusd.
 testenv: ## Build the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) into bin/testenv.
 	bash tools/controlplane/build.sh
 
+.PHONY: promstack
+promstack: ## Build the real Prometheus and Alertmanager the integration tests run against into bin/promstack.
+	bash tools/promstack/build.sh
+
 .PHONY: test
-test: testenv build helm-lint ## Run every test: unit, integration on the local control plane, and the shipped catalogue's rule tests.
+test: testenv promstack build helm-lint ## Run every test: unit, integration on the local control plane, and the shipped catalogue's rule tests.
 	$(GO) vet ./...
 	$(GO) test $(GOTESTFLAGS) -count=1 -race $(addprefix ./,$(RACE_PKGS))
 	$(GO) test $(GOTESTFLAGS) -count=1 $$($(GO) list ./... | grep -vxF $(addprefix -e $(MODULE)/,$(RACE_PKGS)))

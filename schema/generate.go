@@ -164,7 +164,11 @@ func (g *generator) special(t reflect.Type) (n *node, typeDoc, ok bool) {
 	case reflect.TypeFor[catalog.Param]():
 		return &node{Description: "A constant: any YAML scalar, list or mapping."}, false, true
 	case reflect.TypeFor[catalog.Severity]():
-		return &node{Type: "string", Enum: []any{string(catalog.SeverityWarning), string(catalog.SeverityNormal)}}, false, true
+		enum := make([]any, len(catalog.Severities))
+		for i, s := range catalog.Severities {
+			enum[i] = string(s)
+		}
+		return &node{Type: "string", Enum: enum}, false, true
 	case reflect.TypeFor[catalog.Duration]():
 		return duration(), true, true
 	case reflect.TypeFor[catalog.IntOrString]():

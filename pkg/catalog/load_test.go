@@ -152,7 +152,8 @@ func TestLoadFull(t *testing.T) {
 		require.NotNil(t, r)
 		assert.Equal(t, catalog.Pos{File: file, Line: 48, Col: 3}, r.Pos)
 		assert.Equal(t, 90, r.Priority)
-		assert.Equal(t, catalog.SeverityWarning, r.EventType(), "Warning by default")
+		assert.Equal(t, catalog.SeverityWarning, r.Level(), "warning by default")
+		assert.Equal(t, "Warning", r.Severity.EventType())
 		assert.Equal(t, `conditions(object).exists(c, c.type == "Ready" && c.status == "False" && c.reason in params.reasonsSeen)`, r.When.Text, "folded, stripped")
 		assert.Equal(t, 5*time.Minute, r.Grace.For.D)
 		assert.Equal(t, "pendingGrace", r.Grace.For.Param)
@@ -164,7 +165,8 @@ func TestLoadFull(t *testing.T) {
 
 		r = c.Reason("AddonPodsUnschedulable")
 		require.NotNil(t, r)
-		assert.Equal(t, catalog.SeverityNormal, r.EventType())
+		assert.Equal(t, catalog.SeverityInfo, r.Level(), "Normal, as older catalogues wrote it, is info")
+		assert.Equal(t, "Normal", r.Severity.EventType())
 		assert.Equal(t, "object.status.phase == \"Pending\" &&\n!variables.ready\n", r.When.Text, "literal, clipped")
 		assert.Equal(t, 10*time.Minute, r.Grace.For.D)
 		assert.Empty(t, r.Grace.For.Param)
@@ -464,8 +466,12 @@ func TestHelpers(t *testing.T) {
 		{name: "port-name", got: catalog.IntOrString{Str: "http"}.String(), want: "http"},
 		{name: "port-zero", got: catalog.IntOrString{}.String(), want: ""},
 		{name: "port-zero-is-zero", got: catalog.IntOrString{}.IsZero(), want: true},
-		{name: "severity-default", got: (&catalog.Reason{}).EventType(), want: catalog.SeverityWarning},
-		{name: "severity-normal", got: (&catalog.Reason{Severity: catalog.SeverityNormal}).EventType(), want: catalog.SeverityNormal},
+		{name: "severity-default", got: (&catalog.Reason{}).Level(), want: catalog.SeverityWarning},
+		{name: "severity-normal", got: (&catalog.Reason{Severity: catalog.SeverityEventNormal}).Level(), want: catalog.SeverityInfo},
+		{name: "severity-critical", got: (&catalog.Reason{Severity: catalog.SeverityCritical}).Level(), want: catalog.SeverityCritical},
+		{name: "severity-critical-event", got: catalog.SeverityCritical.EventType(), want: "Warning"},
+		{name: "severity-info-event", got: catalog.SeverityInfo.EventType(), want: "Normal"},
+		{name: "severity-bad", got: catalog.Severity("Error").Level(), want: catalog.Severity("")},
 		{name: "namespaces-zero", got: catalog.Namespaces{}.IsZero(), want: true},
 		{name: "namespaces-selector", got: catalog.Namespaces{Selector: "a=b"}.IsZero(), want: false},
 		{name: "expr-zero", got: catalog.Expr{}.IsZero(), want: true},

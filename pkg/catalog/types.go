@@ -98,6 +98,10 @@ type Source struct {
 	// Metrics makes this a metrics source: pods selected by label are
 	// scraped, and their series are read through metrics(pod).
 	Metrics *Scrape `json:"metrics,omitempty"`
+	// Prometheus makes this a query source: one PromQL query evaluated at
+	// every tick's time on the Prometheus-compatible server statusd runs
+	// with (--prometheus-url), read through cluster.query.
+	Prometheus *Query `json:"prometheus,omitempty"`
 	// Expect declares objects the source must hold; while one is absent,
 	// the reasons over the source also see a stand-in for it (see
 	// Expectation).
@@ -107,6 +111,53 @@ type Source struct {
 // IsMetrics reports whether the source scrapes pods rather than watching a
 // resource.
 func (s *Source) IsMetrics() bool { return s.Metrics != nil }
+
+// IsQuery reports whether the source is a Prometheus query.
+func (s *Source) IsQuery() bool { return s.Prometheus != nil }
+
+// IsObjects reports whether the source watches a Kubernetes resource.
+func (s *Source) IsObjects() bool { return s.Metrics == nil && s.Prometheus == nil }
+
+// Query is a PromQL query whose result series join subjects by labels. The
+// catalogue names the query, never the server: the endpoint and its
+// credentials are statusd's flags and the chart's values, so whoever edits
+// the catalogue cannot make statusd call an arbitrary address or read a
+// credential.
+type Query struct {
+	// Query is PromQL, evaluated as an instant query at the tick's time;
+	// range functions (rate(x[5m]), histogram_quantile over rates) are
+	// welcome. Its result must be a vector or a scalar.
+	Query Expr `json:"query"`
+	// Join names the result labels that identify a subject, for
+	// cluster.query(source, object).
+	Join QueryJoin `json:"join,omitempty"`
+	// Timeout bounds the query, 10s by default; the tick's own bound
+	// (statusd run --prometheus-tick-timeout) applies as well.
+	Timeout Duration `json:"timeout,omitempty"`
+	// MaxSeries bounds the result; a larger result is Unknown, never a
+	// truncated answer. 10000 by default.
+	MaxSeries int `json:"maxSeries,omitempty"`
+}
+
+// QueryJoin names the labels that join a query's series to an object.
+type QueryJoin struct {
+	// Namespace is the label holding the object's namespace, "namespace"
+	// by default (Flux's gotk_* series scraped through a ServiceMonitor
+	// carry it as exported_namespace). A Namespace object matches on its
+	// own name.
+	Namespace string `json:"namespace,omitempty"`
+	// Name is the label holding the object's name; by default its kind in
+	// lower case, as kube-state-metrics and the kubelet name them: pod,
+	// node, persistentvolumeclaim, deployment, statefulset, ...
+	Name string `json:"name,omitempty"`
+}
+
+// Defaults for Query.
+const (
+	DefaultQueryTimeout   = 10 * time.Second
+	DefaultQueryMaxSeries = 10000
+	DefaultNamespaceLabel = "namespace"
+)
 
 // GVR returns the source's group/version/resource in the form used by
 // cluster.hasResource: "group/version/resource", or "version/resource" for
@@ -179,14 +230,52 @@ type Variable struct {
 	Expression Expr `json:"expression"`
 }
 
-// Severity is the Kubernetes Event type a reason is published with.
+// Severity says how urgent a reason is: critical pages someone, warning
+// goes to a queue, info is for the record. It is the severity label of the
+// reason's Alertmanager alerts and metrics, and decides the Kubernetes
+// Event type (critical and warning: Warning; info: Normal).
 type Severity string
 
-// The Event types Kubernetes accepts.
+// The severities. Warning and Normal, the Event types this field used to
+// take, are still read as warning and info.
 const (
-	SeverityWarning Severity = "Warning"
-	SeverityNormal  Severity = "Normal"
+	SeverityCritical Severity = "critical"
+	SeverityWarning  Severity = "warning"
+	SeverityInfo     Severity = "info"
+
+	// SeverityEventWarning and SeverityEventNormal are the Event types an
+	// older catalogue wrote here; Level maps them to warning and info.
+	SeverityEventWarning Severity = "Warning"
+	SeverityEventNormal  Severity = "Normal"
 )
+
+// Severities lists the severities a catalogue may write, for validation
+// and the schema: the levels first, then the Event types older
+// catalogues wrote.
+var Severities = []Severity{SeverityCritical, SeverityWarning, SeverityInfo, SeverityEventWarning, SeverityEventNormal}
+
+// Level returns the severity as a level (critical, warning or info),
+// warning when unset, or "" when s is not a severity.
+func (s Severity) Level() Severity {
+	switch s {
+	case "", SeverityWarning, SeverityEventWarning:
+		return SeverityWarning
+	case SeverityInfo, SeverityEventNormal:
+		return SeverityInfo
+	case SeverityCritical:
+		return SeverityCritical
+	}
+	return ""
+}
+
+// EventType returns the Kubernetes Event type of a severity: Normal for
+// info, Warning otherwise.
+func (s Severity) EventType() string {
+	if s.Level() == SeverityInfo {
+		return "Normal"
+	}
+	return "Warning"
+}
 
 // Reason is one diagnosis.
 type Reason struct {
@@ -202,7 +291,8 @@ type Reason struct {
 	// Priority ranks reasons firing on the same subject: the highest is the
 	// subject's root cause.
 	Priority int `json:"priority,omitempty"`
-	// Severity is the Event type, Warning by default.
+	// Severity is critical, warning (the default) or info: the severity
+	// label of alerts and metrics. Events are Warning, Warning and Normal.
 	Severity Severity `json:"severity,omitempty"`
 	// Subject names the object source this reason is about: it is evaluated
 	// once per object of that source and yields at most one finding each.
@@ -224,13 +314,9 @@ type Reason struct {
 	Suppresses []Edge `json:"suppresses,omitempty"`
 }
 
-// EventType returns the severity, defaulting to Warning.
-func (r *Reason) EventType() Severity {
-	if r.Severity == "" {
-		return SeverityWarning
-	}
-	return r.Severity
-}
+// Level returns the reason's severity level: critical, warning (the
+// default) or info.
+func (r *Reason) Level() Severity { return r.Severity.Level() }
 
 // Grace is a reason's start-up silence. In YAML it is a duration ("5m") or a
 // mapping with for and since.

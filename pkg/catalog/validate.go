@@ -1,10 +1,13 @@
 package catalog
 
 import (
+	"errors"
 	"path"
 	"regexp"
+	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"statusd.io/statusd/pkg/yamlpos"
@@ -75,6 +78,10 @@ func validateSource(c *Catalog, name string, s *Source, errs *ErrorList) {
 		resolveDuration(c, &m.Timeout, "", errs)
 		m.fillDefaults()
 	}
+	if q := s.Prometheus; q != nil {
+		resolveDuration(c, &q.Timeout, "", errs)
+		q.fillDefaults()
+	}
 	*errs = append(*errs, CheckSource(name, *s)...)
 	// Expectations read the catalogue's params, so they are checked here
 	// rather than in CheckSource.
@@ -116,6 +123,10 @@ func CheckSource(name string, s Source) ErrorList {
 			errs.Errorf(s.Pos, "", "source %q: invalid namespace name or glob %q", name, ns)
 		}
 	}
+	if s.Prometheus != nil {
+		checkQuery(name, &s, &errs)
+		return errs.WithKind(ErrInvalid)
+	}
 	checkSelector(s.Pos, "source "+name+": namespaces.selector", s.Namespaces.Selector, &errs)
 	if s.Metrics == nil {
 		if s.Version == "" || s.Resource == "" {
@@ -150,6 +161,50 @@ func CheckSource(name string, s Source) ErrorList {
 	return errs.WithKind(ErrInvalid)
 }
 
+// checkQuery checks a Prometheus query source. The query's PromQL is
+// checked by CheckPromQL, a structural check (see its doc for why not
+// Prometheus's own parser); the server's own parse error, with its
+// position, reaches the reasons that read the source as Unknown.
+func checkQuery(name string, s *Source, errs *ErrorList) {
+	q := s.Prometheus
+	if s.Group != "" || s.Version != "" || s.Resource != "" || s.Selector != "" || s.Optional || s.Metrics != nil || !s.Namespaces.IsZero() || len(s.Expect) > 0 {
+		errs.Errorf(s.Pos, "", "source %q: a prometheus source is one query; group, version, resource, selector, namespaces, optional, expect and metrics do not apply", name)
+	}
+	if strings.TrimSpace(q.Query.Text) == "" {
+		errs.Errorf(s.Pos, "", "source %q: prometheus.query is required", name)
+	} else if err := CheckPromQL(q.Query.Text); err != nil {
+		var pe *PromQLError
+		pos := q.Query.Pos
+		if errors.As(err, &pe) {
+			pos = q.Query.Locate(pe.Line, pe.Col)
+		}
+		errs.Errorf(pos, "", "source %q: prometheus.query: %v", name, err)
+	}
+	for _, what := range []string{"namespace", "name"} {
+		l := q.Join.Namespace
+		if what == "name" {
+			l = q.Join.Name
+		}
+		if l != "" && !model.UTF8Validation.IsValidLabelName(l) {
+			errs.Errorf(s.Pos, "", "source %q: prometheus.join.%s %q is not a label name", name, what, l)
+		}
+	}
+	if q.MaxSeries < 0 {
+		errs.Errorf(s.Pos, "", "source %q: prometheus.maxSeries must be positive", name)
+	}
+}
+
+// fillDefaults fills what a query source leaves out.
+func (q *Query) fillDefaults() {
+	if q.Timeout.D <= 0 {
+		// Absent, 0s, or already reported as invalid.
+		q.Timeout.D = DefaultQueryTimeout
+	}
+	if q.MaxSeries == 0 {
+		q.MaxSeries = DefaultQueryMaxSeries
+	}
+}
+
 func checkSelector(pos Pos, what, sel string, errs *ErrorList) {
 	if sel == "" {
 		return
@@ -173,14 +228,14 @@ func validateReason(c *Catalog, r *Reason, names map[string]Pos, errs *ErrorList
 		errs.Errorf(r.Pos, r.Name, "subject %q is not a declared source%s", r.Subject, yamlpos.Suggest(r.Subject, c.SourceNames()))
 	case src.IsMetrics():
 		errs.Errorf(r.Pos, r.Name, "subject %q is a metrics source; a subject must be an object source (use metrics(object) inside when)", r.Subject)
+	case src.IsQuery():
+		errs.Errorf(r.Pos, r.Name, "subject %q is a prometheus source; a subject must be an object source (use cluster.query(%q, object) inside when)", r.Subject, r.Subject)
 	}
 	if r.When.IsZero() {
 		errs.Errorf(r.Pos, r.Name, "when is required")
 	}
-	switch r.Severity {
-	case "", SeverityWarning, SeverityNormal:
-	default:
-		errs.Errorf(r.Pos, r.Name, "severity %q: want Warning or Normal", r.Severity)
+	if r.Severity.Level() == "" {
+		errs.Errorf(r.Pos, r.Name, "severity %q: want critical, warning or info", r.Severity)
 	}
 	if r.Message.IsZero() && r.Summary == "" {
 		errs.Errorf(r.Pos, r.Name, "needs a message expression or a static summary")

@@ -359,6 +359,12 @@ func (cm *compiler) checkRefs(p *Program, reason string) bool {
 		case s.IsMetrics():
 			cm.errs.Errorf(p.Expr.Locate(r.line, r.col), reason, "%s: source %q is a metrics source; read it with cluster.metrics(pod)", p.Field, r.name)
 			ok = false
+		case s.IsQuery() && r.fn != "query" && r.fn != "sourceStatus":
+			cm.errs.Errorf(p.Expr.Locate(r.line, r.col), reason, "%s: source %q is a prometheus source; read it with cluster.query(%q) or cluster.query(%q, object)", p.Field, r.name, r.name, r.name)
+			ok = false
+		case !s.IsQuery() && r.fn == "query":
+			cm.errs.Errorf(p.Expr.Locate(r.line, r.col), reason, "%s: source %q is not a prometheus source; cluster.query reads query sources only", p.Field, r.name)
+			ok = false
 		}
 	}
 	if p.refs.metrics {
@@ -420,7 +426,7 @@ func (cm *compiler) hash(r *Reason) string {
 			h.Write([]byte{0})
 		}
 	}
-	write(r.Name, r.Subject, r.Reason.When.Text, r.Reason.Message.Text, r.Summary, string(r.EventType()),
+	write(r.Name, r.Subject, r.Reason.When.Text, r.Reason.Message.Text, r.Summary, string(r.Level()),
 		r.Grace.For.D.String(), r.Grace.Since.Text, r.Clear.D.String(), fmt.Sprint(r.Priority), r.Layer)
 	seenP, seenV := map[string]bool{}, map[string]bool{}
 	var visit func(p *Program)
@@ -514,6 +520,8 @@ func usedAsDuration(c *catalog.Catalog, param string) bool {
 type refAt struct {
 	name      string
 	line, col int
+	// fn is the cluster function a source reference is an argument of.
+	fn string
 }
 
 type refs struct {
@@ -541,9 +549,9 @@ func collectRefs(a *gocel.Ast) refs {
 		col++ // a select starts at its dot; point at the field name
 		switch sel.Operand().AsIdent() {
 		case varParams:
-			out.params = append(out.params, refAt{sel.FieldName(), line, col})
+			out.params = append(out.params, refAt{name: sel.FieldName(), line: line, col: col})
 		case varVariables:
-			out.variables = append(out.variables, refAt{sel.FieldName(), line, col})
+			out.variables = append(out.variables, refAt{name: sel.FieldName(), line: line, col: col})
 		}
 	}
 	for _, n := range ast.MatchDescendants(root, ast.KindMatcher(ast.CallKind)) {
@@ -564,7 +572,7 @@ func collectRefs(a *gocel.Ast) refs {
 		}
 		if s, ok := arg.AsLiteral().(types.String); ok {
 			line, col := loc(arg.ID())
-			out.sources = append(out.sources, refAt{string(s), line, col})
+			out.sources = append(out.sources, refAt{name: string(s), line: line, col: col, fn: call.FunctionName()})
 		}
 	}
 	for _, n := range ast.MatchDescendants(root, ast.KindMatcher(ast.IdentKind)) {

@@ -30,6 +30,7 @@
 //	conditions(o)                        o.status.conditions, or []
 //	versionSatisfies(version, constraint)
 //	humanDuration(d)                     20s, 42m, 1h5m, 3d2h
+//	humanTime(t)                         2026-12-05T12:47:25Z (UTC, to the second)
 //
 // A metrics handle answers value(sel), has(sel), rate(sel, d),
 // increase(sel, d), delta(sel, d), avgOverTime(sel, d), maxOverTime(sel, d),

@@ -32,7 +32,7 @@ const (
 // names a source; lint checks those names and counts them as uses.
 var lookupFunctions = map[string]bool{
 	"objects": true, "inNamespace": true, "withLabels": true, "ownedBy": true,
-	"onNode": true, "lookup": true, "sourceStatus": true,
+	"onNode": true, "lookup": true, "sourceStatus": true, "query": true,
 }
 
 var mapStringDyn = gocel.MapType(gocel.StringType, gocel.DynType)
@@ -81,6 +81,7 @@ func newEnv() (*gocel.Env, error) {
 		gocel.Variable(varMetrics, metricsType),
 		clusterFunctions(),
 		metricsFunctions(),
+		queryFunctions(),
 		helperFunctions(),
 	)
 }
@@ -163,7 +164,14 @@ func clusterFunctions() gocel.EnvOption {
 		gocel.Function("sourceStatus",
 			gocel.MemberOverload("statusd_cluster_sourceStatus", []*gocel.Type{mapStringDyn, gocel.StringType}, gocel.StringType,
 				gocel.BinaryBinding(withCluster2(func(c *clusterVal, src ref.Val) ref.Val {
-					set := c.ev.snap.Set(string(src.(types.String)))
+					name := string(src.(types.String))
+					if cs, ok := c.ev.cat.Source.Sources[name]; ok && cs.IsQuery() {
+						if r := c.ev.snap.Query(name); r != nil {
+							return types.String(r.Status)
+						}
+						return types.String(snapshot.StatusAbsent) // no Prometheus configured
+					}
+					set := c.ev.snap.Set(name)
 					if set == nil {
 						return types.NewErr("unknown source %q", src)
 					}
@@ -228,6 +236,17 @@ func helperFunctions() gocel.EnvOption {
 			gocel.Overload("statusd_humanDuration_duration", []*gocel.Type{gocel.DurationType}, gocel.StringType,
 				gocel.UnaryBinding(func(d ref.Val) ref.Val {
 					return types.String(catalog.FormatDuration(d.(types.Duration).Duration))
+				}))),
+		// humanTime(t) renders a timestamp as RFC 3339 in UTC to the second
+		// (2026-12-05T12:47:25Z). A message that says since when a fault
+		// holds, or when a live figure was measured, reads as true between
+		// the writes of its Event as on the tick that rendered it, where an
+		// elapsed "for 23s" would be stale; string(t) would carry
+		// nanoseconds.
+		gocel.Function("humanTime",
+			gocel.Overload("statusd_humanTime_timestamp", []*gocel.Type{gocel.TimestampType}, gocel.StringType,
+				gocel.UnaryBinding(func(t ref.Val) ref.Val {
+					return types.String(humanTime(t.(types.Timestamp).Time))
 				}))),
 		// versionSatisfies(version, constraint) tests a version against a
 		// constraint such as ">=1.28", ">=1.28 <1.32" or "1.29.x || >=1.31".
@@ -351,3 +370,6 @@ func toTime(v ref.Val) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("want a timestamp or an RFC 3339 string, got %s", v.Type().TypeName())
 }
+
+// humanTime is t in UTC to the second, in RFC 3339.
+func humanTime(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }

@@ -58,7 +58,7 @@ func (c *Catalog) Fields() map[string]*prune.Tree {
 		busy:    map[varSubject]bool{},
 	}
 	for name, s := range c.Source.Sources {
-		if !s.IsMetrics() {
+		if s.IsObjects() {
 			a.trees[name] = prune.New()
 		}
 	}
@@ -555,7 +555,9 @@ func (a *fieldAnalysis) clusterCall(fn string, args []ast.Expr, sc *scope) absVa
 	}
 	for _, arg := range args {
 		v := a.eval(arg, sc)
-		if fn == "metrics" {
+		if fn == "metrics" || fn == "query" {
+			// The object is read for its identity (namespace, name),
+			// which every cache keeps.
 			v = maps.Clone(v)
 			maps.DeleteFunc(v, func(p place, _ struct{}) bool { return p.path == "" })
 		}

@@ -29,23 +29,70 @@
 // # Never flooding the API server
 //
 // The Writer keeps an in-memory record per firing (subject, reason): what
-// it last wrote (message, episode start) and when. Publish compares the
-// tick's findings with those records and queues a write only when one is
-// due: a new firing episode, a changed message or Event type, or a
-// heartbeat (Options.Heartbeat, default 10 minutes) since the last write.
+// it last wrote (the message's material form, the type, the episode start)
+// and when. Publish compares the tick's findings with those records and
+// queues a write only when one is due, by this write rule:
+//
+//   - at once, for a new firing episode (cause "create");
+//   - at once, for a material change (cause "change"): the Event type
+//     (severity) changed, or the message's material form (Material) became
+//     one the Event has not said in this episode;
+//   - otherwise at the heartbeat (Options.Heartbeat, default 10 minutes)
+//     after the last write (cause "heartbeat"), carrying the latest
+//     message, count and lastTimestamp.
+//
+// The material form of a message is the message with its live figures
+// masked: every word that is a number, a number with a unit, a duration, a
+// timestamp or clock time, a ratio or a percentage. What is left is what
+// the finding says: the reason's words, a condition's reason, a waiting
+// reason, "above" or "below", and every name (a pod, web-0 apart from
+// web-1, a container, an image, a version such as v1.29.3). So "deleting for
+// 23s" and "for 24s", or "14 requests waiting (at 12:47:25Z)" and "19
+// (at 12:47:55Z)", are drift, written at the next heartbeat; a different
+// failing pod, a condition whose reason turned from Progressing to
+// ProgressingWithRetry, or an exit that became OOMKilled is written at once.
+//
+// The rule lives here, not in the catalogue, so that every reason keeps
+// the budget without declaring anything: a reason author writes one
+// message, with the evidence in it, and the numbers in it never cost a
+// write. The price is that a change expressed only in a number (an exit
+// code, an HTTP status, a replica count) waits for the heartbeat; a reason
+// for which such a number is the news says it in words as well. Messages
+// are written to read as true between writes: "since 2026-12-05T12:47:25Z"
+// rather than "for 23s", and a live figure with the time it was measured
+// (the CEL function humanTime).
+//
+// A finding that flaps between forms it has already announced in this
+// episode (a crash-looping container seen waiting, then running; an image
+// pull seen failing, then backing off) therefore costs one write per form,
+// and its returns wait for the heartbeat. The Writer remembers the last
+// eight forms per Event.
+//
+// A tick on which a firing finding's condition does not hold (it turned
+// false and the finding waits out its clear window, or it is Unknown and
+// held firing) or whose message failed to render keeps the message last
+// rendered while the condition held: a crash-looping container caught
+// running between restarts, or a scrape that failed, is not news about the
+// fault, and the Event keeps its evidence. /status and explain show the
+// engine's findings, and so always the live message.
+//
 // Count, lastTimestamp, the catalogue version and the suppressed list
-// (annotations) alone never make a write due; they ride along with the next
-// one. A fault held for a duration D therefore costs at most
+// (annotations) never make a write due; they ride along with the next one.
+// A fault held for a duration D, whatever its live figures do, therefore
+// costs at most
 //
 //	1 create + floor(D / Heartbeat) patches
 //
 // whatever the tick rate (measured: 1 + 10 for ten heartbeats of 30s ticks;
-// late ticks only lower it), plus one patch per message change. count is
-// the number of ticks that observed the episode up to the last write, so it
-// grows by heartbeat/tick per write; observations not yet written are lost
-// with the process. The heartbeat must stay below the API server's
-// --event-ttl (default 1h) so a firing Event never ages out; one that did is
-// recreated on its next write.
+// late ticks only lower it), plus one patch per material change, and one
+// Resolved Event when it ends. statusd_event_writes_total{cause} counts the
+// writes by cause (create, change, heartbeat, resolve), so an operator can
+// see the budget kept: heartbeats about one per firing Event per heartbeat,
+// changes rare. count is the number of ticks that observed the episode up
+// to the last write, so it grows by heartbeat/tick per write; observations
+// not yet written are lost with the process. The heartbeat must stay below
+// the API server's --event-ttl (default 1h) so a firing Event never ages
+// out; one that did is recreated on its next write.
 //
 // A recurrence (a new episode after <Reason>Resolved) reuses the same Event
 // with count, firstTimestamp and eventTime restarted, so it is not counted

@@ -2,9 +2,12 @@ package emit_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +34,24 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, testenv.Options{})
+	// The API server's audit log records every Event write, as an operator
+	// would count statusd's cost on a real cluster (see auditedWrites).
+	dir, err := os.MkdirTemp("", "emit-audit-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: audit log directory:", err)
+		os.Exit(1)
+	}
+	auditLog = filepath.Join(dir, "audit.log")
+	policy := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: audit policy:", err)
+		os.Exit(1)
+	}
+	code := testenv.Run(m, testenv.Options{APIServerArgs: []string{
+		"--audit-policy-file=" + policy, "--audit-log-path=" + auditLog, "--audit-log-format=json", "--audit-log-mode=blocking",
+	}})
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // t0 is the fake clock's start. The API server does not care that Event
@@ -222,6 +242,12 @@ func onlyEvent(t *testing.T, s engine.Subject, reason string) corev1.Event {
 // Describe and Collect agree) and returns metric's values by verb.
 func gather(t *testing.T, w *emit.Writer, metric string) map[string]float64 {
 	t.Helper()
+	return gatherBy(t, w, metric, "verb")
+}
+
+// gatherBy is gather by another label.
+func gatherBy(t *testing.T, w *emit.Writer, metric, label string) map[string]float64 {
+	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, reg.Register(w))
 	mfs, err := reg.Gather()
@@ -233,7 +259,7 @@ func gather(t *testing.T, w *emit.Writer, metric string) map[string]float64 {
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "verb" {
+				if l.GetName() == label {
 					out[l.GetValue()] = m.GetCounter().GetValue()
 				}
 			}
@@ -384,31 +410,70 @@ func TestSteadyFaultWritesOncePerHeartbeat(t *testing.T) {
 	}
 }
 
-func TestMessageOrTypeChangeIsWrittenAtOnce(t *testing.T) {
+// TestMaterialChangeIsWrittenAtOnceAndDriftAtTheHeartbeat walks a finding
+// through messages and types: a change of its material content (a word, a
+// name, the Event type) is written at once; a change of live figures only
+// waits for the heartbeat, which carries the latest message.
+func TestMaterialChangeIsWrittenAtOnceAndDriftAtTheHeartbeat(t *testing.T) {
 	leakCheck(t)
 	cfg := testenv.Shared().Config()
 	ns := newNamespace(t).Name
 
 	type step struct {
+		at            time.Duration
 		msg, severity string
-		wantWrites    int // cumulative
+		wantWrites    int    // cumulative
+		wantMessage   string // the Event's message after the step
+		// notHolding marks a tick whose condition did not hold: "clearing"
+		// (turned false, waiting out its clear window), "held" (Unknown,
+		// kept firing) or "error" (the message failed to render).
+		notHolding string
 	}
+	const (
+		web0a = "pod web-0 is not ready since 10:00:00Z: 2 of 5 replicas ready"
+		web0b = "pod web-0 is not ready since 10:00:00Z: 0 of 5 replicas ready"
+		web1  = "pod web-1 is not ready since 10:04:00Z: 0 of 5 replicas ready"
+		web1b = "pod web-1 is not ready since 10:04:00Z: 1 of 5 replicas ready"
+		crash = "pod web-1 is crash looping since 10:04:00Z: 1 of 5 replicas ready"
+	)
 	tests := []struct {
-		name  string
-		steps []step
+		name       string
+		steps      []step
+		wantCauses map[string]uint64
 	}{
-		{name: "message changes", steps: []step{
-			{"2 of 5 replicas ready", "Warning", 1},
-			{"2 of 5 replicas ready", "Warning", 1},
-			{"0 of 5 replicas ready", "Warning", 2},
-			{"0 of 5 replicas ready", "Warning", 2},
-			{"2 of 5 replicas ready", "Warning", 3},
-		}},
+		{name: "live figures drift, then a pod and a reason change", steps: []step{
+			{0, web0a, "Warning", 1, web0a, ""},
+			{30 * time.Second, web0b, "Warning", 1, web0a, ""},
+			{9 * time.Minute, web0b, "Warning", 1, web0a, ""},
+			{heartbeat, web0b, "Warning", 2, web0b, ""},
+			{heartbeat + 30*time.Second, web1, "Warning", 3, web1, ""},
+			{heartbeat + time.Minute, web1b, "Warning", 3, web1, ""},
+			{heartbeat + 2*time.Minute, crash, "Warning", 4, crash, ""},
+			{2*heartbeat + time.Minute, crash, "Warning", 4, crash, ""},
+			{2*heartbeat + 2*time.Minute, crash, "Warning", 5, crash, ""},
+		}, wantCauses: map[string]uint64{"create": 1, "change": 2, "heartbeat": 2, "resolve": 0}},
 		{name: "type changes", steps: []step{
-			{"degraded", "Normal", 1},
-			{"degraded", "Warning", 2},
-			{"degraded", "Warning", 2},
-		}},
+			{0, "degraded", "Normal", 1, "degraded", ""},
+			{30 * time.Second, "degraded", "Warning", 2, "degraded", ""},
+			{time.Minute, "degraded", "Warning", 2, "degraded", ""},
+		}, wantCauses: map[string]uint64{"create": 1, "change": 1, "heartbeat": 0, "resolve": 0}},
+		{name: "a flapping finding writes each form once, then waits for the heartbeat", steps: []step{
+			{0, web1, "Warning", 1, web1, ""},
+			{30 * time.Second, crash, "Warning", 2, crash, ""},
+			{time.Minute, web1b, "Warning", 2, crash, ""},
+			{90 * time.Second, crash, "Warning", 2, crash, ""},
+			{2 * time.Minute, web1, "Warning", 2, crash, ""},
+			{heartbeat + 30*time.Second, web1, "Warning", 3, web1, ""},
+			{heartbeat + time.Minute, web0a, "Warning", 4, web0a, ""},
+		}, wantCauses: map[string]uint64{"create": 1, "change": 2, "heartbeat": 1, "resolve": 0}},
+		{name: "ticks where the condition does not hold keep the last message", steps: []step{
+			{0, crash, "Warning", 1, crash, ""},
+			{30 * time.Second, "pod web-1 is crash looping since 10:04:00Z: ", "Warning", 1, crash, "clearing"},
+			{time.Minute, "A pod is crash looping.", "Warning", 1, crash, "error"},
+			{90 * time.Second, "pod web-1 is crash looping since ?: ", "Warning", 1, crash, "held"},
+			{heartbeat, "pod web-1 is crash looping since 10:04:00Z: ", "Warning", 2, crash, "clearing"},
+			{heartbeat + 30*time.Second, web1, "Warning", 3, web1, ""},
+		}, wantCauses: map[string]uint64{"create": 1, "change": 1, "heartbeat": 1, "resolve": 0}},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -417,13 +482,24 @@ func TestMessageOrTypeChangeIsWrittenAtOnce(t *testing.T) {
 			for j, s := range tc.steps {
 				f := finding(subj, "ReplicasMissing", s.msg, t0)
 				f.Severity = s.severity
-				r.tick(t, result(t0.Add(time.Duration(j)*30*time.Second), f))
+				switch s.notHolding {
+				case "clearing":
+					f.ClearingSince = t0.Add(s.at)
+				case "held":
+					f.Held = true
+				case "error":
+					f.MessageErr = "no such key: status"
+				}
+				r.tick(t, result(t0.Add(s.at), f))
 				assert.Equal(t, s.wantWrites, r.reqs.writes(), "writes after step %d", j)
 				ev := onlyEvent(t, subj, "ReplicasMissing")
-				if r.reqs.writes() == s.wantWrites && j > 0 && tc.steps[j-1].wantWrites != s.wantWrites {
-					assert.Equal(t, s.msg, ev.Message, "step %d", j)
-					assert.Equal(t, s.severity, ev.Type, "step %d", j)
-				}
+				assert.Equal(t, s.wantMessage, ev.Message, "step %d", j)
+				assert.Equal(t, s.severity, ev.Type, "step %d", j)
+			}
+			assert.Equal(t, tc.wantCauses, r.w.Stats().Writes)
+			got := gatherBy(t, r.w, "statusd_event_writes_total", "cause")
+			for c, n := range tc.wantCauses {
+				assert.InDelta(t, float64(n), got[c], 0, "the collector agrees on %s", c)
 			}
 		})
 	}

@@ -6,9 +6,32 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// cause is why an Event was written, a label of the write counter.
+type cause int
+
+const (
+	// causeCreate: a new firing episode, announced by creating its Event
+	// (or taking over the Event of an earlier episode or process).
+	causeCreate cause = iota
+	// causeChange: the finding's material content changed (Material of
+	// its message, or its Event type).
+	causeChange
+	// causeHeartbeat: a heartbeat passed; the write carries the latest
+	// message, count and lastTimestamp.
+	causeHeartbeat
+	// causeResolve: a <Reason>Resolved Event.
+	causeResolve
+	numCauses
+)
+
+var causeNames = [numCauses]string{"create", "change", "heartbeat", "resolve"}
+
+func (c cause) String() string { return causeNames[c] }
+
 // counters are the Writer's running totals; atomics, because workers bump
 // them without the lock.
 type counters struct {
+	writes   [numCauses]atomic.Uint64
 	requests [numVerbs]atomic.Uint64
 	failures [numVerbs]atomic.Uint64
 	retries  atomic.Uint64
@@ -17,6 +40,12 @@ type counters struct {
 
 // Stats is a snapshot of the Writer's counters and backlog.
 type Stats struct {
+	// Writes counts the Events written, successfully, by cause: "create"
+	// (a new firing episode), "change" (a material change of a firing
+	// finding), "heartbeat" (a steady finding refreshed) and "resolve" (a
+	// Resolved Event). A steady fault held for a duration D costs one
+	// create and D/Heartbeat heartbeats.
+	Writes map[string]uint64
 	// Creates, Patches, Gets and Lists count API requests sent, whatever
 	// their answer. Creates and Patches are the API writes.
 	Creates, Patches, Gets, Lists uint64
@@ -38,8 +67,9 @@ type Stats struct {
 	Firing int
 }
 
-// Writes is Creates plus Patches.
-func (s Stats) Writes() uint64 { return s.Creates + s.Patches }
+// Requests is Creates plus Patches: the write requests sent, retries and
+// the turns of an upsert included.
+func (s Stats) Requests() uint64 { return s.Creates + s.Patches }
 
 // Stats returns the current counters.
 func (w *Writer) Stats() Stats {
@@ -49,6 +79,7 @@ func (w *Writer) Stats() Stats {
 		Gets:     w.stats.requests[verbGet].Load(),
 		Lists:    w.stats.requests[verbList].Load(),
 		Failures: map[string]uint64{},
+		Writes:   make(map[string]uint64, numCauses),
 		Retries:  w.stats.retries.Load(),
 		Dropped:  w.stats.dropped.Load(),
 	}
@@ -56,6 +87,9 @@ func (w *Writer) Stats() Stats {
 		if n := w.stats.failures[v].Load(); n > 0 {
 			s.Failures[v.String()] = n
 		}
+	}
+	for c := range numCauses {
+		s.Writes[c.String()] = w.stats.writes[c].Load()
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -73,6 +107,9 @@ func (w *Writer) Stats() Stats {
 }
 
 var (
+	writesDesc = prometheus.NewDesc("statusd_event_writes_total",
+		"Events written, by cause: create (a new firing episode), change (a material change of a firing finding), "+
+			"heartbeat (a steady finding refreshed) and resolve (a Resolved Event).", []string{"cause"}, nil)
 	requestsDesc = prometheus.NewDesc("statusd_event_requests_total",
 		"API requests for statusd's Events, by verb (create and patch are the writes).", []string{"verb"}, nil)
 	failuresDesc = prometheus.NewDesc("statusd_event_request_failures_total",
@@ -92,7 +129,7 @@ var (
 // Describe implements prometheus.Collector, so the daemon can register the
 // Writer itself.
 func (w *Writer) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{requestsDesc, failuresDesc, retriesDesc, droppedDesc, queueDesc, pendingDesc, firingDesc} {
+	for _, d := range []*prometheus.Desc{writesDesc, requestsDesc, failuresDesc, retriesDesc, droppedDesc, queueDesc, pendingDesc, firingDesc} {
 		ch <- d
 	}
 }
@@ -100,6 +137,9 @@ func (w *Writer) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector from a Stats snapshot.
 func (w *Writer) Collect(ch chan<- prometheus.Metric) {
 	s := w.Stats()
+	for c := range numCauses {
+		ch <- prometheus.MustNewConstMetric(writesDesc, prometheus.CounterValue, float64(s.Writes[c.String()]), c.String())
+	}
 	for v := range numVerbs {
 		ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.CounterValue, float64(w.stats.requests[v].Load()), v.String())
 		ch <- prometheus.MustNewConstMetric(failuresDesc, prometheus.CounterValue, float64(w.stats.failures[v].Load()), v.String())

@@ -67,8 +67,9 @@ type Options struct {
 	// "kube-system", the only two the API server accepts.
 	ClusterNamespace string
 	// Heartbeat is the longest a firing Event goes without a write; default
-	// 10 minutes. Between heartbeats only a new episode or a changed message
-	// is written.
+	// 10 minutes. Between heartbeats only a new episode or a material change
+	// (the type, or the message beyond its live figures: see Material) is
+	// written.
 	Heartbeat time.Duration
 	// QPS and Burst configure the token bucket every request passes; default
 	// 5 and 20.

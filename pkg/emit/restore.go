@@ -94,15 +94,16 @@ func (w *Writer) Restore(ctx context.Context) ([]engine.Restored, error) {
 		w.records[k] = &record{
 			want: content{
 				namespace: ev.Namespace, name: ev.Name, subject: inv, reason: ev.Reason,
-				typ: ev.Type, action: ActionDetected, message: ev.Message, annotations: ann,
+				typ: ev.Type, action: ActionDetected, message: ev.Message, material: Material(ev.Message), annotations: ann,
 				first: since, last: last, count: ev.Count,
 			},
-			exists:     true,
-			wroteMsg:   ev.Message,
-			wroteType:  ev.Type,
-			wroteSince: since,
-			wroteAt:    last,
-			seenAt:     now,
+			exists:        true,
+			wroteMaterial: Material(ev.Message),
+			said:          []string{Material(ev.Message)},
+			wroteType:     ev.Type,
+			wroteSince:    since,
+			wroteAt:       last,
+			seenAt:        now,
 		}
 		out = append(out, engine.Restored{Reason: ev.Reason, Subject: s, FiringSince: since})
 	}

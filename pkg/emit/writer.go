@@ -116,7 +116,10 @@ type content struct {
 	typ             string
 	action          string
 	message         string
-	annotations     map[string]string
+	// material is Material(message), kept beside it so that a tick whose
+	// message did not change costs no rescan.
+	material    string
+	annotations map[string]string
 	// first is the episode start: firstTimestamp and eventTime. Zero in a
 	// patch leaves them as they are.
 	first time.Time
@@ -131,14 +134,35 @@ type content struct {
 type record struct {
 	want content
 
-	exists      bool      // the Event is known to exist
-	wroteMsg    string    // message of the last successful write
+	exists        bool   // the Event is known to exist
+	wroteMaterial string // Material of the message of the last successful write
+	// said holds the material forms written in this episode, oldest
+	// first, at most maxSaid: a return to one of them is not news.
+	said []string
+
 	wroteType   string    // type of the last successful write
 	wroteSince  time.Time // episode start of the last successful write
 	wroteAt     time.Time // clock time of the last successful write
 	blockedTill time.Time // after a permanent failure, no write before this
 	pending     bool      // queued, waiting for a retry, or in flight
 	seenAt      time.Time // clock time of the last observation (or restore)
+}
+
+// maxSaid bounds record.said: a finding that keeps saying new things is
+// written each time anyway, so only the latest few forms need remembering
+// to damp one that flaps between them.
+const maxSaid = 8
+
+// remember adds a written material form to said, dropping the oldest past
+// maxSaid.
+func (rec *record) remember(material string) {
+	if slices.Contains(rec.said, material) {
+		return
+	}
+	if len(rec.said) == maxSaid {
+		rec.said = append(rec.said[:0], rec.said[1:]...)
+	}
+	rec.said = append(rec.said, material)
 }
 
 // staleHeartbeats is how many heartbeats a record survives without being
@@ -241,7 +265,8 @@ func (w *Writer) observeLocked(res *engine.Result, f *engine.Finding, sup map[st
 		rec = &record{}
 		w.records[k] = rec
 	}
-	if !rec.want.first.Equal(since) {
+	episode := !rec.want.first.Equal(since)
+	if episode {
 		// A new episode: the Event restarts its count and first timestamp,
 		// so that a recurrence is not counted on the old one.
 		rec.want.first, rec.want.count = since, 0
@@ -254,7 +279,9 @@ func (w *Writer) observeLocked(res *engine.Result, f *engine.Finding, sup map[st
 	}
 	rec.want.subject, rec.want.reason = involved(f), f.Reason
 	rec.want.typ, rec.want.action = eventType(f.Severity), ActionDetected
-	rec.want.message = truncate(messageOf(f), MaxMessageBytes)
+	if msg := truncate(messageOf(f), MaxMessageBytes); episode || (msg != rec.want.message && holds(f)) {
+		rec.want.message, rec.want.material = msg, Material(msg)
+	}
 	rec.want.annotations = firingAnnotations(res, f, since, sup[causeKey(f.Reason, f.Subject)])
 	if f.Target != nil {
 		rec.want.annotations[AnnotationSubject] = subjectAnnotation(f.Subject)
@@ -268,17 +295,50 @@ func (w *Writer) observeLocked(res *engine.Result, f *engine.Finding, sup map[st
 	}
 }
 
-// dueLocked says whether rec needs a write now: the Event is unknown to
-// exist, its episode, message or type changed, or a heartbeat has passed.
-// Count, lastTimestamp and annotations alone wait for the heartbeat.
+// holds says whether f's message describes the fault as it is: its
+// condition held this tick and the message rendered. A firing finding whose
+// condition turned false (clearing), or could not be decided (held firing
+// on Unknown), renders a message about a state that is not the fault's
+// (a crash-looping container caught running between restarts, a metric
+// missing from a failed scrape, the summary in place of a failed message);
+// such a tick keeps the message last rendered while the condition held, so
+// that a fault flickering towards its clear window neither patches its
+// Event nor loses its evidence.
+func holds(f *engine.Finding) bool {
+	return f.ClearingSince.IsZero() && !f.Held && f.MessageErr == ""
+}
+
+// dueLocked says whether rec needs a write now, by the write rule of the
+// package doc: the Event is unknown to exist, its episode, material content
+// or type changed, or a heartbeat has passed. A message whose only change is live figures, and
+// count, lastTimestamp and annotations, wait for the heartbeat.
 func (w *Writer) dueLocked(rec *record, now time.Time) bool {
 	switch {
 	case now.Before(rec.blockedTill):
 		return false
-	case !rec.exists, !rec.wroteSince.Equal(rec.want.first), rec.wroteMsg != rec.want.message, rec.wroteType != rec.want.typ:
+	case causeOf(rec) != causeHeartbeat:
 		return true
 	default:
 		return now.Sub(rec.wroteAt) >= w.opts.Heartbeat
+	}
+}
+
+// causeOf is why rec's next write is made: a new episode, a material change
+// or, failing both, the heartbeat. A change back to a material form already
+// written in this episode is not news: a finding flapping between two forms
+// (a crash-looping container seen waiting and then running, an image pull
+// seen failing and then backing off) costs one write per form and then
+// waits for the heartbeat.
+func causeOf(rec *record) cause {
+	switch {
+	case !rec.exists, !rec.wroteSince.Equal(rec.want.first):
+		return causeCreate
+	case rec.wroteType != rec.want.typ:
+		return causeChange
+	case rec.wroteMaterial != rec.want.material && !slices.Contains(rec.said, rec.want.material):
+		return causeChange
+	default:
+		return causeHeartbeat
 	}
 }
 
@@ -467,6 +527,7 @@ func (w *Writer) writeFiring(ctx context.Context, q workqueue.TypedRateLimitingI
 	want := rec.want
 	want.annotations = maps.Clone(rec.want.annotations)
 	existed := rec.exists
+	why := causeOf(rec)
 	w.mu.Unlock()
 
 	exists, created, err := w.upsert(ctx, &want, existed)
@@ -480,9 +541,19 @@ func (w *Writer) writeFiring(ctx context.Context, q workqueue.TypedRateLimitingI
 	now := w.opts.Clock.Now()
 	switch {
 	case err == nil:
-		rec.wroteMsg, rec.wroteType, rec.wroteSince, rec.wroteAt = want.message, want.typ, want.first, now
-		if created {
-			w.log.Info("Event created", "reason", want.reason, "subject", want.subject.String(), "event", want.namespace+"/"+want.name)
+		if !rec.wroteSince.Equal(want.first) {
+			rec.said = rec.said[:0]
+		}
+		rec.wroteMaterial, rec.wroteType, rec.wroteSince, rec.wroteAt = want.material, want.typ, want.first, now
+		rec.remember(want.material)
+		w.stats.writes[why].Add(1)
+		switch {
+		case created:
+			w.log.Info("Event created", "reason", want.reason, "subject", want.subject.String(), "event", want.namespace+"/"+want.name, "cause", why.String())
+		case why == causeHeartbeat:
+			w.log.Debug("Event refreshed", "reason", want.reason, "subject", want.subject.String(), "event", want.namespace+"/"+want.name)
+		default:
+			w.log.Info("Event updated", "reason", want.reason, "subject", want.subject.String(), "event", want.namespace+"/"+want.name, "cause", why.String())
 		}
 		if w.dueLocked(rec, now) {
 			q.Add(it) // the message changed while the write was in flight
@@ -541,6 +612,9 @@ func (w *Writer) writeResolved(ctx context.Context, k key) error {
 			c.first = time.Time{} // keep the first resolution's timestamps
 			err = w.patch(ctx, &c)
 		}
+	}
+	if err == nil {
+		w.stats.writes[causeResolve].Add(1)
 	}
 	if err == nil || (permanent(err) && ctx.Err() == nil) {
 		w.mu.Lock()
@@ -634,12 +708,11 @@ func messageOf(f *engine.Finding) string {
 	return f.Reason + " on " + f.Subject.String()
 }
 
-// eventType maps a severity to an Event type; anything but Normal warns.
+// eventType maps a severity (critical, warning, info; or an Event type,
+// which is what a finding carried before levels) to an Event type: info
+// is Normal, anything else warns.
 func eventType(severity string) string {
-	if severity == corev1.EventTypeNormal {
-		return corev1.EventTypeNormal
-	}
-	return corev1.EventTypeWarning
+	return catalog.Severity(severity).EventType()
 }
 
 // resolvedReason is reason+"Resolved", shortened to the API server's 128

@@ -125,7 +125,7 @@ func (e *Engine) Reload(cat *cel.Catalog) {
 			}
 			f := &Finding{Reason: reason, Subject: rec.subject, State: Resolved, WasPublished: true, ResolvedBecause: because}
 			if old != nil {
-				f.Layer, f.Priority, f.Severity = old.Layer, old.Priority, string(old.EventType())
+				f.Layer, f.Priority, f.Severity = old.Layer, old.Priority, string(old.Level())
 			}
 			e.dropped = append(e.dropped, f)
 		}
@@ -390,7 +390,7 @@ func (t *tick) finding(r *cel.Reason, rec *record, st State) *Finding {
 }
 
 func (t *tick) fill(r *cel.Reason, f *Finding) {
-	f.Reason, f.Layer, f.Priority, f.Severity = r.Name, r.Layer, r.Priority, string(r.EventType())
+	f.Reason, f.Layer, f.Priority, f.Severity, f.Summary = r.Name, r.Layer, r.Priority, string(r.Level()), r.Summary
 }
 
 // keys returns subject o's join keys for edge e, on the cause or symptom

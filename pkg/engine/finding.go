@@ -73,6 +73,10 @@ type Finding struct {
 	// secondaries when the catalogue says so.
 	Published bool   `json:"published,omitempty"`
 	Message   string `json:"message,omitempty"`
+	// Summary is the reason's static summary, for publishers that carry
+	// it beside the message (Alertmanager annotations); it is the
+	// catalogue's, so it is left out of the finding's JSON.
+	Summary string `json:"-"`
 	// MessageErr is set when the message expression failed and the static
 	// summary was used.
 	MessageErr string `json:"messageError,omitempty"`
@@ -161,4 +165,25 @@ func (r *Result) Find(reason, s string) *Finding {
 		}
 	}
 	return nil
+}
+
+// Suppressed returns, for each firing cause, the findings it hides this
+// tick, in the order of Findings: what a published root cause explains
+// away. Causes are keyed by CauseOf.
+func (r *Result) Suppressed() map[CauseRef][]*Finding {
+	out := map[CauseRef][]*Finding{}
+	for _, f := range r.Findings {
+		if f.State == Suppressed && f.SuppressedBy != nil {
+			c := CauseOf(f.SuppressedBy.Reason, f.SuppressedBy.Subject)
+			out[c] = append(out[c], f)
+		}
+	}
+	return out
+}
+
+// CauseOf is the key of a cause in Suppressed: its reason and its
+// subject's kind, namespace and name, which is all a cause reference
+// carries.
+func CauseOf(reason string, s Subject) CauseRef {
+	return CauseRef{Reason: reason, Subject: Subject{Kind: s.Kind, Namespace: s.Namespace, Name: s.Name}}
 }

@@ -106,6 +106,9 @@ func ClusterRules(cat *catalog.Catalog) ([]rbacv1.PolicyRule, error) {
 	var errs []error
 	for _, name := range cat.SourceNames() {
 		src := cat.Sources[name]
+		if src.IsQuery() {
+			continue // asks Prometheus, not the API server
+		}
 		gr := groupResource{group: src.Group, resource: src.Resource}
 		if src.IsMetrics() {
 			gr = groupResource{resource: "pods"}

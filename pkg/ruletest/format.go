@@ -44,7 +44,14 @@ type Case struct {
 	// Series are metric series in promtool's notation, scraped from t=0 at
 	// their interval.
 	Series []SeriesInput `json:"series,omitempty"`
-	Steps  []Step        `json:"steps"`
+	// Queries are the results of the catalogue's Prometheus query sources,
+	// by source, then by series (name{labels} or {labels}), in promtool's
+	// notation with one value per step: the n-th value is what the query
+	// returned at the n-th step, _ or stale that the series was absent
+	// then. A query source not listed here is absent (no Prometheus); a
+	// step fails a query with sources: {name: {status: failed, error: ...}}.
+	Queries map[string]map[string]string `json:"queries,omitempty"`
+	Steps   []Step                       `json:"steps"`
 }
 
 // SeriesInput is one pod's series in promtool notation.

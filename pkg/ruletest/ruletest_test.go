@@ -50,6 +50,7 @@ func TestRun(t *testing.T) {
 		{name: "a wrong expectation fails with a diff", file: "testdata/fail.yaml", wantCases: 1, wantFailed: 1, wantGaps: 4},
 		{name: "run selects cases", file: "testdata/pass.yaml", run: "queue", wantCases: 1, wantGaps: 3},
 		{name: "a broken file is a failed case", file: "testdata/bad.yaml", wantCases: 1, wantFailed: 1},
+		{name: "query results in notation, one value per step", file: "testdata/queries/queries.yaml", wantCases: 1, wantGaps: 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,7 +94,7 @@ func TestJUnit(t *testing.T) {
 func TestCollectFindsRuleTestsOnly(t *testing.T) {
 	files, err := Collect("testdata")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"testdata/bad.yaml", "testdata/fail.yaml", "testdata/pass.yaml"}, files)
+	assert.Equal(t, []string{"testdata/bad.yaml", "testdata/fail.yaml", "testdata/pass.yaml", "testdata/queries/queries.yaml"}, files)
 }
 
 func TestNotationSlicesRoundTrip(t *testing.T) {

@@ -190,6 +190,9 @@ func runCase(ctx context.Context, f *File, c *Case, cat *cel.Catalog, cov *Cover
 		for _, pm := range pods {
 			b.AddMetrics(pm)
 		}
+		if err := addQueries(b, c, si, now, states); err != nil {
+			return append(failures, fmt.Sprintf("step %d (at %s): queries: %v", si+1, step.At.D, err))
+		}
 		snap := b.Build()
 		if fields != nil {
 			snap = snapshot.Trim(snap, fields)
@@ -355,4 +358,35 @@ func readObjects(name string) ([]map[string]any, error) {
 		return nil, err
 	}
 	return snapshot.DecodeObjects(f)
+}
+
+// addQueries adds each query source's result at step si: the series whose
+// notation has a value at that index, or the failure the step's sources
+// state gives the source.
+func addQueries(b *snapshot.Builder, c *Case, si int, now time.Time, states map[string]snapshot.SourceState) error {
+	for _, source := range slices.Sorted(mapsKeys(c.Queries)) {
+		res := &snapshot.QueryResult{Source: source, Status: snapshot.StatusReady, At: now}
+		if st, ok := states[source]; ok && st.Status != snapshot.StatusReady {
+			res.Status, res.Err = st.Status, cmpOr(st.Error, string(st.Status))
+			b.AddQuery(res)
+			continue
+		}
+		values := c.Queries[source]
+		for _, name := range slices.Sorted(mapsKeys(values)) {
+			labels, err := snapshot.ParseQuerySeries(name)
+			if err != nil {
+				return fmt.Errorf("%s: %w", source, err)
+			}
+			steps, err := series.ParseNotation(values[name])
+			if err != nil {
+				return fmt.Errorf("%s: series %s: %w", source, name, err)
+			}
+			if si >= len(steps) || steps[si].Missing || steps[si].Stale {
+				continue
+			}
+			res.Samples = append(res.Samples, snapshot.QuerySample{Labels: labels, Value: steps[si].Value})
+		}
+		b.AddQuery(res)
+	}
+	return nil
 }

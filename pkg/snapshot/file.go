@@ -33,6 +33,10 @@ type File struct {
 	Objects []map[string]any `json:"objects,omitempty"`
 	// Metrics are scrape results, one per pod and scrape.
 	Metrics []Scrape `json:"metrics,omitempty"`
+	// Queries are the results of the catalogue's Prometheus query sources
+	// at the snapshot's time; a query source without one is absent, as
+	// when statusd runs without Prometheus.
+	Queries []QueryRecord `json:"queries,omitempty"`
 }
 
 // SourceState is a source's recorded status.
@@ -192,6 +196,9 @@ func Assemble(c *catalog.Catalog, f *File, at time.Time) (*Snapshot, error) {
 	if err := addScrapes(b, f.Metrics, at); err != nil {
 		return nil, err
 	}
+	if err := addQueries(b, c, f.Queries, at); err != nil {
+		return nil, err
+	}
 	return b.Build(), nil
 }
 
@@ -203,7 +210,7 @@ func ServedDefault(c *catalog.Catalog, cluster Cluster) Cluster {
 		return cluster
 	}
 	for _, name := range c.SourceNames() {
-		if src := c.Sources[name]; !src.IsMetrics() {
+		if src := c.Sources[name]; src.IsObjects() {
 			cluster.Resources = append(cluster.Resources, src.GVR())
 		}
 	}
@@ -228,7 +235,7 @@ func (b *Builder) Select(c *catalog.Catalog, contents []map[string]any, states m
 	}
 	for _, name := range c.SourceNames() {
 		src := c.Sources[name]
-		if src.IsMetrics() {
+		if !src.IsObjects() {
 			continue
 		}
 		b.set(name) // a source with no objects is still a (ready, empty) source

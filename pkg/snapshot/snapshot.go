@@ -44,6 +44,7 @@ type Snapshot struct {
 	resources map[string]bool
 	sets      map[string]*Set
 	metrics   map[string]*PodMetrics // by namespace/name
+	queries   map[string]*QueryResult
 }
 
 // Set returns the objects of one source, or nil when the snapshot has no

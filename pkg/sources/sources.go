@@ -243,6 +243,9 @@ func (s *Sources) Apply(cat *catalog.Catalog, fields map[string]*prune.Tree) err
 	next := map[string]*source{}
 	var errs []error
 	for _, name := range cat.SourceNames() {
+		if cs := cat.Sources[name]; cs.IsQuery() {
+			continue // asked of Prometheus at each tick (pkg/promquery)
+		}
 		src, err := compile(name, cat.Sources[name])
 		if err != nil {
 			errs = append(errs, err)

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Builds the real Prometheus server and Alertmanager that statusd's Prometheus
+# source and Alertmanager delivery are tested against (internal/promstack).
+#
+# Usage: tools/promstack/build.sh   (normally through `make promstack`)
+#
+# Output goes to $STATUSD_PROMSTACK_BIN, default <repo>/bin/promstack. Each
+# server is built by `go install module/cmd@version`, that is with the
+# module's own go.mod exactly as released, so none of their dependencies enter
+# statusd's go.mod. A stamp file keyed by this script (which pins both
+# versions) and the Go version makes a second run a no-op.
+#
+# Cold, Prometheus takes about 8.5 minutes on two idle cores and Alertmanager
+# under one once the module cache is warm. Builds run with -p 2 (override with
+# PROMSTACK_BUILD_P) because the machines this runs on are small and shared.
+#
+# Alertmanager stays at v0.31.1: from v0.32 on, its module does not build
+# with go install (its UI is embedded from assets the module does not ship),
+# and v0.31 speaks the same v2 API.
+set -euo pipefail
+
+PROMETHEUS_VERSION=v0.316.0
+ALERTMANAGER_VERSION=v0.31.1
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=${STATUSD_PROMSTACK_BIN:-$root/bin/promstack}
+jobs=${PROMSTACK_BUILD_P:-2}
+bins=(prometheus alertmanager)
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# Serialise concurrent runs when flock exists; without it the worst case is
+# building twice.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$out/.lock"
+	flock 9
+fi
+
+key=$(
+	{
+		cat "$here/build.sh"
+		go version
+		go env GOOS GOARCH
+	} | sha256sum | cut -d' ' -f1
+)
+stamp="$out/.stamp"
+
+uptodate=true
+for b in "${bins[@]}"; do
+	[[ -x "$out/$b" ]] || uptodate=false
+done
+if $uptodate && [[ -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
+	echo "promstack: binaries in $out are up to date"
+	exit 0
+fi
+rm -f "$stamp"
+
+export CGO_ENABLED=0
+export GOWORK=off
+# go install pkg@version ignores the surrounding module; this keeps a
+# GOFLAGS=-mod=vendor or similar from the caller's environment out of it.
+export GOFLAGS=
+
+# Build next to the output and rename into place: a rename works even while a
+# test runs the old binary, where overwriting it fails with "text file busy".
+stage="$out/.build"
+rm -rf "$stage"
+mkdir -p "$stage"
+
+# The release builds stamp the version; without it both report an empty one.
+stampver() { echo "-s -w -X github.com/prometheus/common/version.Version=${1#v}"; }
+
+start=$(date +%s)
+echo "promstack: building alertmanager $ALERTMANAGER_VERSION into $out"
+GOBIN="$stage" go install -p "$jobs" -trimpath -ldflags "$(stampver "$ALERTMANAGER_VERSION")" \
+	"github.com/prometheus/alertmanager/cmd/alertmanager@$ALERTMANAGER_VERSION"
+echo "promstack: building prometheus $PROMETHEUS_VERSION (about 8 minutes when the Go build cache is cold)"
+GOBIN="$stage" go install -p "$jobs" -trimpath -ldflags "$(stampver "$PROMETHEUS_VERSION")" \
+	"github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION"
+
+for f in "${bins[@]}"; do
+	mv -f "$stage/$f" "$out/$f"
+done
+rmdir "$stage"
+
+echo "$key" >"$stamp"
+echo "promstack: done in $(($(date +%s) - start))s"
