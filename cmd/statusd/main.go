@@ -19,6 +19,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"statusd.io/statusd/pkg/report"
 )
 
 // exitCode is a command's non-zero exit status, returned through cobra as
@@ -62,7 +64,13 @@ func main() {
 // run executes the command line and returns the exit status. It builds a
 // fresh command tree each time, so that tests can run many command lines
 // in one process.
+//
+// Everything a command writes passes through report.EscapingWriter: names,
+// messages and snippets come from the cluster and the catalogue, and a
+// control character in them must not reach the terminal raw. JSON and YAML
+// already escape them, so machine output is unchanged.
 func run(args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = report.EscapingWriter(stdout), report.EscapingWriter(stderr)
 	root := newRoot(stdout, stderr)
 	if args == nil {
 		args = []string{} // cobra reads os.Args when given nil
@@ -121,6 +129,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 func (l leaf) command() *cobra.Command {
 	fs := flag.NewFlagSet(l.use, flag.ContinueOnError)
 	body := l.define(fs)
+	if l.use != "version" { // the one command that reads no file
+		addInputCaps(fs)
+	}
 	c := &cobra.Command{
 		Use:   l.use,
 		Short: l.short,
@@ -135,8 +146,11 @@ func (l leaf) command() *cobra.Command {
 	}
 	fs.VisitAll(func(gf *flag.Flag) {
 		pf := pflag.PFlagFromGoFlag(gf)
-		if pf.Name == "output" {
+		switch pf.Name {
+		case "output":
 			pf.Shorthand = "o" // as kubectl's -o
+		case "verbose":
+			pf.Shorthand = "v"
 		}
 		c.Flags().AddFlag(pf)
 	})

@@ -30,7 +30,7 @@ func defineTestRules(fs *flag.FlagSet) func(*cobra.Command, []string) int {
 	run := fs.String("run", "", "run only cases whose \"file: name\" matches this regular expression")
 	junit := fs.String("junit", "", "also write a JUnit XML report to this file")
 	requireCoverage := fs.Bool("require-coverage", false, "fail when a reason or suppression edge is not exercised by any case (lists every gap)")
-	verbose := fs.Bool("v", false, "list every coverage gap, not only their number")
+	verbose := fs.Bool("verbose", false, "list every coverage gap, not only their number")
 	return func(c *cobra.Command, args []string) int {
 		return testRules(args, *run, *junit, *requireCoverage, *verbose, c.OutOrStdout(), c.ErrOrStderr())
 	}

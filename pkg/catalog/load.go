@@ -29,17 +29,19 @@ func Load(paths ...string) (*Catalog, ErrorList) {
 	return c, errs.WithKind(ErrInvalid)
 }
 
-func readPath(p string) ([]*File, error) {
+// readPath reads a catalogue file, or a directory's catalogue files, each
+// capped (and a directory's files together capped) at c.
+func readPath(p string, c Cap) ([]*File, error) {
 	st, err := os.Stat(p)
 	if err != nil {
 		return nil, fmt.Errorf("read catalogue: %w", err)
 	}
 	if !st.IsDir() {
-		data, err := os.ReadFile(p)
+		f, err := yamlpos.ReadFile(p, c)
 		if err != nil {
 			return nil, fmt.Errorf("read catalogue: %w", err)
 		}
-		return []*File{NewFile(p, data)}, nil
+		return []*File{f}, nil
 	}
 	entries, err := os.ReadDir(p)
 	if err != nil {
@@ -51,11 +53,11 @@ func readPath(p string) ([]*File, error) {
 		if e.IsDir() || strings.HasPrefix(name, ".") || !IsYAML(name) {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(p, name))
+		f, err := yamlpos.ReadFile(filepath.Join(p, name), c)
 		if err != nil {
 			return nil, fmt.Errorf("read catalogue: %w", err)
 		}
-		f := NewFile(filepath.Join(p, name), data)
+		c.Bytes -= int64(len(f.Data))
 		if k := KindOf(f); k == Kind || k == KindOverlay {
 			out = append(out, f)
 		}
@@ -91,6 +93,16 @@ func KindOf(f *File) string {
 func Parse(files ...*File) (*Catalog, ErrorList) {
 	merged := &Catalog{Params: map[string]Param{}, Sources: map[string]Source{}}
 	var errs ErrorList
+	// Files that did not come through Load (a ConfigMap's keys) meet the
+	// same cap; decoding a catalogue costs far more than its bytes.
+	total := int64(0)
+	for _, f := range files {
+		total += int64(len(f.Data))
+	}
+	if total > MaxBytes {
+		return merged, ErrorList{{Pos: Pos{File: fileNames(files)}, Msg: fmt.Sprintf("catalogue of %d bytes: %v", total,
+			Cap{Bytes: MaxBytes, Flag: MaxBytesFlag}.TooLarge("catalogue"))}}.WithKind(ErrInvalid)
+	}
 	var first *Catalog
 	type doc struct {
 		part *Catalog
@@ -166,8 +178,12 @@ func decodeDocument(f *File, doc *yaml.Node) (*Catalog, ErrorList) {
 	root := yamlpos.Root(doc)
 	d := yamlpos.NewDecoder(f, ErrInvalid)
 	if root.Kind != yaml.MappingNode {
-		d.Errorf(root, "a catalogue must be a mapping, got %s", yamlpos.Describe(root))
-		return nil, d.Errors()
+		// The file may be anything (a password file, the wrong ConfigMap
+		// key): say what it is, quote none of it, and elide the snippet.
+		d.Errorf(root, "a catalogue must be a mapping, got %s", yamlpos.KindOf(root))
+		errs := d.Errors()
+		errs[len(errs)-1].Snippet = "…"
+		return nil, errs
 	}
 	var c Catalog
 	d.Decode(root, &c)

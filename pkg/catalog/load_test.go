@@ -315,7 +315,7 @@ func TestParseMessages(t *testing.T) {
 				`t.yaml:6:8: source "pods" needs version and resource (group too, unless it is a core resource), or metrics`,
 			},
 		},
-		{name: "scalar-document", src: "hello\n", want: []string{"t.yaml:1:1: a catalogue must be a mapping, got string \"hello\""}},
+		{name: "scalar-document", src: "hello\n", want: []string{"t.yaml:1:1: a catalogue must be a mapping, got a string"}},
 		{name: "apiversion-v1", src: "apiVersion: statusd.io/v1\nkind: Catalog\nmetadata: {name: t, version: \"1\"}\nreasons: []\n"},
 		{name: "apiversion-v1beta1", src: "apiVersion: statusd.io/v1beta1\nkind: Catalog\nmetadata: {name: t, version: \"1\"}\nreasons: []\n"},
 		{

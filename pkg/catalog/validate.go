@@ -132,8 +132,8 @@ func CheckSource(name string, s Source) ErrorList {
 		if s.Version == "" || s.Resource == "" {
 			errs.Errorf(s.Pos, "", "source %q needs version and resource (group too, unless it is a core resource), or metrics", name)
 		}
-		if s.Resource == "secrets" && s.Group == "" {
-			errs.Errorf(s.Pos, "", "source %q: statusd never reads Secrets", name)
+		for _, err := range CheckResource(&s) {
+			errs.Errorf(s.Pos, "", "source %q: %v", name, err)
 		}
 		checkSelector(s.Pos, "source "+name+": selector", s.Selector, &errs)
 		return errs.WithKind(ErrInvalid)

@@ -18,7 +18,7 @@ import (
 // ErrSecrets is returned for a catalogue whose sources would need access
 // to core Secrets (by name or through a wildcard). statusd never reads
 // Secrets, so it never asks for the right to.
-var ErrSecrets = errors.New("statusd never reads Secrets")
+var ErrSecrets = catalog.ErrSecrets
 
 // Defaults for Options.
 const (
@@ -113,8 +113,10 @@ func ClusterRules(cat *catalog.Catalog) ([]rbacv1.PolicyRule, error) {
 		if src.IsMetrics() {
 			gr = groupResource{resource: "pods"}
 		}
-		if gr.group == "*" || gr.resource == "*" || (gr.group == "" && gr.resource == "secrets") {
-			errs = append(errs, fmt.Errorf("source %q (%s): %w", name, src.GVR(), ErrSecrets))
+		if problems := catalog.CheckResource(&src); len(problems) > 0 {
+			for _, p := range problems {
+				errs = append(errs, fmt.Errorf("source %q (%s): %w", name, src.GVR(), p))
+			}
 			continue
 		}
 		if gr.resource == "" {

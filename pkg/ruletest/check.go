@@ -2,7 +2,6 @@ package ruletest
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -210,9 +209,9 @@ func firingOrSuppressed(e *Expectation, res *engine.Result) *engine.Finding {
 }
 
 func readCatalogFile(name string) (*catalog.File, error) {
-	data, err := os.ReadFile(name)
+	f, err := readCapped(name)
 	if err != nil {
 		return nil, fmt.Errorf("read objects: %w", err)
 	}
-	return catalog.NewFile(name, data), nil
+	return f, nil
 }

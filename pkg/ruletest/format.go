@@ -3,7 +3,6 @@ package ruletest
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -137,13 +136,28 @@ type Expectation struct {
 // content, apart from the catalogue it names (catalog.ErrInvalid).
 var ErrInvalid = errors.New("invalid rule test")
 
+// MaxBytes caps each rule-test file and each objects file a test names.
+// The CLI's --max-test-bytes sets it at start-up.
+var MaxBytes int64 = DefaultMaxBytes
+
+// DefaultMaxBytes is MaxBytes unless a flag raises it.
+const DefaultMaxBytes = 16 << 20
+
+// MaxBytesFlag is the flag that raises MaxBytes, named in errors.
+const MaxBytesFlag = "--max-test-bytes"
+
+// readCapped reads a regular file of at most MaxBytes.
+func readCapped(name string) (*yamlpos.File, error) {
+	return yamlpos.ReadFile(name, yamlpos.Cap{Bytes: MaxBytes, Flag: MaxBytesFlag})
+}
+
 // ReadFile reads and strictly decodes a rule-test file.
 func ReadFile(name string) (*File, error) {
-	data, err := os.ReadFile(name)
+	f, err := readCapped(name)
 	if err != nil {
 		return nil, fmt.Errorf("read rule test: %w", err)
 	}
-	return Decode(yamlpos.NewFile(name, data))
+	return Decode(f)
 }
 
 // Decode strictly decodes a rule-test file; every problem is reported with

@@ -33,11 +33,11 @@ func Collect(paths ...string) ([]string, error) {
 			if d.IsDir() || !catalog.IsYAML(path) {
 				return nil
 			}
-			data, err := os.ReadFile(path)
+			f, err := readCapped(path)
 			if err != nil {
 				return err
 			}
-			if catalog.KindOf(catalog.NewFile(path, data)) == Kind {
+			if catalog.KindOf(f) == Kind {
 				out = append(out, path)
 			}
 			return nil

@@ -3,7 +3,6 @@ package snapshot
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -72,13 +71,24 @@ type Scrape struct {
 // (catalog.ErrInvalid) and from a file that cannot be read.
 var ErrInvalid = errors.New("invalid snapshot")
 
-// ReadFile reads and strictly decodes a snapshot file.
+// MaxBytes caps a snapshot file; a snapshot of a 30,000-pod cluster is
+// tens of megabytes. The CLI's --max-snapshot-bytes sets it at start-up.
+var MaxBytes int64 = DefaultMaxBytes
+
+// DefaultMaxBytes is MaxBytes unless a flag raises it.
+const DefaultMaxBytes = 256 << 20
+
+// MaxBytesFlag is the flag that raises MaxBytes, named in errors.
+const MaxBytesFlag = "--max-snapshot-bytes"
+
+// ReadFile reads and strictly decodes a snapshot file, a regular file of at
+// most MaxBytes.
 func ReadFile(name string) (*File, error) {
-	data, err := os.ReadFile(name)
+	f, err := yamlpos.ReadFile(name, yamlpos.Cap{Bytes: MaxBytes, Flag: MaxBytesFlag})
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot: %w", err)
 	}
-	return Decode(yamlpos.NewFile(name, data))
+	return Decode(f)
 }
 
 // Decode strictly decodes a snapshot file. Objects keep whatever fields they

@@ -38,7 +38,7 @@ const (
 // ErrSecrets is returned by Apply for a catalogue that names core Secrets:
 // statusd never reads them, so that no credential ever reaches its memory,
 // logs or snapshot files.
-var ErrSecrets = errors.New("statusd never reads Secrets")
+var ErrSecrets = catalog.ErrSecrets
 
 // ErrRunning is returned by a second call to Run.
 var ErrRunning = errors.New("sources already running")
@@ -268,10 +268,13 @@ func (s *Sources) Apply(cat *catalog.Catalog, fields map[string]*prune.Tree) err
 
 // compile checks one source and prepares its selection.
 func compile(name string, cs catalog.Source) (*source, error) {
-	if cs.Resource == "secrets" && cs.Group == "" {
-		// Checked apart from CheckSource too: never reading Secrets is this
-		// package's promise, whatever builds the catalogue.
-		return nil, fmt.Errorf("source %q: %w", name, ErrSecrets)
+	for _, err := range catalog.CheckResource(&cs) {
+		// Checked apart from CheckSource too: never reading Secrets, in
+		// any spelling, is this package's promise, whatever builds the
+		// catalogue.
+		if errors.Is(err, ErrSecrets) {
+			return nil, fmt.Errorf("source %q: %w", name, err)
+		}
 	}
 	if errs := catalog.CheckSource(name, cs).Errors(); len(errs) > 0 {
 		msgs := make([]string, len(errs))

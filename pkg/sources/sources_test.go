@@ -530,6 +530,9 @@ func TestApplyRefusesSecrets(t *testing.T) {
 	}{
 		{name: "secrets", src: catalog.Source{Version: "v1", Resource: "secrets"}, want: ErrSecrets},
 		{name: "secrets in one namespace", src: catalog.Source{Version: "v1", Resource: "secrets", Namespaces: catalog.Namespaces{Names: []string{ns}}}, want: ErrSecrets},
+		{name: "Secrets capitalised", src: catalog.Source{Version: "v1", Resource: "Secrets"}, want: ErrSecrets},
+		{name: "group core, singular", src: catalog.Source{Group: "core", Version: "v1", Resource: "secret"}, want: ErrSecrets},
+		{name: "core wildcard", src: catalog.Source{Version: "v1", Resource: "*"}, want: ErrSecrets},
 		{name: "bad selector", src: catalog.Source{Version: "v1", Resource: "pods", Selector: "a in (b"}},
 		{name: "no resource", src: catalog.Source{Version: "v1"}},
 	}

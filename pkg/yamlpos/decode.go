@@ -306,17 +306,17 @@ func Describe(n *yaml.Node) string {
 	case yaml.ScalarNode:
 		switch n.Tag {
 		case "!!str":
-			return fmt.Sprintf("string %q", n.Value)
+			return fmt.Sprintf("string %q", Token(n.Value))
 		case "!!int":
-			return "integer " + n.Value
+			return "integer " + Token(n.Value)
 		case "!!float":
-			return "number " + n.Value
+			return "number " + Token(n.Value)
 		case "!!bool":
 			return "boolean " + n.Value
 		case "!!null":
 			return "null"
 		}
-		return n.Tag + " " + n.Value
+		return Token(n.Tag) + " " + Token(n.Value)
 	case yaml.DocumentNode:
 		return "a document"
 	}
@@ -431,4 +431,49 @@ func DecodeSingle(f *File, what string, kind error, v any) (*yaml.Node, *Decoder
 	root := Root(docs[0])
 	d.Decode(root, v)
 	return root, d, nil
+}
+
+// maxToken is the most of a value an error quotes.
+const maxToken = 40
+
+// Token shortens a value quoted in an error to its first line and at most
+// 40 bytes: a file that is not what it was meant to be (a password file
+// named as an include, a key of the wrong ConfigMap) must not have its
+// contents copied into errors, logs and Events.
+func Token(s string) string {
+	cut := false
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s, cut = s[:i], true
+	}
+	if len(s) > maxToken {
+		s, cut = strings.ToValidUTF8(s[:maxToken], ""), true
+	}
+	if cut {
+		s += "…"
+	}
+	return s
+}
+
+// KindOf names a node's kind without its value ("a string", "a list"), for
+// errors about content that may not be the user's to see.
+func KindOf(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!str":
+			return "a string"
+		case "!!int":
+			return "an integer"
+		case "!!float":
+			return "a number"
+		case "!!bool":
+			return "a boolean"
+		case "!!null":
+			return "null"
+		}
+		return "a scalar"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return Describe(n)
 }
