@@ -1,7 +1,6 @@
 package promstack
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -16,14 +15,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"statusd.io/statusd/internal/testenv"
 )
 
 // BinDirEnv names the environment variable that overrides where the
 // binaries are looked up, for CI caches kept outside the checkout.
 const BinDirEnv = "STATUSD_PROMSTACK_BIN"
-
-// rootModule marks the repository root's go.mod.
-const rootModule = "statusd.io/statusd"
 
 // ErrBinariesMissing reports that `make promstack` has not been run.
 var ErrBinariesMissing = errors.New("prometheus and alertmanager binaries missing (run make promstack)")
@@ -39,9 +37,9 @@ const startTimeout = 60 * time.Second
 func binary(name string) (string, error) {
 	dir := os.Getenv(BinDirEnv)
 	if dir == "" {
-		root, err := repoRoot()
+		root, err := testenv.RepoRoot()
 		if err != nil {
-			return "", fmt.Errorf("locate bin/promstack: %w", err)
+			return "", fmt.Errorf("locate bin/promstack (or set %s): %w", BinDirEnv, err)
 		}
 		dir = filepath.Join(root, "bin", "promstack")
 	}
@@ -50,46 +48,6 @@ func binary(name string) (string, error) {
 		return "", fmt.Errorf("%w: %s not found in %s", ErrBinariesMissing, name, dir)
 	}
 	return p, nil
-}
-
-// repoRoot walks up from the working directory (a test runs in its package
-// directory), then from this source file, to statusd's go.mod.
-func repoRoot() (string, error) {
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		starts = append(starts, filepath.Dir(file))
-	}
-	for _, dir := range starts {
-		for {
-			if isRootModule(filepath.Join(dir, "go.mod")) {
-				return dir, nil
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
-	}
-	return "", fmt.Errorf("no go.mod of module %s above %v (set %s)", rootModule, starts, BinDirEnv)
-}
-
-func isRootModule(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer func() { _ = f.Close() }()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module"); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`) == rootModule
-		}
-	}
-	return false
 }
 
 // process is one running server.

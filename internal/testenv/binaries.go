@@ -37,9 +37,9 @@ func findBinDir(dir string) (string, error) {
 		dir = os.Getenv(BinDirEnv)
 	}
 	if dir == "" {
-		root, err := repoRoot()
+		root, err := RepoRoot()
 		if err != nil {
-			return "", fmt.Errorf("locate bin/testenv: %w", err)
+			return "", fmt.Errorf("locate bin/testenv (or set %s): %w", BinDirEnv, err)
 		}
 		dir = filepath.Join(root, "bin", "testenv")
 	}
@@ -59,9 +59,10 @@ func findBinDir(dir string) (string, error) {
 	return dir, nil
 }
 
-// repoRoot walks up from the working directory (a test runs in its package
-// directory), then from this source file, to the go.mod of statusd.io/statusd.
-func repoRoot() (string, error) {
+// RepoRoot walks up from the working directory (a test runs in its package
+// directory), then from this source file, to the go.mod of statusd.io/statusd,
+// where the built test binaries live under bin/.
+func RepoRoot() (string, error) {
 	var starts []string
 	if wd, err := os.Getwd(); err == nil {
 		starts = append(starts, wd)
@@ -81,7 +82,7 @@ func repoRoot() (string, error) {
 			dir = parent
 		}
 	}
-	return "", fmt.Errorf("no go.mod of module %s above %v (set %s)", rootModule, starts, BinDirEnv)
+	return "", fmt.Errorf("no go.mod of module %s above %v", rootModule, starts)
 }
 
 // isRootModule reports whether path is a go.mod declaring rootModule.
