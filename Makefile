@@ -22,7 +22,7 @@ MODULE          := statusd.io/statusd
 # Packages that start goroutines or share memory between them: make test
 # runs them under the race detector (slower, so not every package). A
 # package that starts goroutines joins this list.
-RACE_PKGS       := cmd/statusd pkg/cel pkg/daemon pkg/emit pkg/engine pkg/reload pkg/series pkg/snapshot pkg/sources internal/testenv
+RACE_PKGS       := cmd/statusd pkg/alertmanager pkg/cel pkg/daemon pkg/emit pkg/engine pkg/promquery pkg/reload pkg/series pkg/snapshot pkg/sources internal/testenv
 
 .PHONY: help
 help: ## List the targets.

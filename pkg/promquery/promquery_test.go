@@ -3,11 +3,14 @@ package promquery
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,27 +41,44 @@ sources:
 	return c
 }
 
-// fakeProm answers /api/v1/query by the query text.
-func fakeProm(t *testing.T, answers map[string]func(w http.ResponseWriter)) (*httptest.Server, *[]string) {
-	var auth []string
+// fakeProm answers /api/v1/query by the query text. The second result
+// returns the Authorization headers seen so far; the handler runs on many
+// goroutines at once, so they are kept under a lock.
+func fakeProm(t *testing.T, answers map[string]func(w http.ResponseWriter)) (*httptest.Server, func() []string) {
+	var (
+		mu   sync.Mutex
+		auth []string
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
+		mu.Lock()
 		auth = append(auth, r.Header.Get("Authorization"))
+		mu.Unlock()
 		f, ok := answers[r.Form.Get("query")]
 		if !ok {
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = fmt.Fprintf(w, `{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected %q"}`, r.Form.Get("query"))
 			return
 		}
+		// An answer may block (a slow Prometheus); it writes to a recorder
+		// so that nothing touches w after the handler gave up on it.
+		rec := httptest.NewRecorder()
 		done := make(chan struct{})
-		go func() { defer close(done); f(w) }()
+		go func() { defer close(done); f(rec) }()
 		select {
 		case <-done:
+			maps.Copy(w.Header(), rec.Header())
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
 		case <-r.Context().Done():
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &auth
+	return srv, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(auth)
+	}
 }
 
 func vector(samples ...string) func(w http.ResponseWriter) {
@@ -124,7 +144,7 @@ func TestRunResults(t *testing.T) {
 		assert.Contains(t, results[name].Err, want, name)
 		assert.Empty(t, results[name].Samples, name)
 	}
-	for _, a := range *auth {
+	for _, a := range auth() {
 		assert.Equal(t, "Bearer s3cret", a)
 	}
 }
@@ -166,7 +186,10 @@ func TestRunTickTimeoutAndConcurrency(t *testing.T) {
 		assert.Equal(t, snapshot.StatusFailed, q.Status, q.Source)
 	}
 	assert.Contains(t, res[2].Err+res[3].Err, "not run within the tick's 300ms")
-	assert.Equal(t, 2, peak, "at most Concurrency queries in flight")
+	mu <- struct{}{} // the handlers may still be running
+	got := peak
+	<-mu
+	assert.Equal(t, 2, got, "at most Concurrency queries in flight")
 }
 
 func TestNewErrors(t *testing.T) {
