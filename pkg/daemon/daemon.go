@@ -502,11 +502,14 @@ func (d *Daemon) tick(ctx context.Context) {
 	snap := d.opts.Sources.Snapshot(d.clock.Now())
 	res := d.engine.Tick(tctx, snap)
 	d.swap.Unlock()
-	d.opts.Publisher.Publish(res)
 	d.metrics.observe(res, time.Since(began).Seconds())
 	d.announceUnknown(res)
+	// The tick is the daemon's own state (/status, /readyz, metrics) before
+	// the publisher sees it, so whoever watches the publisher never finds
+	// the daemon a tick behind.
 	d.last.Store(&tickState{res: res, snap: snap})
 	d.ready.Store(true)
+	d.opts.Publisher.Publish(res)
 }
 
 // Last returns the last tick's result and snapshot; nil before the first.
