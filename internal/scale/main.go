@@ -12,29 +12,24 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"statusd.io/statusd/internal/fixtures"
+	"statusd.io/statusd/internal/loadgen"
 	"statusd.io/statusd/internal/testenv"
 )
 
@@ -139,7 +134,7 @@ func run(ctx context.Context, c config) error {
 		say("Cannot lower a nice value again (needs CAP_SYS_NICE or RLIMIT_NICE): statusd keeps nice 0 while the cluster grows")
 		c.GrowthNice = 0
 	}
-	res := &results{Config: c, Machine: machine(), Started: time.Now().UTC()}
+	res := &results{Config: c, Machine: loadgen.Machine(), Started: time.Now().UTC()}
 	say("Starting the local control plane with %d kwok nodes", c.Nodes)
 	t0 := time.Now()
 	opts := controlPlane(c)
@@ -182,7 +177,8 @@ func run(ctx context.Context, c config) error {
 	if err := fixtures.CreateHelmReleaseCRD(ctx, dyn); err != nil {
 		return err
 	}
-	if err := createFlux(ctx, cs); err != nil {
+	cl := &loadgen.Cluster{Client: cs, Dynamic: dyn, Name: "scale", PartOf: partOf}
+	if err := cl.CreateFlux(ctx); err != nil {
 		return err
 	}
 
@@ -215,12 +211,12 @@ func run(ctx context.Context, c config) error {
 			}
 		}
 		t := time.Now()
-		if err := createAddons(ctx, cs, dyn, created, want, perNS, c.Replicas, c.Creators); err != nil {
+		if err := cl.CreateAddons(ctx, created, want, perNS, c.Replicas, c.Creators); err != nil {
 			return err
 		}
 		say("Step %d: created %d add-on namespaces in %s", step, want-created, time.Since(t).Round(time.Second))
 		created = want
-		avail, err := waitAvailable(ctx, cs, want*perNS, c.Settle)
+		avail, err := cl.WaitAvailable(ctx, want*perNS, c.Settle, say)
 		if err != nil {
 			if ctx.Err() != nil {
 				return err
@@ -239,12 +235,12 @@ func run(ctx context.Context, c config) error {
 		say("Step %d: %d pods available after %s (%.1f per second); measuring for %s under churn",
 			step, avail, settle.Round(time.Second), float64(avail-prevAvail)/settle.Seconds(), c.Window)
 		prevAvail = avail
-		m, err := measure(ctx, c, env, cs, dyn, sd, faults, created)
+		m, err := measure(ctx, c, env, cl, sd, faults, created)
 		if err != nil {
 			return err
 		}
 		m.Step, m.Nodes, m.Namespaces, m.Settle, m.Available = step, c.Nodes, created, seconds(settle), avail
-		if pods, err := countPods(ctx, cs); err == nil {
+		if pods, err := cl.CountPods(ctx); err == nil {
 			m.Pods = pods
 		}
 		if m.CachedObjects > base.CachedObjects {
@@ -266,44 +262,9 @@ func run(ctx context.Context, c config) error {
 	return nil
 }
 
-// controlPlane returns how the run starts the local control plane. Nodes
-// are large enough that the scheduler never runs out of room.
-//
-// testenv's defaults suit tests of a few pods. At the size they
-// throttle the simulation itself: each of kube-controller-manager's
-// controllers may send 20 requests a second (the ReplicaSet controller's
-// pod creations, its Events and its status updates share one client),
-// kube-scheduler 50 (a binding and an Event per pod), and kwok renews every
-// node's Lease every 10 seconds (100 writes a second for 1,000 nodes).
-// kube-scheduler also looks at 42% of 1,000 nodes for every pod and, to
-// spread each owner's pods by default, counts the matching pods on every
-// node, which costs more per pod the more pods there are (70% of its CPU at
-// 10,000 pods). With --tune the run lifts the client limits, has the
-// scheduler stop at 10% of the nodes (100 feasible ones) and drop the
-// default spreading (placement does not matter to statusd), renews Leases
-// every 150 seconds and lets every component's heap grow to five times its
-// live size between collections (GOGC=400; the apiserver spent a tenth of
-// its CPU collecting). The ReplicaSet and Deployment controllers keep their
-// 5 workers: with 20 each, they wrote a status update for nearly every pod
-// that started (some 115 writes a second against 15 with 5) and the cluster
-// filled no faster. statusd still watches every pod created, scheduled,
-// started and deleted through the apiserver.
-func controlPlane(c config) testenv.Options {
-	o := testenv.Options{
-		Nodes: c.Nodes, NodeCPU: "64", NodeMemory: "256Gi", NodePods: 250,
-		StartTimeout: 10 * time.Minute, Logger: slog.New(slog.DiscardHandler),
-	}
-	if !c.Tune {
-		return o
-	}
-	o.ControllerManagerArgs = []string{"--kube-api-qps=500", "--kube-api-burst=1000"}
-	o.SchedulerQPS, o.SchedulerBurst = 500, 1000
-	o.SchedulerPercentageOfNodesToScore = 10
-	o.SchedulerNoDefaultSpread = true
-	o.NodeLeaseDuration = 10 * time.Minute
-	o.GOGC = 400
-	return o
-}
+// controlPlane returns how the run starts the local control plane (see
+// loadgen.ControlPlane for what --tune changes and why).
+func controlPlane(c config) testenv.Options { return loadgen.ControlPlane(c.Nodes, c.Tune) }
 
 func seconds(d time.Duration) float64 { return d.Round(time.Millisecond).Seconds() }
 
@@ -378,7 +339,7 @@ type sample struct {
 }
 
 func (s *statusd) sample() (sample, error) {
-	m, err := scrape("http://" + s.addr + "/metrics")
+	m, err := loadgen.Scrape("http://" + s.addr + "/metrics")
 	if err != nil {
 		return sample{}, err
 	}
@@ -386,206 +347,11 @@ func (s *statusd) sample() (sample, error) {
 		At: time.Now(), Metrics: m, CPUSeconds: m["process_cpu_seconds_total"], CachedObjects: m["statusd_source_cached_objects"],
 		HeapBytes: m["go_memstats_heap_inuse_bytes"],
 	}
-	out.RSSBytes, out.PeakRSSBytes = procStatus(s.cmd.Process.Pid)
+	out.RSSBytes, out.PeakRSSBytes = loadgen.ProcStatus(s.cmd.Process.Pid)
 	if out.RSSBytes == 0 {
 		out.RSSBytes = m["process_resident_memory_bytes"]
 	}
 	return out, nil
-}
-
-// procStatus reads VmRSS and VmHWM (the peak) of pid in bytes.
-func procStatus(pid int) (rss, peak float64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		v, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "VmRSS:":
-			rss = v * 1024
-		case "VmHWM:":
-			peak = v * 1024
-		}
-	}
-	return rss, peak
-}
-
-func createFlux(ctx context.Context, cs kubernetes.Interface) error {
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "flux-system"}}, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create namespace flux-system: %w", err)
-	}
-	for _, name := range []string{"helm-controller", "source-controller"} {
-		if _, err := cs.AppsV1().Deployments("flux-system").Create(ctx, deployment(name, 1), metav1.CreateOptions{}); err != nil {
-			return fmt.Errorf("create deployment flux-system/%s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-func deployment(name string, replicas int32) *appsv1.Deployment {
-	labels := map[string]string{"app": name, "app.kubernetes.io/part-of": partOf}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "app", Image: "registry.example/" + name + ":scale",
-					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
-						corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi"),
-					}},
-				}}},
-			},
-		},
-	}
-}
-
-// createAddons creates add-on namespaces from (inclusive) to to
-// (exclusive) with createAddon, workers at a time; the first error stops
-// the rest.
-func createAddons(ctx context.Context, cs kubernetes.Interface, dyn dynamic.Interface, from, to, pods, replicas, workers int) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				if err := createAddon(ctx, cs, dyn, i, pods, replicas); err != nil {
-					cancel(err)
-				}
-			}
-		})
-	}
-feed:
-	for i := from; i < to; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	return context.Cause(ctx)
-}
-
-func addonNamespace(i int) string { return fmt.Sprintf("iaas-addon-scale-%04d", i) }
-
-func addonRelease(i int) string { return fmt.Sprintf("scale-%04d", i) }
-
-// createAddon creates add-on namespace i with its installed HelmRelease and
-// Deployments of pods pods in all.
-func createAddon(ctx context.Context, cs kubernetes.Interface, dyn dynamic.Interface, i, pods, replicas int) error {
-	ns := addonNamespace(i)
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"app.kubernetes.io/part-of": partOf}}}, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create namespace %s: %w", ns, err)
-	}
-	if err := fixtures.CreateHelmRelease(ctx, dyn, ns, addonRelease(i), "scale", readyConditions()); err != nil {
-		return err
-	}
-	for d := 0; pods > 0; d++ {
-		n := min(pods, replicas)
-		pods -= n
-		if _, err := cs.AppsV1().Deployments(ns).Create(ctx, deployment(fmt.Sprintf("app-%d", d), int32(n)), metav1.CreateOptions{}); err != nil {
-			return fmt.Errorf("create deployment %s/app-%d: %w", ns, d, err)
-		}
-	}
-	return nil
-}
-
-func readyConditions() []any {
-	return []any{
-		fixtures.Condition("Ready", "True", "InstallSucceeded", "Helm install succeeded"),
-		fixtures.Condition("Released", "True", "InstallSucceeded", "Helm install succeeded"),
-	}
-}
-
-func failedConditions() []any {
-	return []any{
-		fixtures.Condition("Ready", "False", "InstallFailed", "Helm install failed: context deadline exceeded (statusd scale run)"),
-		fixtures.Condition("Stalled", "True", "RetriesExceeded", "Failed to install after 1 attempt(s)"),
-	}
-}
-
-// setReleaseStatus writes a HelmRelease's conditions with one status merge
-// patch, as helm-controller would.
-func setReleaseStatus(ctx context.Context, dyn dynamic.Interface, i int, conds []any) error {
-	patch := &unstructured.Unstructured{Object: map[string]any{"status": map[string]any{"observedGeneration": int64(1), "conditions": conds}}}
-	body, err := patch.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("encode status patch: %w", err)
-	}
-	_, err = dyn.Resource(fixtures.HelmReleases).Namespace(addonNamespace(i)).Patch(ctx, addonRelease(i), types.MergePatchType, body, metav1.PatchOptions{}, "status")
-	if err != nil {
-		return fmt.Errorf("patch status of HelmRelease %s: %w", addonNamespace(i), err)
-	}
-	return nil
-}
-
-// waitAvailable waits until the run's Deployments have want available
-// replicas in add-on namespaces.
-func waitAvailable(ctx context.Context, cs kubernetes.Interface, want int, timeout time.Duration) (avail int, err error) {
-	began := time.Now()
-	deadline := began.Add(timeout)
-	last := began
-	for {
-		// From the watch cache (resourceVersion 0), which spares the
-		// apiserver a read of thousands of Deployments from etcd every
-		// two seconds while it is busiest.
-		list, err := cs.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/part-of=" + partOf, ResourceVersion: "0"})
-		if err != nil {
-			return avail, fmt.Errorf("list deployments: %w", err)
-		}
-		avail = 0
-		for _, d := range list.Items {
-			if strings.HasPrefix(d.Namespace, "iaas-addon-") {
-				avail += int(d.Status.AvailableReplicas)
-			}
-		}
-		if avail >= want {
-			return avail, nil
-		}
-		if time.Since(last) > 30*time.Second {
-			say("  %d of %d pods available (load average %.1f)", avail, want, loadAverage())
-			last = time.Now()
-		}
-		if time.Now().After(deadline) {
-			return avail, fmt.Errorf("only %d of %d pods available after %s", avail, want, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return avail, fmt.Errorf("wait for pods: %w", ctx.Err())
-		case <-time.After(2 * time.Second):
-		}
-	}
-}
-
-func countPods(ctx context.Context, cs kubernetes.Interface) (int, error) {
-	n := 0
-	opts := metav1.ListOptions{Limit: 5000, LabelSelector: "app.kubernetes.io/part-of=" + partOf}
-	for {
-		list, err := cs.CoreV1().Pods("").List(ctx, opts)
-		if err != nil {
-			return 0, fmt.Errorf("list pods: %w", err)
-		}
-		for _, p := range list.Items {
-			if strings.HasPrefix(p.Namespace, "iaas-addon-") {
-				n++
-			}
-		}
-		if list.Continue == "" {
-			return n, nil
-		}
-		opts.Continue = list.Continue
-	}
 }
 
 // faultWatch watches statusd's AddonInstallFailed Events and times them
@@ -641,7 +407,7 @@ func (f *faultWatch) watch(ctx context.Context, cs kubernetes.Interface) {
 }
 
 // measure runs one steady-state window under churn and returns what it saw.
-func measure(ctx context.Context, c config, env *testenv.Env, cs kubernetes.Interface, dyn dynamic.Interface, sd *statusd, faults *faultWatch, namespaces int) (stepResult, error) {
+func measure(ctx context.Context, c config, env *testenv.Env, cl *loadgen.Cluster, sd *statusd, faults *faultWatch, namespaces int) (stepResult, error) {
 	// Give statusd a moment to catch up with the growth.
 	time.Sleep(10 * time.Second)
 	before, err := sd.sample()
@@ -656,7 +422,7 @@ func measure(ctx context.Context, c config, env *testenv.Env, cs kubernetes.Inte
 	defer cancel()
 	var wg sync.WaitGroup
 	var churnErrs, podsDeleted int
-	wg.Go(func() { podsDeleted, churnErrs = churnPods(wctx, cs, namespaces, c.PodChurn) })
+	wg.Go(func() { podsDeleted, churnErrs = cl.ChurnPods(wctx, namespaces, c.PodChurn) })
 	var latencies []float64
 	injected := 0
 	peakRSS := before.RSSBytes
@@ -670,9 +436,9 @@ func measure(ctx context.Context, c config, env *testenv.Env, cs kubernetes.Inte
 			case <-tick.C:
 			}
 			n := rand.IntN(namespaces)
-			ns := addonNamespace(n)
+			ns := cl.Namespace(n)
 			ch := faults.expect(ns, time.Now())
-			if err := setReleaseStatus(ctx, dyn, n, failedConditions()); err != nil {
+			if err := cl.SetReleaseStatus(ctx, n, loadgen.FailedConditions("context deadline exceeded (statusd scale run)")); err != nil {
 				faults.forget(ns)
 				continue
 			}
@@ -688,7 +454,7 @@ func measure(ctx context.Context, c config, env *testenv.Env, cs kubernetes.Inte
 				peakRSS = s.RSSBytes
 			}
 			// The add-on recovers; helm-controller would retry and succeed.
-			_ = setReleaseStatus(ctx, dyn, n, readyConditions())
+			_ = cl.SetReleaseStatus(ctx, n, loadgen.ReadyConditions())
 		}
 	})
 	wg.Wait()
@@ -714,53 +480,23 @@ func measure(ctx context.Context, c config, env *testenv.Env, cs kubernetes.Inte
 		CachedObjects:  after.CachedObjects,
 		StatusdLists:   after.Metrics["statusd_source_list_requests_total"] - before.Metrics["statusd_source_list_requests_total"],
 		Ticks:          after.Metrics["statusd_ticks_total"] - before.Metrics["statusd_ticks_total"],
-		EventRequests:  deltaByLabel(before.Metrics, after.Metrics, "statusd_event_requests_total", "verb"),
-		APIRequests:    deltaByLabel(apiBefore, apiAfter, "apiserver_request_total", "verb"),
+		EventRequests:  loadgen.DeltaByLabel(before.Metrics, after.Metrics, "statusd_event_requests_total", "verb"),
+		APIRequests:    loadgen.DeltaByLabel(apiBefore, apiAfter, "apiserver_request_total", "verb"),
 	}
-	m.LoadAverage = loadAverage()
+	m.LoadAverage = loadgen.LoadAverage()
 	m.CPUCores = m.CPUSeconds / window
 	for _, v := range m.EventRequests {
 		m.EventWritesPerMinute += v
 	}
 	m.EventWritesPerMinute *= 60 / window
-	h := histogramDelta(before.Metrics, after.Metrics, "statusd_tick_duration_seconds")
-	m.TickP50ms, m.TickP99ms = 1000*h.quantile(0.5), 1000*h.quantile(0.99)
-	if h.count > 0 {
-		m.TickMeanms = 1000 * h.sum / h.count
+	h := loadgen.HistogramDelta(before.Metrics, after.Metrics, "statusd_tick_duration_seconds")
+	m.TickP50ms, m.TickP99ms = 1000*h.Quantile(0.5), 1000*h.Quantile(0.99)
+	if h.Count > 0 {
+		m.TickMeanms = 1000 * h.Sum / h.Count
 	}
-	m.FaultP50ms, m.FaultP99ms = quantile(latencies, 0.5), quantile(latencies, 0.99)
+	m.FaultP50ms, m.FaultP99ms = loadgen.Quantile(latencies, 0.5), loadgen.Quantile(latencies, 0.99)
 	m.FaultLatenciesMs = latencies
 	return m, nil
-}
-
-// churnPods deletes random pods of the add-on namespaces at rate per second;
-// their Deployments recreate them and kwok runs them again.
-func churnPods(ctx context.Context, cs kubernetes.Interface, namespaces int, rate float64) (deleted, errs int) {
-	if rate <= 0 {
-		<-ctx.Done()
-		return 0, 0
-	}
-	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return deleted, errs
-		case <-tick.C:
-		}
-		ns := addonNamespace(rand.IntN(namespaces))
-		list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
-		if err != nil || len(list.Items) == 0 {
-			errs++
-			continue
-		}
-		p := list.Items[rand.IntN(len(list.Items))]
-		if err := cs.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil {
-			errs++
-			continue
-		}
-		deleted++
-	}
 }
 
 func apiMetrics(ctx context.Context, env *testenv.Env) (map[string]float64, error) {
@@ -768,5 +504,5 @@ func apiMetrics(ctx context.Context, env *testenv.Env) (map[string]float64, erro
 	if err != nil {
 		return nil, err
 	}
-	return parseMetrics(text), nil
+	return loadgen.ParseMetrics(text), nil
 }

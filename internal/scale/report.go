@@ -4,28 +4,27 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"statusd.io/statusd/internal/loadgen"
 )
 
 const mib = 1 << 20
 
 // results are everything a run measured; docs/scale.json holds them as is.
 type results struct {
-	Config            config           `json:"config"`
-	Machine           machineInfo      `json:"machine"`
-	Started           time.Time        `json:"started"`
-	Duration          float64          `json:"durationSeconds"`
-	ControlPlaneStart float64          `json:"controlPlaneStartSeconds"`
-	ControlPlane      controlPlaneInfo `json:"controlPlane"`
-	Baseline          sample           `json:"baseline"`
-	Steps             []stepResult     `json:"steps"`
-	Notes             []string         `json:"notes,omitempty"`
+	Config            config              `json:"config"`
+	Machine           loadgen.MachineInfo `json:"machine"`
+	Started           time.Time           `json:"started"`
+	Duration          float64             `json:"durationSeconds"`
+	ControlPlaneStart float64             `json:"controlPlaneStartSeconds"`
+	ControlPlane      controlPlaneInfo    `json:"controlPlane"`
+	Baseline          sample              `json:"baseline"`
+	Steps             []stepResult        `json:"steps"`
+	Notes             []string            `json:"notes,omitempty"`
 }
 
 // controlPlaneInfo is how the control plane was started, beyond testenv's
@@ -136,50 +135,6 @@ type stepResult struct {
 	EventWritesPerMinute float64            `json:"eventWritesPerMinute"`
 	APIRequests          map[string]float64 `json:"apiserverRequestsByVerb"`
 	LoadAverage          float64            `json:"loadAverage1m,omitempty"`
-}
-
-// loadAverage is the machine's one-minute load average: how oversubscribed
-// the cores were, by this run and anything else on the machine.
-func loadAverage() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(f[0], 64)
-	return v
-}
-
-// machineInfo says where the numbers come from.
-type machineInfo struct {
-	CPU    string `json:"cpu"`
-	Cores  int    `json:"cores"`
-	Memory string `json:"memory"`
-	Kernel string `json:"kernel"`
-	Go     string `json:"go"`
-}
-
-func machine() machineInfo {
-	m := machineInfo{Cores: runtime.NumCPU(), Go: runtime.Version()}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPU = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		line, _, _ := strings.Cut(string(b), "\n")
-		m.Memory = strings.Join(strings.Fields(strings.TrimPrefix(line, "MemTotal:")), " ")
-	}
-	if out, err := exec.Command("uname", "-sr").Output(); err == nil {
-		m.Kernel = strings.TrimSpace(string(out))
-	}
-	return m
 }
 
 // write writes scale.json, scale.md and scale.png into dir; it runs after

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"fmt"
@@ -10,8 +10,8 @@ import (
 	"strings"
 )
 
-// scrape fetches a Prometheus text page and parses it.
-func scrape(url string) (map[string]float64, error) {
+// Scrape fetches a Prometheus text page and parses it.
+func Scrape(url string) (map[string]float64, error) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", url, err)
@@ -24,13 +24,13 @@ func scrape(url string) (map[string]float64, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("get %s: %s", url, resp.Status)
 	}
-	return parseMetrics(string(body)), nil
+	return ParseMetrics(string(body)), nil
 }
 
-// parseMetrics maps each sample's series (name and labels as written) to its
+// ParseMetrics maps each sample's series (name and labels as written) to its
 // value. Comments and unparsable lines are skipped: the page is only read
 // for the handful of series the report needs.
-func parseMetrics(text string) map[string]float64 {
+func ParseMetrics(text string) map[string]float64 {
 	out := map[string]float64{}
 	for line := range strings.SplitSeq(text, "\n") {
 		if line == "" || line[0] == '#' {
@@ -49,8 +49,8 @@ func parseMetrics(text string) map[string]float64 {
 	return out
 }
 
-// seriesName splits a series into its metric name and its labels.
-func seriesName(series string) (string, map[string]string) {
+// SeriesName splits a series into its metric name and its labels.
+func SeriesName(series string) (string, map[string]string) {
 	i := strings.IndexByte(series, '{')
 	if i < 0 {
 		return series, nil
@@ -73,11 +73,11 @@ func seriesName(series string) (string, map[string]string) {
 	return series[:i], labels
 }
 
-// deltaByLabel sums after-before of metric name grouped by one label.
-func deltaByLabel(before, after map[string]float64, name, label string) map[string]float64 {
+// DeltaByLabel sums after-before of metric name grouped by one label.
+func DeltaByLabel(before, after map[string]float64, name, label string) map[string]float64 {
 	out := map[string]float64{}
 	for series, v := range after {
-		n, labels := seriesName(series)
+		n, labels := SeriesName(series)
 		if n != name {
 			continue
 		}
@@ -88,20 +88,21 @@ func deltaByLabel(before, after map[string]float64, name, label string) map[stri
 	return out
 }
 
-// histogram is the change of a Prometheus histogram over a window.
-type histogram struct {
-	bounds []float64 // upper bounds, ascending, +Inf last
-	counts []float64 // cumulative
-	sum    float64
-	count  float64
+// Histogram is the change of a Prometheus histogram over a window.
+type Histogram struct {
+	Bounds []float64 // upper bounds, ascending, +Inf last
+	Counts []float64 // cumulative
+	Sum    float64
+	Count  float64
 }
 
-func histogramDelta(before, after map[string]float64, name string) histogram {
-	var h histogram
+// HistogramDelta is the change of histogram name between two pages.
+func HistogramDelta(before, after map[string]float64, name string) Histogram {
+	var h Histogram
 	type bucket struct{ le, n float64 }
 	var bs []bucket
 	for series, v := range after {
-		n, labels := seriesName(series)
+		n, labels := SeriesName(series)
 		switch n {
 		case name + "_bucket":
 			le, err := strconv.ParseFloat(labels["le"], 64)
@@ -110,32 +111,32 @@ func histogramDelta(before, after map[string]float64, name string) histogram {
 			}
 			bs = append(bs, bucket{le, v - before[series]})
 		case name + "_sum":
-			h.sum += v - before[series]
+			h.Sum += v - before[series]
 		case name + "_count":
-			h.count += v - before[series]
+			h.Count += v - before[series]
 		}
 	}
 	sort.Slice(bs, func(i, j int) bool { return bs[i].le < bs[j].le })
 	for _, b := range bs {
-		h.bounds = append(h.bounds, b.le)
-		h.counts = append(h.counts, b.n)
+		h.Bounds = append(h.Bounds, b.le)
+		h.Counts = append(h.Counts, b.n)
 	}
 	return h
 }
 
-// quantile interpolates linearly within the bucket holding q, as
+// Quantile interpolates linearly within the bucket holding q, as
 // Prometheus's histogram_quantile does; the buckets double, so the answer
 // is good to within a factor of two at worst.
-func (h histogram) quantile(q float64) float64 {
-	if len(h.counts) == 0 || h.counts[len(h.counts)-1] == 0 {
+func (h Histogram) Quantile(q float64) float64 {
+	if len(h.Counts) == 0 || h.Counts[len(h.Counts)-1] == 0 {
 		return 0
 	}
-	total := h.counts[len(h.counts)-1]
+	total := h.Counts[len(h.Counts)-1]
 	rank := q * total
 	lower, prev := 0.0, 0.0
-	for i, c := range h.counts {
+	for i, c := range h.Counts {
 		if c >= rank {
-			upper := h.bounds[i]
+			upper := h.Bounds[i]
 			if math.IsInf(upper, 1) {
 				return lower
 			}
@@ -144,13 +145,13 @@ func (h histogram) quantile(q float64) float64 {
 			}
 			return lower + (upper-lower)*(rank-prev)/(c-prev)
 		}
-		lower, prev = h.bounds[i], c
+		lower, prev = h.Bounds[i], c
 	}
 	return lower
 }
 
-// quantile of samples by nearest rank.
-func quantile(samples []float64, q float64) float64 {
+// Quantile of samples by nearest rank; 0 for none.
+func Quantile(samples []float64, q float64) float64 {
 	if len(samples) == 0 {
 		return 0
 	}
