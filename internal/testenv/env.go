@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -374,45 +375,91 @@ func (e *Env) APIServerMetrics(ctx context.Context) (string, error) {
 // StopAPIServer kills kube-apiserver (SIGKILL, as in a crash: connections
 // drop without a goodbye) and leaves everything else running, for tests of
 // what clients do while it is gone and after it returns.
-func (e *Env) StopAPIServer() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	p := e.procs[KubeAPIServer]
-	if p == nil || !p.running() {
-		return errors.New("kube-apiserver is not running")
-	}
-	if err := p.stop(graceFor(p.name)); err != nil {
-		return err
-	}
-	e.log.Info("Stopped component", "name", KubeAPIServer)
-	return nil
-}
+func (e *Env) StopAPIServer() error { return e.Kill(KubeAPIServer) }
 
 // StartAPIServer starts kube-apiserver again after StopAPIServer, on the same
 // port and the same etcd, so clients reconnect to the same URL and find the
 // same data. It returns once /readyz answers.
-func (e *Env) StartAPIServer(ctx context.Context) error {
+func (e *Env) StartAPIServer(ctx context.Context) error { return e.Restart(ctx, KubeAPIServer) }
+
+// Kill ends component name (Etcd, KubeAPIServer, ...) with SIGKILL to its
+// process group, as in a crash, and leaves everything else running; Restart
+// brings it back. A paused component is killed all the same.
+func (e *Env) Kill(name string) error {
 	e.mu.Lock()
-	p := e.procs[KubeAPIServer]
+	defer e.mu.Unlock()
+	p := e.procs[name]
+	if p == nil || !p.running() {
+		return fmt.Errorf("%s is not running", name)
+	}
+	if err := p.stop(0); err != nil {
+		return err
+	}
+	e.log.Info("Killed component", "name", name)
+	return nil
+}
+
+// Restart starts component name again after Kill, with the same arguments:
+// the same ports and, for etcd, the same data directory, so clients
+// reconnect to the same URLs and find the same data. It returns once etcd
+// answers /health or kube-apiserver /readyz; other components are not
+// waited for.
+func (e *Env) Restart(ctx context.Context, name string) error {
+	e.mu.Lock()
+	p := e.procs[name]
 	switch {
 	case e.stopped:
 		e.mu.Unlock()
 		return errors.New("environment is stopped")
 	case p == nil:
 		e.mu.Unlock()
-		return errors.New("kube-apiserver was never started")
+		return fmt.Errorf("%s was never started", name)
 	case p.running():
 		e.mu.Unlock()
-		return errors.New("kube-apiserver is already running")
+		return fmt.Errorf("%s is already running", name)
 	}
 	err := e.launch(p)
 	e.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	if err := e.waitReady(ctx, p, e.apiserverReady); err != nil {
-		return fmt.Errorf("restart kube-apiserver on %s: %w", e.host, err)
+	var ready func(context.Context) error
+	switch name {
+	case KubeAPIServer:
+		ready = e.apiserverReady
+	case Etcd:
+		plain := &http.Client{Transport: &http.Transport{Proxy: nil}}
+		defer plain.CloseIdleConnections()
+		ready = func(ctx context.Context) error { return probeHTTP(ctx, plain, e.etcdURL+"/health") }
+	default:
+		return nil
 	}
+	if err := e.waitReady(ctx, p, ready); err != nil {
+		return fmt.Errorf("restart %s: %w", name, err)
+	}
+	return nil
+}
+
+// Pause freezes component name with SIGSTOP to its process group: it holds
+// its connections open and answers nothing, as a process stuck on a full
+// disk or starved of CPU does, until Resume. Stop ends a paused component
+// too.
+func (e *Env) Pause(name string) error { return e.signal(name, syscall.SIGSTOP, "Paused component") }
+
+// Resume lets a component frozen by Pause run again (SIGCONT).
+func (e *Env) Resume(name string) error { return e.signal(name, syscall.SIGCONT, "Resumed component") }
+
+func (e *Env) signal(name string, sig syscall.Signal, msg string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.procs[name]
+	if p == nil || !p.running() {
+		return fmt.Errorf("%s is not running", name)
+	}
+	if err := syscall.Kill(-p.pid(), sig); err != nil {
+		return fmt.Errorf("signal %s: %w", name, err)
+	}
+	e.log.Info(msg, "name", name)
 	return nil
 }
 

@@ -33,6 +33,38 @@ const (
 // TestMain starts the shared control plane with the tuning options the scale
 // run uses, so that the tests below run against them too (kube-scheduler's
 // configuration file with every field, the longer node Leases);
+// TestPauseAndEtcdRestart freezes the apiserver (requests hang, then
+// succeed once it resumes) and kills and restarts etcd (the data is kept,
+// the apiserver serves again).
+func TestPauseAndEtcdRestart(t *testing.T) {
+	env := Shared()
+	client := env.Client()
+	ns := newNamespace(t, client)
+	_, err := client.CoreV1().ConfigMaps(ns).Create(t.Context(), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "before"},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	require.NoError(t, env.Pause(KubeAPIServer))
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	_, err = client.CoreV1().ConfigMaps(ns).Get(ctx, "before", metav1.GetOptions{})
+	cancel()
+	require.Error(t, err, "a paused apiserver answers nothing")
+	require.NoError(t, env.Resume(KubeAPIServer))
+	_, err = client.CoreV1().ConfigMaps(ns).Get(t.Context(), "before", metav1.GetOptions{})
+	require.NoError(t, err)
+
+	require.NoError(t, env.Kill(Etcd))
+	require.Error(t, env.Kill(Etcd), "second kill")
+	require.Error(t, env.Pause(Etcd), "pause a dead component")
+	require.NoError(t, env.Restart(t.Context(), Etcd))
+	require.Error(t, env.Restart(t.Context(), Etcd), "already running")
+	require.Eventually(t, func() bool {
+		_, err := client.CoreV1().ConfigMaps(ns).Get(t.Context(), "before", metav1.GetOptions{})
+		return err == nil
+	}, time.Minute, 200*time.Millisecond, "the apiserver serves etcd's data again")
+}
+
 // TestStopLeavesNothing starts one with the defaults.
 func TestMain(m *testing.M) {
 	Main(m, Options{

@@ -146,6 +146,9 @@ func (p *process) stop(grace time.Duration) error {
 			sig = syscall.SIGTERM
 		}
 		_ = syscall.Kill(-pgid, sig)
+		// A paused (SIGSTOPped) group only acts on SIGTERM once it
+		// runs again.
+		_ = syscall.Kill(-pgid, syscall.SIGCONT)
 		select {
 		case <-p.exited:
 		case <-time.After(grace):
