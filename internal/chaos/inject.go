@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -106,7 +107,8 @@ func (in *injector) schedule(ctx context.Context, c config) {
 	start := time.Now()
 	for r := range c.Rounds {
 		for _, p := range roundPlan {
-			at := start.Add(time.Duration(r)*round + p.at*round/roundTemplate)
+			// In floating point: p.at*round overflows a Duration.
+			at := start.Add(time.Duration(r)*round + time.Duration(float64(p.at)*float64(round)/float64(roundTemplate)))
 			wg.Go(func() {
 				select {
 				case <-ctx.Done():
@@ -207,7 +209,7 @@ func (in *injector) leader() (*replica, error) {
 			return r, nil
 		}
 	}
-	return nil, errNoLeader
+	return nil, fmt.Errorf("%w (Lease holder %q)", errNoLeader, holder)
 }
 
 // refuseEvents takes create, update and patch on Events away from the
@@ -248,6 +250,12 @@ func (in *injector) editCatalog(ctx context.Context) error {
 		}
 	}
 	failures := 0
+	cm, err := in.cs.CoreV1().ConfigMaps(chartNamespace).Get(ctx, catalogMap, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get catalogue: %w", err)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
 	for i := range catalogEdits {
 		data := maps.Clone(in.catalogData)
 		if i%2 == 0 {
@@ -255,13 +263,23 @@ func (in *injector) editCatalog(ctx context.Context) error {
 		} else {
 			data[brokenFileName] = fmt.Sprintf("apiVersion: statusd.io/v1alpha1\nkind: Catalog\nmetadata:\n  name: statusd-shipped\nreasons:\n- name: ChaosBroken%d\n  layer: addon\n  subject: nosuchsource\n  when: 'this is (not CEL'\n", i)
 		}
-		if err := in.setCatalog(ctx, data); err != nil {
+		if next, err := in.setCatalog(ctx, cm, data); err != nil {
 			failures++
+			if cm, err = in.cs.CoreV1().ConfigMaps(chartNamespace).Get(ctx, catalogMap, metav1.GetOptions{}); err != nil {
+				return fmt.Errorf("get catalogue: %w", err)
+			}
+		} else {
+			cm = next
 		}
-		time.Sleep(every)
+		<-t.C
 	}
-	if err := in.setCatalog(ctx, in.catalogData); err != nil {
-		return fmt.Errorf("restore catalogue: %w", err)
+	for {
+		if _, err := in.setCatalog(ctx, cm, in.catalogData); err == nil {
+			break
+		}
+		if cm, err = in.cs.CoreV1().ConfigMaps(chartNamespace).Get(ctx, catalogMap, metav1.GetOptions{}); err != nil {
+			return fmt.Errorf("restore catalogue: %w", err)
+		}
 	}
 	if failures > catalogEdits/2 {
 		return fmt.Errorf("%d of %d catalogue edits failed", failures, catalogEdits)
@@ -269,18 +287,19 @@ func (in *injector) editCatalog(ctx context.Context) error {
 	return nil
 }
 
-func (in *injector) setCatalog(ctx context.Context, data map[string]string) error {
+// setCatalog replaces the catalogue's data with one update of cm, the
+// ConfigMap as last read or written (no read per edit: 100 edits a minute
+// is the point).
+func (in *injector) setCatalog(ctx context.Context, cm *corev1.ConfigMap, data map[string]string) (*corev1.ConfigMap, error) {
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	cm, err := in.cs.CoreV1().ConfigMaps(chartNamespace).Get(wctx, catalogMap, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("get catalogue: %w", err)
-	}
+	cm = cm.DeepCopy()
 	cm.Data = data
-	if _, err := in.cs.CoreV1().ConfigMaps(chartNamespace).Update(wctx, cm, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("update catalogue: %w", err)
+	next, err := in.cs.CoreV1().ConfigMaps(chartNamespace).Update(wctx, cm, metav1.UpdateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("update catalogue: %w", err)
 	}
-	return nil
+	return next, nil
 }
 
 // done returns the injections made, in the order they ended.

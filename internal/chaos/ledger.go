@@ -464,9 +464,9 @@ func (c *checker) recoveries() {
 			switch {
 			case inPlace && warned.After(end):
 				done = later(done, warned)
-			case inPlace && warned.IsZero() && f.End.IsZero() && f.Start.Add(f.Grace).Before(end):
-				// In place to the end of the run and never published:
-				// counted as missed; this injection never recovered.
+			case inPlace && warned.IsZero() && (f.End.IsZero() || f.End.Sub(later(f.Start, end)) > f.Grace+c.r.Bound):
+				// In place long enough after the injection and never
+				// published: counted as missed; never recovered.
 				ok = false
 			case !inPlace && !warned.IsZero() && resolved.After(end):
 				done = later(done, resolved)
