@@ -201,15 +201,20 @@ func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 	if instance == "" {
 		instance, _ = os.Hostname()
 	}
-	writer, err := emit.NewWriter(client, emit.Options{
-		Instance: instance, Namespace: f.eventNamespace, ClusterNamespace: f.clusterNS, Heartbeat: f.heartbeat, Logger: log,
-	})
-	if err != nil {
-		return fmt.Errorf("event writer: %w", err)
-	}
 	le, err := leaderElection(f, client, instance)
 	if err != nil {
 		return err
+	}
+	wopts := emit.Options{
+		Instance: instance, Namespace: f.eventNamespace, ClusterNamespace: f.clusterNS, Heartbeat: f.heartbeat, Logger: log,
+	}
+	if le != nil {
+		// Only the replica holding the Lease, by its own clock, writes.
+		wopts.MayWrite = le.Held
+	}
+	writer, err := emit.NewWriter(client, wopts)
+	if err != nil {
+		return fmt.Errorf("event writer: %w", err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), writer, daemon.SourcesCollector(src.Stats))

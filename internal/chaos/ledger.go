@@ -130,7 +130,9 @@ type Result struct {
 	// still in place.
 	FalseResolved int `json:"falseResolved"`
 	// FalseWarnings counts Warning episodes that match no application
-	// fault, and Warnings written after their fault had ended.
+	// fault, and Warnings written longer than the bound after their fault
+	// had ended (a rewrite from a view a few seconds old is late, not
+	// false).
 	FalseWarnings int `json:"falseWarnings"`
 	// ZombieWrites counts Event writes by a replica that did not hold the
 	// Lease at the time.
@@ -383,7 +385,7 @@ func (c *checker) falseWrites() {
 			counted[ep] = true
 			c.count(w.At, w.At, func(r *Result) *int { return &r.FalseWarnings },
 				fmt.Sprintf("false Warning: %s on %s at %s by %s (episode since %s) matches no injected fault", w.Reason, w.Subject, clock(w.At), w.Instance, clock(w.FiringSince)))
-		case !match.End.IsZero() && w.At.After(match.End.Add(c.r.Slack)):
+		case !match.End.IsZero() && w.At.After(match.End.Add(c.r.Bound)):
 			c.count(w.At, w.At, func(r *Result) *int { return &r.FalseWarnings },
 				fmt.Sprintf("stale Warning: %s on %s at %s by %s, its fault removed at %s", w.Reason, w.Subject, clock(w.At), w.Instance, clock(match.End)))
 		}

@@ -187,7 +187,7 @@ func TestCheck(t *testing.T) {
 			name: "a Warning written after its fault was removed",
 			l: Ledger{
 				Faults: []AppFault{fault(subjA, 0, 100)},
-				Writes: []Write{warning(subjA, 2, 1, "a"), resolved(subjA, 101, 1, "a"), warning(subjA, 120, 1, "a")},
+				Writes: []Write{warning(subjA, 2, 1, "a"), resolved(subjA, 101, 1, "a"), warning(subjA, 130, 1, "a"), warning(subjA, 161, 1, "a")},
 			},
 			want: map[string]counts{Quiet: {FalseWarnings: 1}, kindApp: {Injected: 1, FalseWarnings: 1}},
 		},

@@ -248,7 +248,14 @@ func run(ctx context.Context, c config) error {
 		exitsMu.Unlock()
 		say("statusd %s exited (%s, injected %v)", x.Instance, x.Why, x.Injected)
 	}
-	replicas, err := startReplicas(ctx, c, env, kubeconfig, float64(limit.Value()), onExit)
+	// statusd's logs outlive the control plane's directory, for a look
+	// at what it did.
+	logDir, err := os.MkdirTemp("", "statusd-chaos-logs-")
+	if err != nil {
+		return fmt.Errorf("log directory: %w", err)
+	}
+	say("statusd logs in %s", logDir)
+	replicas, err := startReplicas(ctx, c, logDir, kubeconfig, float64(limit.Value()), onExit)
 	defer func() {
 		say("Stopping statusd")
 		for _, r := range replicas {
@@ -379,7 +386,7 @@ func applyChart(ctx context.Context, env *testenv.Env, helmBin string) error {
 // catalogue ConfigMap, leader election on the chart's Lease, the chart's
 // resync and log format, and --memory-limit at what statusd would derive
 // from the chart's container limit.
-func startReplicas(ctx context.Context, c config, env *testenv.Env, kubeconfig string, memLimit float64, onExit func(Exit)) ([]*replica, error) {
+func startReplicas(ctx context.Context, c config, logDir, kubeconfig string, memLimit float64, onExit func(Exit)) ([]*replica, error) {
 	var out []*replica
 	for i := range 2 {
 		addr, err := fixtures.FreeAddr()
@@ -389,7 +396,7 @@ func startReplicas(ctx context.Context, c config, env *testenv.Env, kubeconfig s
 		name := fmt.Sprintf("statusd-chaos-%d", i)
 		r := &replica{
 			name: name, bin: c.StatusdBin, addr: addr, memLimit: memLimit, restartDelay: 5 * time.Second, onExit: onExit,
-			logPath: filepath.Join(env.Dir(), name+".log"),
+			logPath: filepath.Join(logDir, name+".log"),
 			args: []string{
 				"run", "--kubeconfig", kubeconfig,
 				"--catalog-configmap", chartNamespace + "/" + catalogMap,

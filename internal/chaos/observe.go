@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 
@@ -122,12 +123,22 @@ func (o *observer) watchLease(ctx context.Context, cs kubernetes.Interface, ns, 
 		if !ok || l.Spec.HolderIdentity == nil {
 			return
 		}
+		// From the Lease's own acquireTime (written by the new holder on
+		// this machine's clock), not from when the watch saw it: after an
+		// apiserver restart the watch may see a takeover seconds late.
+		at := time.Now()
+		if l.Spec.AcquireTime != nil && l.Spec.AcquireTime.Before(&metav1.MicroTime{Time: at}) {
+			at = l.Spec.AcquireTime.Time
+		}
 		o.mu.Lock()
 		defer o.mu.Unlock()
-		if n := len(o.holders); n > 0 && o.holders[n-1].Identity == *l.Spec.HolderIdentity {
-			return
+		for _, h := range o.holders {
+			if h.Identity == *l.Spec.HolderIdentity && h.At.Equal(at) {
+				return
+			}
 		}
-		o.holders = append(o.holders, Holder{At: time.Now(), Identity: *l.Spec.HolderIdentity})
+		o.holders = append(o.holders, Holder{At: at, Identity: *l.Spec.HolderIdentity})
+		sort.Slice(o.holders, func(i, j int) bool { return o.holders[i].At.Before(o.holders[j].At) })
 	}
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    handle,

@@ -200,7 +200,7 @@ func (r *report) markdown() string {
 	p("- **missed Resolved**: a published fault whose `<Reason>Resolved` Event did not follow its removal within the bound (extended the same way).")
 	p("- **duplicates**: more than one Event object for one (reason, subject).")
 	p("- **false Resolved**: a Resolved Event written for an episode while its fault was still in place.")
-	p("- **false Warnings**: a Warning episode (reason, subject, `statusd.io/firing-since`) that matches no ledger fault, or a Warning written more than %s after its fault was removed.", r.Rules.Slack)
+	p("- **false Warnings**: a Warning episode (reason, subject, `statusd.io/firing-since`) that matches no ledger fault, or a Warning written more than the bound (%s) after its fault was removed (a rewrite from a view a few seconds old, such as a new leader's first tick on caches that have not caught up, is late but not false).", r.Rules.Bound)
 	p("- **zombie writes**: an Event write by a replica other than the Lease holder at the time (and %s before).", r.Rules.Slack)
 	p("- **crashed**: a statusd exit the run did not inject (an injected SIGKILL is not a crash; whatever a paused replica does after it resumes is its own).")
 	p("- **recovery**: per injection, from its end to the first tick of the Lease holder after which every ledger fault in place is published and every one removed is resolved; sampled every 2 s.")

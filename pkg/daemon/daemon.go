@@ -79,6 +79,9 @@ type Publisher interface {
 	Publish(res *engine.Result)
 	// Restore rebuilds firing state from what was published before.
 	Restore(ctx context.Context) ([]engine.Restored, error)
+	// Forget drops all state and every write not yet made, when
+	// leadership is lost.
+	Forget()
 }
 
 // Notifier writes the Events statusd writes about itself (emit.Notifier).
@@ -98,6 +101,12 @@ type LeaderElection struct {
 	LeaseDuration time.Duration
 	RenewDeadline time.Duration
 	RetryPeriod   time.Duration
+
+	// leading is set by the daemon while this replica leads; renewed is
+	// when its last successful acquire or renewal of the Lease began
+	// (Unix nanoseconds).
+	leading atomic.Bool
+	renewed atomic.Int64
 }
 
 // Options configure a daemon.
@@ -190,9 +199,8 @@ func New(opts Options) (*Daemon, error) {
 
 // Run is the process: it returns once ctx has ended and everything it
 // started has stopped (nil), or with an error when the first catalogue is
-// refused or missing, the sources cannot start, the HTTP address cannot be
-// bound, or leadership is lost (so that the process restarts as a
-// standby).
+// refused or missing, the sources cannot start, or the HTTP address cannot
+// be bound. A replica that loses leadership stays up as a standby.
 func (d *Daemon) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -354,10 +362,52 @@ func (d *Daemon) reload(u *reload.Update) {
 // Engine returns the engine, for explain.
 func (d *Daemon) Engine() *engine.Engine { return d.engine }
 
+// Held reports whether this replica holds the Lease by its own clock: it
+// leads, and its last successful renewal began less than RenewDeadline ago.
+// Another replica can take the Lease only LeaseDuration after that renewal,
+// so a leader frozen past its Lease (a zombie) finds on waking that its
+// clock moved on and writes nothing, even before client-go notices the
+// loss. emit.Options.MayWrite asks it before every write.
+func (le *LeaderElection) Held() bool {
+	if !le.leading.Load() {
+		return false
+	}
+	return time.Since(time.Unix(0, le.renewed.Load())) < orDefault(le.RenewDeadline, 10*time.Second)
+}
+
+// renewLock is the Lease lock, remembering when a write of it that
+// succeeded began, for Held.
+type renewLock struct {
+	resourcelock.Interface
+	le *LeaderElection
+}
+
+func (l renewLock) Create(ctx context.Context, r resourcelock.LeaderElectionRecord) error {
+	began := time.Now()
+	err := l.Interface.Create(ctx, r)
+	if err == nil {
+		l.le.renewed.Store(began.UnixNano())
+	}
+	return err
+}
+
+func (l renewLock) Update(ctx context.Context, r resourcelock.LeaderElectionRecord) error {
+	began := time.Now()
+	err := l.Interface.Update(ctx, r)
+	if err == nil {
+		l.le.renewed.Store(began.UnixNano())
+	}
+	return err
+}
+
 // evaluate ticks until ctx ends: directly, or while holding the Lease when
 // leader election is configured. It returns nil on a clean shutdown (the
-// tick in flight finishes, the Lease is released) and an error when
-// leadership is lost.
+// tick in flight finishes, the Lease is released). A replica that loses the
+// Lease (it could not renew in time: the API server unreachable, the
+// process frozen) forgets what it decided and published, writes nothing
+// more, and stands by for the next term, which starts from the published
+// Events as a restarted process would; it does not exit, so a blip of the
+// API server costs no restart.
 func (d *Daemon) evaluate(ctx context.Context) error {
 	le := d.opts.LeaderElection
 	if le == nil {
@@ -365,11 +415,26 @@ func (d *Daemon) evaluate(ctx context.Context) error {
 		d.metrics.leader.Set(1)
 		return d.loop(ctx)
 	}
-	lock := &resourcelock.LeaseLock{
+	// A standby is ready: it has a catalogue and waits for the Lease.
+	d.ready.Store(true)
+	for {
+		lost, err := d.term(ctx, le)
+		if !lost || ctx.Err() != nil {
+			return err
+		}
+		d.engine.Forget()
+		d.log.Warn("Standing by after losing the Lease", "identity", le.Identity)
+	}
+}
+
+// term campaigns for the Lease and, once it holds it, ticks until ctx ends
+// (lost false) or the Lease is lost (lost true).
+func (d *Daemon) term(ctx context.Context, le *LeaderElection) (lost bool, err error) {
+	lock := renewLock{le: le, Interface: &resourcelock.LeaseLock{
 		LeaseMeta:  metav1ObjectMeta(le.Namespace, le.Name),
 		Client:     le.Client.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: le.Identity},
-	}
+	}}
 	// client-go runs OnStartedLeading in a goroutine of its own and releases
 	// the Lease as soon as its context ends. To finish the tick in flight
 	// before another replica may take over, the elector gets a context of
@@ -378,7 +443,7 @@ func (d *Daemon) evaluate(ctx context.Context) error {
 	defer leCancel()
 	var (
 		loopErr  error
-		lost     bool
+		lostFlag atomic.Bool
 		started  atomic.Bool
 		loopDone = make(chan struct{})
 	)
@@ -395,6 +460,7 @@ func (d *Daemon) evaluate(ctx context.Context) error {
 				defer close(loopDone)
 				d.log.Info("Leading", "identity", le.Identity)
 				d.leading.Store(true)
+				le.leading.Store(true)
 				d.metrics.leader.Set(1)
 				// The loop stops on shutdown (ctx) or on lost leadership
 				// (lctx), whichever comes first.
@@ -405,9 +471,13 @@ func (d *Daemon) evaluate(ctx context.Context) error {
 			},
 			OnStoppedLeading: func() {
 				d.leading.Store(false)
+				le.leading.Store(false)
 				d.metrics.leader.Set(0)
 				if ctx.Err() == nil && leCtx.Err() == nil {
-					lost = true
+					// Another replica may hold the Lease already:
+					// nothing queued may be written any more.
+					d.opts.Publisher.Forget()
+					lostFlag.Store(true)
 					d.log.Error("Leadership lost", "identity", le.Identity)
 				}
 			},
@@ -420,25 +490,33 @@ func (d *Daemon) evaluate(ctx context.Context) error {
 	}
 	elector, err := leaderelection.NewLeaderElector(cfg)
 	if err != nil {
-		return fmt.Errorf("leader election: %w", err)
+		return false, fmt.Errorf("leader election: %w", err)
 	}
-	go func() {
-		<-ctx.Done()
+	stopWatch := context.AfterFunc(ctx, func() {
 		if started.Load() {
 			<-loopDone
+			// The last tick's Events go out while the Lease is
+			// still held, before it is released.
+			drain, cancel := context.WithTimeout(context.Background(), d.opts.DrainTimeout)
+			if err := d.opts.Publisher.Drain(drain); err != nil {
+				d.log.Warn("Event writes still queued at shutdown", "err", err)
+			}
+			cancel()
 		}
 		leCancel()
-	}()
-	// A standby is ready: it has a catalogue and waits for the Lease.
-	d.ready.Store(true)
+	})
+	defer stopWatch()
 	elector.Run(leCtx)
 	if started.Load() {
 		<-loopDone
 	}
-	if lost {
-		return errors.New("lost the leader Lease")
+	if lostFlag.Load() {
+		// The tick in flight when the Lease was lost may have published
+		// after OnStoppedLeading forgot: forget that too.
+		d.opts.Publisher.Forget()
+		return true, nil
 	}
-	return loopErr
+	return false, loopErr
 }
 
 func orDefault(d, def time.Duration) time.Duration {

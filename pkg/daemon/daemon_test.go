@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/kubernetes/fake"
+
 	corev1 "k8s.io/api/core/v1"
 
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
@@ -122,6 +124,7 @@ func (m *memSources) Changed() <-chan struct{} { return m.changed }
 type memPublisher struct {
 	inFlight atomic.Int32
 	overlap  atomic.Bool
+	forgot   atomic.Int32
 	mu       sync.Mutex
 	results  []*engine.Result
 	ticks    chan *engine.Result
@@ -141,6 +144,8 @@ func (p *memPublisher) Publish(res *engine.Result) {
 }
 
 func (p *memPublisher) Restore(context.Context) ([]engine.Restored, error) { return nil, nil }
+
+func (p *memPublisher) Forget() { p.forgot.Add(1) }
 
 func (p *memPublisher) Run(ctx context.Context) error {
 	<-ctx.Done()
@@ -406,4 +411,51 @@ func get(t *testing.T, url string) string {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
 	return string(b)
+}
+
+// TestLostLeadershipStandsBy takes the Lease away from the leader (another
+// holder renews it, as after the leader was frozen or cut off from the API
+// server for longer than its renew deadline): the daemon must stop ticking,
+// forget what it queued, stay up as a standby, and lead again, starting
+// from Restore, once the Lease is free.
+func TestLostLeadershipStandsBy(t *testing.T) {
+	client := fake.NewClientset()
+	h := setup(t, Options{LeaderElection: &LeaderElection{
+		Client: client, Namespace: "statusd", Name: "statusd", Identity: "me",
+		LeaseDuration: 600 * time.Millisecond, RenewDeadline: 400 * time.Millisecond, RetryPeriod: 100 * time.Millisecond,
+	}})
+	h.run(t)
+	require.True(t, h.d.leading.Load())
+
+	// Another replica holds the Lease and keeps renewing it.
+	leases := client.CoordinationV1().Leases("statusd")
+	steal := func() {
+		l, err := leases.Get(t.Context(), "statusd", metav1.GetOptions{})
+		require.NoError(t, err)
+		other, dur := "other", int32(1)
+		l.Spec.HolderIdentity, l.Spec.LeaseDurationSeconds = &other, &dur
+		now := metav1.NewMicroTime(time.Now())
+		l.Spec.RenewTime, l.Spec.AcquireTime = &now, &now
+		_, err = leases.Update(t.Context(), l, metav1.UpdateOptions{})
+		require.NoError(t, err)
+	}
+	stop := time.Now().Add(3 * time.Second)
+	for h.d.leading.Load() && time.Now().Before(stop) {
+		steal()
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.False(t, h.d.leading.Load(), "leadership lost")
+	assert.Positive(t, h.pub.forgot.Load(), "queued writes forgotten")
+	select {
+	case err := <-h.done:
+		t.Fatalf("Run returned after losing the Lease: %v", err)
+	default:
+	}
+	for range len(h.pub.ticks) {
+		<-h.pub.ticks
+	}
+
+	// The other replica stops renewing: this one leads again and ticks.
+	require.Eventually(t, h.d.leading.Load, 10*time.Second, 20*time.Millisecond, "leads again")
+	next(t, h.pub)
 }

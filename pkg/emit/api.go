@@ -36,6 +36,10 @@ func (w *Writer) do(ctx context.Context, v verb, call func(context.Context) erro
 	if err := w.limiter.Wait(ctx); err != nil {
 		return fmt.Errorf("wait for the event rate limiter: %w", err)
 	}
+	// Asked after the rate limiter, as close to the request as it gets.
+	if (v == verbCreate || v == verbPatch) && w.opts.MayWrite != nil && !w.opts.MayWrite() {
+		return ErrNotLeader
+	}
 	ctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
 	defer cancel()
 	w.stats.requests[v].Add(1)

@@ -87,6 +87,13 @@ type Options struct {
 	// Tests pass a fake clock and step it. The token bucket always uses real
 	// time: it protects a real API server.
 	Clock clock.WithTicker
+	// MayWrite reports whether this replica may write Events now: with
+	// leader election, whether it still holds the Lease by its own clock
+	// (daemon.LeaderElection.Held). It is asked right before every create
+	// and patch, so that a leader frozen past its Lease writes nothing when
+	// it wakes; a refused write fails with ErrNotLeader and is retried.
+	// Nil always may.
+	MayWrite func() bool
 	// Logger receives state changes (Event created, write failed, retried,
 	// dropped); discarded when nil.
 	Logger *slog.Logger

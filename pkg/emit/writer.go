@@ -90,6 +90,9 @@ const ResolvedSuffix = "Resolved"
 // inventory.
 const maxSuppressed = 20
 
+// ErrNotLeader is the error of a write Options.MayWrite refused.
+var ErrNotLeader = errors.New("not holding the leader Lease")
+
 // ErrRunning is returned by Run when the Writer is already running.
 var ErrRunning = errors.New("writer is already running")
 
@@ -394,6 +397,17 @@ func (w *Writer) resolveLocked(res *engine.Result, f *engine.Finding, seen time.
 	w.addLocked(item{k: k, resolved: true})
 }
 
+// Forget drops every record and every Resolved Event not yet written, as a
+// new Writer would start: queued writes become no-ops and a write in flight
+// is not recorded. A replica calls it the moment it loses leadership, so
+// that it writes nothing more, and starts its next term from Restore.
+func (w *Writer) Forget() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.records = map[key]*record{}
+	w.resolutions = map[key]*content{}
+}
+
 // addLocked queues it when the workers run; otherwise Run queues every
 // pending record and resolution when it starts.
 func (w *Writer) addLocked(it item) {
@@ -407,9 +421,8 @@ func (w *Writer) addLocked(it item) {
 // not waited for (call Drain first for that): the next Run, or the next
 // leader's Restore, continues them. It returns ErrRunning if the Writer is already running.
 //
-// A replica that loses leadership should drop its Writer rather than Run it
-// again later: the new leader has written since, and a fresh Writer with
-// Restore starts from what the API server holds.
+// A replica that loses leadership calls Forget: the new leader has written
+// since, and Restore starts its next term from what the API server holds.
 func (w *Writer) Run(ctx context.Context) error {
 	q := workqueue.NewTypedRateLimitingQueueWithConfig(
 		workqueue.NewTypedItemExponentialFailureRateLimiter[item](w.opts.RetryBase, w.opts.RetryMax),

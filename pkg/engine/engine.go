@@ -146,6 +146,16 @@ func (e *Engine) Reload(cat *cel.Catalog) {
 	e.log.Info("Catalogue swapped", "catalog", cat.Source.Metadata.Name, "version", cat.Source.Metadata.Version, "keptState", kept, "droppedState", dropped)
 }
 
+// Forget drops the state of every finding, as a new engine would start,
+// keeping the catalogue. A replica that lost leadership forgets: another
+// replica decided and published meanwhile, so its next term starts from
+// what was published (Restore), not from what it decided before.
+func (e *Engine) Forget() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.state, e.dropped = states{}, nil
+}
+
 // Restored is a firing finding rebuilt from outside (statusd's own Events
 // after a restart), so that a restart neither re-announces it nor resolves
 // it falsely.
