@@ -250,9 +250,10 @@ func (in *injector) editCatalog(ctx context.Context) error {
 		}
 	}
 	failures := 0
-	cm, err := in.cs.CoreV1().ConfigMaps(chartNamespace).Get(ctx, catalogMap, metav1.GetOptions{})
+	// The API may be down when the edits begin (faults overlap): wait.
+	cm, err := in.getCatalog(ctx)
 	if err != nil {
-		return fmt.Errorf("get catalogue: %w", err)
+		return err
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -265,8 +266,8 @@ func (in *injector) editCatalog(ctx context.Context) error {
 		}
 		if next, err := in.setCatalog(ctx, cm, data); err != nil {
 			failures++
-			if cm, err = in.cs.CoreV1().ConfigMaps(chartNamespace).Get(ctx, catalogMap, metav1.GetOptions{}); err != nil {
-				return fmt.Errorf("get catalogue: %w", err)
+			if fresh, err := in.cs.CoreV1().ConfigMaps(chartNamespace).Get(ctx, catalogMap, metav1.GetOptions{}); err == nil {
+				cm = fresh
 			}
 		} else {
 			cm = next
@@ -277,7 +278,7 @@ func (in *injector) editCatalog(ctx context.Context) error {
 		if _, err := in.setCatalog(ctx, cm, in.catalogData); err == nil {
 			break
 		}
-		if cm, err = in.cs.CoreV1().ConfigMaps(chartNamespace).Get(ctx, catalogMap, metav1.GetOptions{}); err != nil {
+		if cm, err = in.getCatalog(ctx); err != nil {
 			return fmt.Errorf("restore catalogue: %w", err)
 		}
 	}
@@ -285,6 +286,21 @@ func (in *injector) editCatalog(ctx context.Context) error {
 		return fmt.Errorf("%d of %d catalogue edits failed", failures, catalogEdits)
 	}
 	return nil
+}
+
+// getCatalog reads the catalogue ConfigMap, retrying while the API is
+// unreachable, until ctx ends.
+func (in *injector) getCatalog(ctx context.Context) (*corev1.ConfigMap, error) {
+	for {
+		cm, err := in.cs.CoreV1().ConfigMaps(chartNamespace).Get(ctx, catalogMap, metav1.GetOptions{})
+		if err == nil {
+			return cm, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("get catalogue: %w", err)
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // setCatalog replaces the catalogue's data with one update of cm, the

@@ -463,8 +463,17 @@ func createModelPods(ctx context.Context, cs kubernetes.Interface, dyn dynamic.I
 				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8000}},
 			}}},
 		}
-		if _, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
-			return nil, fmt.Errorf("create pod %s/%s: %w", ns, name, err)
+		// The namespace's default ServiceAccount, which admission
+		// wants, may not exist yet on a busy control plane.
+		for tries := 0; ; tries++ {
+			_, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+			if err == nil {
+				break
+			}
+			if tries == 60 || ctx.Err() != nil {
+				return nil, fmt.Errorf("create pod %s/%s: %w", ns, name, err)
+			}
+			time.Sleep(time.Second)
 		}
 	}
 	out := map[string]*target{}

@@ -50,7 +50,21 @@ func newObserver() *observer {
 // findings carry the managed-by label; its Events about itself carry its
 // component as source.
 func (o *observer) watchEvents(ctx context.Context, cs kubernetes.Interface) {
-	f := informers.NewSharedInformerFactory(cs, 0)
+	// Two narrow informers rather than one on every Event: the cluster's
+	// own Events (a scheduling and a start for each pod of the churn) far
+	// outnumber statusd's.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		o.watchEventsWith(ctx, cs, func(lo *metav1.ListOptions) { lo.LabelSelector = emit.LabelManagedBy + "=" + emit.ManagedBy })
+	})
+	wg.Go(func() {
+		o.watchEventsWith(ctx, cs, func(lo *metav1.ListOptions) { lo.FieldSelector = "source=statusd" })
+	})
+	wg.Wait()
+}
+
+func (o *observer) watchEventsWith(ctx context.Context, cs kubernetes.Interface, tweak func(*metav1.ListOptions)) {
+	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithTweakListOptions(tweak))
 	inf := f.Core().V1().Events().Informer()
 	handle := func(obj any) {
 		e, ok := obj.(*corev1.Event)

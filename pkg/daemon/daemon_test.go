@@ -426,6 +426,7 @@ func TestLostLeadershipStandsBy(t *testing.T) {
 	}})
 	h.run(t)
 	require.True(t, h.d.leading.Load())
+	assert.True(t, h.d.opts.LeaderElection.Held(), "renewed just now")
 
 	// Another replica holds the Lease and keeps renewing it.
 	leases := client.CoordinationV1().Leases("statusd")
@@ -445,6 +446,7 @@ func TestLostLeadershipStandsBy(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	require.False(t, h.d.leading.Load(), "leadership lost")
+	assert.False(t, h.d.opts.LeaderElection.Held(), "writes fenced")
 	assert.Positive(t, h.pub.forgot.Load(), "queued writes forgotten")
 	select {
 	case err := <-h.done:
@@ -458,4 +460,20 @@ func TestLostLeadershipStandsBy(t *testing.T) {
 	// The other replica stops renewing: this one leads again and ticks.
 	require.Eventually(t, h.d.leading.Load, 10*time.Second, 20*time.Millisecond, "leads again")
 	next(t, h.pub)
+}
+
+// TestHeldByOwnClock: a replica holds the Lease while it leads and its
+// last renewal began less than the renew deadline ago; a leader frozen
+// longer than that (a zombie) no longer does, whatever client-go thinks.
+func TestHeldByOwnClock(t *testing.T) {
+	le := &LeaderElection{RenewDeadline: time.Second}
+	assert.False(t, le.Held(), "not leading")
+	le.leading.Store(true)
+	le.renewed.Store(time.Now().UnixNano())
+	assert.True(t, le.Held())
+	le.renewed.Store(time.Now().Add(-2 * time.Second).UnixNano())
+	assert.False(t, le.Held(), "last renewal older than the renew deadline")
+	le.renewed.Store(time.Now().UnixNano())
+	le.leading.Store(false)
+	assert.False(t, le.Held(), "leadership lost")
 }

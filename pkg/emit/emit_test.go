@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -904,4 +905,41 @@ func TestDrainWritesWhatWasPublished(t *testing.T) {
 	idle, err := emit.NewWriter(testenv.Shared().Client(), emit.Options{Instance: "idle"})
 	require.NoError(t, err)
 	require.NoError(t, idle.Drain(context.Background()), "a Writer that is not running has nothing to drain")
+}
+
+// TestMayWriteFencesWritesAndForgetDropsThem runs a Writer whose replica
+// does not hold the Lease (MayWrite false, as a leader frozen past its
+// Lease finds on waking): nothing is written, the write stays queued and
+// retried; Forget (leadership lost) drops it, so nothing is written once
+// writing is allowed again either; a later Publish (a new term) writes.
+func TestMayWriteFencesWritesAndForgetDropsThem(t *testing.T) {
+	leakCheck(t)
+	ns := newNamespace(t).Name
+	var may atomic.Bool
+	r := start(t, testenv.Shared().Config(), emit.Options{MayWrite: may.Load, RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond})
+	s := configMap(t, ns, "fenced", nil)
+	r.clock.SetTime(t0)
+	r.w.Publish(result(t0, finding(s, "ConfigBroken", "broken", t0)))
+	require.Eventually(t, func() bool { return r.w.Stats().Retries > 0 }, waitTimeout, 5*time.Millisecond, "the write was refused and put back")
+	assert.Equal(t, 1, r.w.Stats().Pending, "and stays queued")
+	// Step the fake clock past several retry delays: still nothing.
+	for range 5 {
+		r.clock.Step(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.Zero(t, r.reqs.writes(), "no write while the Lease is not held")
+	assert.Empty(t, eventsAbout(t, s))
+
+	r.w.Forget()
+	may.Store(true)
+	for range 5 {
+		r.clock.Step(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitIdle(t, r.w)
+	assert.Zero(t, r.reqs.writes(), "a forgotten write is never made")
+	assert.Empty(t, eventsAbout(t, s))
+
+	r.tick(t, result(t0.Add(time.Second), finding(s, "ConfigBroken", "broken", t0)))
+	assert.Len(t, eventsAbout(t, s), 1, "the next term writes")
 }
