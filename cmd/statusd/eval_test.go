@@ -169,7 +169,7 @@ type nopPublisher struct{}
 
 func (nopPublisher) Publish(*engine.Result)                             {}
 func (nopPublisher) Restore(context.Context) ([]engine.Restored, error) { return nil, nil }
-func (nopPublisher) Forget() {}
+func (nopPublisher) Forget()                                            {}
 func (nopPublisher) Drain(context.Context) error                        { return nil }
 
 func (nopPublisher) Run(ctx context.Context) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -188,7 +189,9 @@ func (in *injector) down(ctx context.Context, name string, d time.Duration) erro
 	time.Sleep(d)
 	for {
 		err := in.env.Restart(ctx, name)
-		if err == nil {
+		if err == nil || errors.Is(err, testenv.ErrRunning) {
+			// Running: restarted here, or by an overlapping fault of
+			// the same kind, which waits for it to be ready.
 			return nil
 		}
 		say("Restart %s: %v; retrying", name, err)

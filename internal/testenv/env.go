@@ -382,6 +382,9 @@ func (e *Env) StopAPIServer() error { return e.Kill(KubeAPIServer) }
 // same data. It returns once /readyz answers.
 func (e *Env) StartAPIServer(ctx context.Context) error { return e.Restart(ctx, KubeAPIServer) }
 
+// ErrRunning is Restart's error for a component that is running.
+var ErrRunning = errors.New("already running")
+
 // Kill ends component name (Etcd, KubeAPIServer, ...) with SIGKILL to its
 // process group, as in a crash, and leaves everything else running; Restart
 // brings it back. A paused component is killed all the same.
@@ -416,7 +419,7 @@ func (e *Env) Restart(ctx context.Context, name string) error {
 		return fmt.Errorf("%s was never started", name)
 	case p.running():
 		e.mu.Unlock()
-		return fmt.Errorf("%s is already running", name)
+		return fmt.Errorf("%s: %w", name, ErrRunning)
 	}
 	err := e.launch(p)
 	e.mu.Unlock()
@@ -444,12 +447,12 @@ func (e *Env) Restart(ctx context.Context, name string) error {
 // its connections open and answers nothing, as a process stuck on a full
 // disk or starved of CPU does, until Resume. Stop ends a paused component
 // too.
-func (e *Env) Pause(name string) error { return e.signal(name, syscall.SIGSTOP, "Paused component") }
+func (e *Env) Pause(name string) error { return e.signal(name, syscall.SIGSTOP) }
 
 // Resume lets a component frozen by Pause run again (SIGCONT).
-func (e *Env) Resume(name string) error { return e.signal(name, syscall.SIGCONT, "Resumed component") }
+func (e *Env) Resume(name string) error { return e.signal(name, syscall.SIGCONT) }
 
-func (e *Env) signal(name string, sig syscall.Signal, msg string) error {
+func (e *Env) signal(name string, sig syscall.Signal) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	p := e.procs[name]
@@ -459,7 +462,7 @@ func (e *Env) signal(name string, sig syscall.Signal, msg string) error {
 	if err := syscall.Kill(-p.pid(), sig); err != nil {
 		return fmt.Errorf("signal %s: %w", name, err)
 	}
-	e.log.Info(msg, "name", name)
+	e.log.Info("Signalled component", "name", name, "signal", sig.String())
 	return nil
 }
 
