@@ -104,7 +104,7 @@ func main() {
 	flag.IntVar(&c.Pods, "pods", 5000, "pods in add-on namespaces")
 	flag.IntVar(&c.Namespaces, "namespaces", 100, "add-on namespaces (one HelmRelease each)")
 	flag.IntVar(&c.Replicas, "replicas", 10, "replicas per Deployment")
-	flag.DurationVar(&c.Duration, "duration", envDuration("CHAOS_DURATION", 15*time.Minute), "how long faults are injected (default $CHAOS_DURATION or 15m)")
+	flag.DurationVar(&c.Duration, "duration", envDuration("CHAOS_DURATION", 12*time.Minute), "how long faults are injected (default $CHAOS_DURATION or 12m)")
 	flag.IntVar(&c.Rounds, "rounds", 3, "rounds of infrastructure faults: each kind is injected once per round")
 	flag.Float64Var(&c.PodChurn, "pod-churn", 2, "pods deleted (and recreated by their Deployment) per second")
 	flag.DurationVar(&c.AppEvery, "addon-fault-every", 15*time.Second, "how often an add-on's release starts failing")
