@@ -180,15 +180,14 @@ func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 	notifier := emit.NewNotifier(client, "statusd", selfRef(f.podName, f.podNamespace))
 	defer notifier.Stop()
 	// Expressions are type-checked against the built-in kinds' schemas
-	// only. Typing CRDs from the schemas the cluster serves refused the
-	// shipped catalogue on a CRD that preserves unknown fields (the demo's
-	// HelmRelease), so the daemon leaves CRDs dynamic until that is fixed;
-	// lint --kubeconfig still types them.
+	// and, for CRDs, the schemas the cluster serves, read again at each
+	// catalogue load (apischema.Refresher), so a CRD installed or upgraded
+	// after start types the next load.
 	builtin, err := apischema.Builtin()
 	if err != nil {
 		return err
 	}
-	f.cost.Schemas = builtin
+	f.cost.Schemas = apischema.Chain{builtin, apischema.NewCluster(client.Discovery())}
 	catalogs, err := catalogWatcher(ctx, f, client, reload.Options{Compile: f.cost, Logger: log})
 	if err != nil {
 		return err
