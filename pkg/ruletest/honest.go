@@ -141,7 +141,11 @@ func unexpectedUnknown(c *Case, si int, res *engine.Result) string {
 	if msg == "" {
 		return ""
 	}
-	return fmt.Sprintf("step %d (at %s):\n%s", si+1, c.Steps[si].At.D, msg[:len(msg)-1])
+	where := ""
+	if p := c.Steps[si].Pos; p.Line > 0 {
+		where = p.String() + ": "
+	}
+	return fmt.Sprintf("%sstep %d (at %s):\n%s", where, si+1, c.Steps[si].At.D, msg[:len(msg)-1])
 }
 
 // exemptUnknown reports whether an Unknown's error is an outage the case's
