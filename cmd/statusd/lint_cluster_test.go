@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"testing"
 	"time"
@@ -186,5 +185,5 @@ func TestClusterSchemasFollowCRDs(t *testing.T) {
 
 	// A group version that is not served is no schema, not an error.
 	_, err = cluster.Refresh().ResourceSchema(apischema.GVR{Group: "nowhere.example.com", Version: "v1", Resource: "things"})
-	assert.True(t, errors.Is(err, apischema.ErrNotFound), "%v", err)
+	assert.ErrorIs(t, err, apischema.ErrNotFound)
 }

@@ -123,8 +123,10 @@ func TestTypedCheck(t *testing.T) {
 		{name: "crd-free-form-stays-dynamic", body: r("widgets", `object.spec.extra.anything == 1 && object.metadata.name != ""`)},
 		// A subtree that lists some fields and preserves unknown ones may
 		// hold any field: what it lists does not close it.
-		{name: "crd-preserve-unknown-with-properties-stays-dynamic", body: r("widgets", `object.spec.labelled.known == "a" && object.spec.labelled.other == 1 && object.spec.colour == "red"`),
-			want: []string{`t.yaml:11:134: reason R: when: undefined field 'colour'; did you mean "color"?`}},
+		{
+			name: "crd-preserve-unknown-with-properties-stays-dynamic", body: r("widgets", `object.spec.labelled.known == "a" && object.spec.labelled.other == 1 && object.spec.colour == "red"`),
+			want: []string{`t.yaml:11:134: reason R: when: undefined field 'colour'; did you mean "color"?`},
+		},
 		{
 			name: "message-int-plus-string", body: "- {name: R, subject: pods, summary: s, when: \"true\", message: '\"restarts \" + object.status.containerStatuses[0].restartCount'}\n",
 			want: []string{`t.yaml:11:76: reason R: message: found no matching overload for '_+_' applied to '(string, int)'; both sides must have one type: convert one with int(), double(), string() or duration(), or compare with a value of the field's type`},
