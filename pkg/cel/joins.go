@@ -150,6 +150,7 @@ func (cm *compiler) checkResourceJoins() {
 				continue
 			}
 			needs := suppress.Needs(e.Join.Kind, sides[0].res, sides[1].res)
+			cm.markJoinReads(e.Join.Kind, needs)
 			missing := make([]suppress.Resource, 0, len(needs))
 			for res := range needs {
 				if !cm.watches(res) {
@@ -182,4 +183,24 @@ func (cm *compiler) watches(res suppress.Resource) bool {
 		}
 	}
 	return false
+}
+
+// markJoinReads counts the sources a join reads as used: a source of
+// ReplicaSets that only sameWorkload reads is not a typo.
+func (cm *compiler) markJoinReads(kind catalog.JoinKind, needs map[suppress.Resource]string) {
+	fields := suppress.JoinFields(kind)
+	for name, s := range cm.src.Sources {
+		if !s.IsObjects() {
+			continue
+		}
+		res := suppress.ResourceOf(s)
+		_, need := needs[res]
+		_, read := fields[res]
+		if need || read {
+			if cm.used.sources == nil {
+				cm.used.sources = map[string]bool{}
+			}
+			cm.used.sources[name] = true
+		}
+	}
 }
