@@ -181,7 +181,7 @@ func TestDecodeObjects(t *testing.T) {
 		names   []string
 		wantErr string
 	}{
-		{name: "documents and a List", data: "kind: Pod\nmetadata: {name: a}\n---\nkind: List\nitems:\n- kind: Pod\n  metadata: {name: b}\n", names: []string{"a", "b"}},
+		{name: "documents and a List", data: "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n", names: []string{"a", "b"}},
 		{name: "empty stream", data: "", names: nil},
 		{name: "not a mapping", data: "kind: Pod\n---\n- a\n", wantErr: "object: yaml: unmarshal errors"},
 	}
