@@ -377,7 +377,6 @@ func render(steps []series.Step) string {
 	return strings.Join(parts, " ")
 }
 
-
 // addQueries adds each query source's result at step si: the series whose
 // notation has a value at that index, or the failure the step's sources
 // state gives the source.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/yamlpos"
 )
@@ -205,6 +207,11 @@ func (c *Checker) Decode(f *yamlpos.File) ([]map[string]any, error) {
 	var out []map[string]any
 	for _, doc := range docs {
 		var m map[string]any
+		if root := yamlpos.Root(doc); root.Kind != yaml.MappingNode {
+			// The file may be anything (a password file): say what it is
+			// and quote none of it.
+			return nil, &yamlpos.Error{Pos: yamlpos.Pos{File: f.Name, Line: root.Line, Col: root.Column}, Msg: "an object must be a mapping, got " + yamlpos.KindOf(root), Snippet: "…", Kind: ErrInvalid}
+		}
 		if err := yamlpos.Root(doc).Decode(&m); err != nil {
 			return nil, &yamlpos.Error{Pos: yamlpos.Pos{File: f.Name, Line: doc.Line}, Msg: fmt.Sprintf("object: %v", err), Kind: ErrInvalid}
 		}

@@ -183,7 +183,8 @@ func TestDecodeObjects(t *testing.T) {
 	}{
 		{name: "documents and a List", data: "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n", names: []string{"a", "b"}},
 		{name: "empty stream", data: "", names: nil},
-		{name: "not a mapping", data: "kind: Pod\n---\n- a\n", wantErr: "object: yaml: unmarshal errors"},
+		{name: "not a mapping", data: "kind: Pod\n---\n- a\n", wantErr: "objects.yaml:3:1: an object must be a mapping, got a list"},
+		{name: "a password file quotes nothing", data: "root:x:0:0:TOPSECRET:/root:/bin/bash\n", wantErr: "objects.yaml:1:1: an object must be a mapping, got a string\n | …"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
