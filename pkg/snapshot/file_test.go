@@ -458,6 +458,9 @@ func TestAssembleGoodFileMetrics(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	matches, err := filepath.Glob("testdata/*.yaml")
 	require.NoError(f, err)
+	more, err := filepath.Glob("testdata/objects/*.yaml")
+	require.NoError(f, err)
+	matches = append(matches, more...)
 	for _, m := range matches {
 		data, err := os.ReadFile(m)
 		require.NoError(f, err)
