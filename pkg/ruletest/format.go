@@ -259,6 +259,9 @@ func checkObjects(f *yamlpos.File, root *yaml.Node, out *File, errs *catalog.Err
 			if err := c.Err(); err != nil {
 				var list yamlpos.ErrorList
 				if errors.As(err, &list) {
+					for _, e := range list {
+						e.Kind = nil // in a rule-test file: ErrInvalid, stamped by Decode
+					}
 					*errs = append(*errs, list...)
 				}
 			}
