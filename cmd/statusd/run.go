@@ -39,8 +39,9 @@ func init() {
 		use:   "run",
 		short: "Watch a cluster and publish root causes as Events",
 		long: "Runs the daemon: watches the catalogue (files, a ConfigMap, or the shipped one), the\n" +
-			"cluster objects it reads and the pods it scrapes, and publishes root causes as Events,\n" +
-			"as the one leader among replicas. Stops cleanly on SIGTERM.",
+			"cluster objects it reads and the pods it scrapes, queries Prometheus for the catalogue's\n" +
+			"query sources (--prometheus-url), and publishes root causes as Events and to Alertmanager\n" +
+			"(--alertmanager-url), as the one leader among replicas. Stops cleanly on SIGTERM.",
 		args:   noArgs,
 		define: defineRun,
 	})
