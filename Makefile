@@ -61,6 +61,10 @@ test-rules: build ## Lint the shipped catalogue (warnings fatal, rule-test cover
 demo: testenv build $(HELM) ## Start a local control plane, apply the chart, run statusd on example add-ons and print its Events; stops by itself.
 	$(GO) run ./internal/demo
 
+.PHONY: demo-alertmanager
+demo-alertmanager: testenv promstack build $(HELM) ## make demo, and the same root causes paged through a real Alertmanager to a webhook that prints them; stops by itself.
+	$(GO) run ./internal/demo -alertmanager
+
 # SCALEFLAGS resizes the scale run, whose default is issue 8's size (1,000 nodes, 30,000 pods, 500
 # add-on namespaces, 3 steps; 11 to 20 minutes on two shared cores), e.g. for a quick look
 # SCALEFLAGS='--nodes 250 --pods 4000 --namespaces 80 --steps 1 --window 20s --out /tmp/scale'.
