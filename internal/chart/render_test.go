@@ -361,7 +361,6 @@ func TestRenderRefusesBadValues(t *testing.T) {
 		{name: "token secret without URL", set: []string{"prometheus.bearerTokenSecret.name=tok"}, wantErr: "prometheus.bearerTokenSecret and prometheus.tlsSecret need prometheus.url"},
 		{name: "tls secret without URL", set: []string{"prometheus.tlsSecret.name=tls"}, wantErr: "need prometheus.url"},
 		{name: "alertmanager token without URLs", set: []string{"alertmanager.bearerTokenSecret.name=tok"}, wantErr: "alertmanager.bearerTokenSecret needs alertmanager.urls"},
-
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

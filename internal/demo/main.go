@@ -17,6 +17,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -40,7 +41,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"statusd.io/statusd/internal/chart"
 	"statusd.io/statusd/internal/fixtures"
@@ -537,7 +537,9 @@ func getStatus(addr string) (*statusFindings, error) {
 		return nil, fmt.Errorf("read /status: %w", err)
 	}
 	var st statusFindings
-	if err := yaml.Unmarshal(body, &st); err != nil {
+	// encoding/json matches the untagged fields above case-insensitively;
+	// sigs.k8s.io/yaml does not, and read an empty status.
+	if err := json.Unmarshal(body, &st); err != nil {
 		return nil, fmt.Errorf("decode /status: %w", err)
 	}
 	return &st, nil

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -171,5 +170,5 @@ func TestQuerySourcesWithoutPrometheus(t *testing.T) {
 		outcomes = append(outcomes, r.Reason+"="+r.Outcome)
 	}
 	assert.ElementsMatch(t, []string{"QueueDeep=false", "QueueAbsent=false"}, outcomes)
-	assert.True(t, strings.Contains(get(t, srv.URL+"/explain?subject=Pod/ns/p"), "no Prometheus endpoint configured"), "explain says why")
+	assert.Contains(t, get(t, srv.URL+"/explain?subject=Pod/ns/p"), "no Prometheus endpoint configured", "explain says why")
 }
