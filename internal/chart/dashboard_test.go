@@ -3,7 +3,6 @@ package chart_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -364,7 +363,7 @@ func statusdMetrics(t *testing.T) metricSet {
 		for _, c := range cs {
 			if err := reg.Register(c); err != nil {
 				var already prometheus.AlreadyRegisteredError
-				require.True(t, errors.As(err, &already), "register: %v", err)
+				require.ErrorAs(t, err, &already)
 			}
 		}
 	}
