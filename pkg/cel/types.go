@@ -416,7 +416,7 @@ func valueDeclType(v any) *apiservercel.DeclType {
 // is evaluated (a message and grace.since are evaluated only where when
 // holds); it returns the paths this expression tests.
 func (cm *compiler) typeCheck(p *Program, subject, reason string, want *gocel.Type, guards map[string]bool) map[string]bool {
-	if cm.typed == nil || p == nil {
+	if cm.typed == nil || p == nil || cm.overBudget(p.Expr, p.Field, reason) {
 		return nil
 	}
 	env, err := cm.typed.env(subject)
