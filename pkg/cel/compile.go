@@ -260,6 +260,12 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 			c.byName[r.Name] = r
 		}
 	}
+	if cm.budgetReported {
+		// Refused: what follows would only add to the time spent.
+		cm.errs.AttachSnippets(src.Files)
+		cm.errs.Sort()
+		return c, cm.errs.WithKind(catalog.ErrInvalid)
+	}
 	cm.checkJoins()
 	g, cycles := suppress.NewGraph(names, edges)
 	for _, cyc := range cycles {
@@ -307,6 +313,8 @@ type compiler struct {
 	// exhaustion has been reported.
 	budget         budget
 	budgetReported bool
+	// paramText caches params rendered as JSON for hash.
+	paramText map[string]string
 }
 
 // compile parses, checks, estimates and plans one expression. It returns
@@ -509,8 +517,7 @@ func (cm *compiler) hash(r *Reason) string {
 	visit(r.Message)
 	visit(r.Since)
 	for _, name := range sortedSet(seenP) {
-		b, _ := json.Marshal(cm.src.Params[name].Value)
-		write("param", name, string(b))
+		write("param", name, cm.paramJSON(name))
 	}
 	for _, name := range sortedSet(seenV) {
 		if i, ok := cm.cat.varIndex[name]; ok {
@@ -519,6 +526,20 @@ func (cm *compiler) hash(r *Reason) string {
 	}
 	sum := h.Sum(nil)
 	return hex.EncodeToString(sum[:8])
+}
+
+// paramJSON renders a param's value once per compile: every reason that
+// reads it hashes it, and a param may be large.
+func (cm *compiler) paramJSON(name string) string {
+	if j, ok := cm.paramText[name]; ok {
+		return j
+	}
+	b, _ := json.Marshal(cm.src.Params[name].Value)
+	if cm.paramText == nil {
+		cm.paramText = map[string]string{}
+	}
+	cm.paramText[name] = string(b)
+	return string(b)
 }
 
 func sortedSet(m map[string]bool) []string {

@@ -3,6 +3,8 @@ package loader_test
 import (
 	"fmt"
 	"strings"
+
+	"statusd.io/statusd/pkg/cel"
 )
 
 // hostileSize is the most a catalogue may hold by default
@@ -69,6 +71,10 @@ var hostileCatalogues = []hostile{
 	{"long expressions", func(size int) string {
 		// cel-go's default limit is 100,000 code points per expression.
 		when := chain(`object.spec.containers.exists(c, c.name == "x")`, " || ", 90_000)
+		return fill(hostileHeader+"reasons:\n", size, func(i int) string { return reason(i, when) })
+	}},
+	{"longest allowed expressions", func(size int) string {
+		when := chain(`object.spec.containers.exists(c, c.name == "x")`, " || ", cel.MaxExpressionSize-100)
 		return fill(hostileHeader+"reasons:\n", size, func(i int) string { return reason(i, when) })
 	}},
 	{"deep list literals", func(size int) string {
