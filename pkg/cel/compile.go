@@ -198,7 +198,6 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 		p := cm.compile(v.Expression, "variables."+v.Name, "", nil)
 		if p != nil {
 			cm.checkVarOrder(p, v.Name, i)
-			cm.typeCheck(p, "", "", nil, nil)
 		}
 		c.Variables = append(c.Variables, &Variable{Name: v.Name, Program: p})
 	}
@@ -236,6 +235,7 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 			c.byName[r.Name] = r
 		}
 	}
+	cm.typeVariables()
 	cm.checkJoins()
 	g, cycles := suppress.NewGraph(names, edges)
 	for _, cyc := range cycles {
