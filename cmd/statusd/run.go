@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -53,7 +52,7 @@ type runFlags struct {
 	context        string
 	memoryLimit    string
 	catalogs       stringList
-	configMap      string
+	configMaps     stringList
 	leaderElect    bool
 	leaseNamespace string
 	leaseName      string
@@ -79,7 +78,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; by default KUBECONFIG (a list), ~/.kube/config, else in-cluster")
 	fs.StringVar(&f.context, "context", "", "kubeconfig context to use; the current context by default")
 	fs.Var(&f.catalogs, "catalog", "catalogue file or directory, watched for changes (repeatable)")
-	fs.StringVar(&f.configMap, "catalog-configmap", "", "catalogue ConfigMap NAMESPACE/NAME, watched through the API; every *.yaml key is a file")
+	fs.Var(&f.configMaps, "catalog-configmap", "catalogue ConfigMap NAMESPACE/NAME, watched through the API; every *.yaml key is a file (repeatable: the ConfigMaps' files make one catalogue, in the order given, and an edit of any reloads it)")
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "evaluate and write only while holding a coordination.k8s.io Lease")
 	fs.StringVar(&f.leaseNamespace, "leader-election-namespace", "", "namespace of the Lease; the pod's namespace by default")
 	fs.StringVar(&f.leaseName, "leader-election-name", "statusd", "name of the Lease")
@@ -171,7 +170,7 @@ func restConfig(kubeconfig, context string) (*rest.Config, error) {
 // election into a daemon and runs it until ctx ends. pkg/daemon owns the
 // process; this only builds its parts from flags.
 func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
-	if len(f.catalogs) > 0 && f.configMap != "" {
+	if len(f.catalogs) > 0 && len(f.configMaps) > 0 {
 		return &usageError{errors.New("--catalog and --catalog-configmap are exclusive")}
 	}
 	// Prometheus and Alertmanager flags are checked before anything
@@ -201,15 +200,14 @@ func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 	notifier := emit.NewNotifier(client, "statusd", selfRef(f.podName, f.podNamespace))
 	defer notifier.Stop()
 	// Expressions are type-checked against the built-in kinds' schemas
-	// only. Typing CRDs from the schemas the cluster serves refused the
-	// shipped catalogue on a CRD that preserves unknown fields (the demo's
-	// HelmRelease), so the daemon leaves CRDs dynamic until that is fixed;
-	// lint --kubeconfig still types them.
+	// and, for CRDs, the schemas the cluster serves, read again at each
+	// catalogue load (apischema.Refresher), so a CRD installed or upgraded
+	// after start types the next load.
 	builtin, err := apischema.Builtin()
 	if err != nil {
 		return err
 	}
-	f.cost.Schemas = builtin
+	f.cost.Schemas = apischema.Chain{builtin, apischema.NewCluster(client.Discovery())}
 	catalogs, err := catalogWatcher(ctx, f, client, reload.Options{Compile: f.cost, Logger: log})
 	if err != nil {
 		return err
@@ -280,12 +278,16 @@ func catalogWatcher(ctx context.Context, f *runFlags, client kubernetes.Interfac
 	switch {
 	case len(f.catalogs) > 0:
 		return reload.NewFileWatcher(ctx, f.catalogs, opts)
-	case f.configMap != "":
-		ns, name, ok := strings.Cut(f.configMap, "/")
-		if !ok || ns == "" || name == "" {
-			return nil, fmt.Errorf("--catalog-configmap %q: want NAMESPACE/NAME", f.configMap)
+	case len(f.configMaps) > 0:
+		refs := make([]reload.ConfigMapRef, len(f.configMaps))
+		for i, s := range f.configMaps {
+			ref, err := reload.ParseConfigMapRef(s)
+			if err != nil {
+				return nil, fmt.Errorf("--catalog-configmap: %w", err)
+			}
+			refs[i] = ref
 		}
-		return reload.NewConfigMapWatcher(client, ns, name, opts), nil
+		return reload.NewConfigMapWatcher(client, refs, opts), nil
 	default:
 		return reload.NewStatic(loader.Embedded(f.cost)), nil
 	}
