@@ -90,9 +90,9 @@ $(GOLANGCI_LINT):
 .PHONY: helm-lint
 helm-lint: $(HELM) ## Install helm into bin/, lint the chart strictly and render it (defaults and every optional object).
 	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) $(CHART)
-	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true $(CHART)
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true,dashboard.enabled=true $(CHART)
 	$(HELM) template statusd $(CHART) --namespace statusd --kube-version $(HELM_KUBE_VER) >/dev/null
-	$(HELM) template statusd $(CHART) --namespace statusd --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true >/dev/null
+	$(HELM) template statusd $(CHART) --namespace statusd --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true,dashboard.enabled=true >/dev/null
 	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) --set 'prometheus.url=http://prometheus:9090,prometheus.bearerTokenSecret.name=prom-token,prometheus.tlsSecret.name=prom-tls,alertmanager.urls={http://am-0:9093,http://am-1:9093},alertmanager.bearerTokenSecret.name=am-token,clusterName=lint,externalURL=https://statusd.example' $(CHART)
 
 # Building helm takes minutes on a small machine; it happens once.
