@@ -395,6 +395,43 @@ alertmanager:
 				}, exprs)
 			},
 		},
+		{
+			name: "dashboard for the Grafana sidecar",
+			opts: chart.RenderOptions{Set: []string{"dashboard.enabled=true"}},
+			check: func(t *testing.T, r *rendered) {
+				cm := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "statusd-dashboard"))
+				assert.Equal(t, "statusd", cm.Namespace)
+				assert.Equal(t, "1", cm.Labels["grafana_dashboard"], "the label kube-prometheus-stack's sidecar selects by default")
+				assert.Equal(t, "statusd", cm.Labels["app.kubernetes.io/name"])
+				want, err := os.ReadFile(filepath.Join(chart.Dir(), "files", "dashboards", "statusd.json"))
+				require.NoError(t, err)
+				assert.Equal(t, map[string]string{"statusd.json": string(want)}, cm.Data, "the ConfigMap must serve the dashboard byte for byte")
+				assert.True(t, json.Valid([]byte(cm.Data["statusd.json"])))
+			},
+		},
+		{
+			name: "dashboard with the sidecar's label, namespace and folder of the operator's choice",
+			opts: chart.RenderOptions{Release: "prod", Namespace: "statusd-system", Values: "dashboard:\n  enabled: true\n  namespace: monitoring\n" +
+				"  label: example.com/dashboard\n  labelValue: statusd\n  labels: {team: platform}\n  annotations: {grafana_folder: Platform}\n"},
+			check: func(t *testing.T, r *rendered) {
+				cm := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "prod-statusd-dashboard"))
+				assert.Equal(t, "monitoring", cm.Namespace)
+				assert.Equal(t, "statusd", cm.Labels["example.com/dashboard"])
+				assert.Equal(t, "platform", cm.Labels["team"])
+				assert.NotContains(t, cm.Labels, "grafana_dashboard")
+				assert.Equal(t, map[string]string{"grafana_folder": "Platform"}, cm.Annotations)
+				assert.Contains(t, cm.Data, "statusd.json")
+			},
+		},
+		{
+			name: "dashboard off: no ConfigMap, whatever else is set",
+			opts: chart.RenderOptions{Set: []string{"dashboard.enabled=false", "dashboard.namespace=monitoring"}},
+			check: func(t *testing.T, r *rendered) {
+				for _, o := range r.objs {
+					assert.NotContains(t, o.GetName(), "dashboard")
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -447,6 +484,9 @@ func TestRenderRefusesBadValues(t *testing.T) {
 		{name: "token secret without URL", set: []string{"prometheus.bearerTokenSecret.name=tok"}, wantErr: "prometheus.bearerTokenSecret and prometheus.tlsSecret need prometheus.url"},
 		{name: "tls secret without URL", set: []string{"prometheus.tlsSecret.name=tls"}, wantErr: "need prometheus.url"},
 		{name: "alertmanager token without URLs", set: []string{"alertmanager.bearerTokenSecret.name=tok"}, wantErr: "alertmanager.bearerTokenSecret needs alertmanager.urls"},
+		{name: "dashboard label not a label name", set: []string{"dashboard.label=grafana dashboard"}, wantErr: "label"},
+		{name: "dashboard enabled not a bool", values: "dashboard: {enabled: yes please}\n", wantErr: "enabled"},
+		{name: "unknown dashboard key", set: []string{"dashboard.folder=x"}, wantErr: "additional properties 'folder' not allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
