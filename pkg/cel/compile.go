@@ -230,7 +230,6 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 		p := cm.compile(v.Expression, "variables."+v.Name, "", nil)
 		if p != nil {
 			cm.checkVarOrder(p, v.Name, i)
-			cm.typeCheck(p, "", "", nil, nil)
 		}
 		c.Variables = append(c.Variables, &Variable{Name: v.Name, Program: p})
 	}
@@ -275,6 +274,7 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 		cm.errs.Sort()
 		return c, cm.errs.WithKind(catalog.ErrInvalid)
 	}
+	cm.typeVariables()
 	cm.checkJoins()
 	g, cycles := suppress.NewGraph(names, edges)
 	for _, cyc := range cycles {

@@ -201,7 +201,7 @@ func TestCompile(t *testing.T) {
 		{
 			name: "used-through-lookups-and-variables",
 			body: "params: {x: 1}\nsources: {pods: {version: v1, resource: pods}, nodes: {version: v1, resource: nodes}, vllm: {metrics: {selector: a=b, port: 80}}}\n" +
-				"variables:\n- {name: v, expression: 'cluster.lookup(\"nodes\", \"\", object.spec.nodeName).hasValue() && params.x > 0'}\n" +
+				"variables:\n- {name: v, expression: 'cluster.lookup(\"nodes\", \"\", object.spec.?nodeName.orValue(\"\")).hasValue() && params.x > 0'}\n" +
 				"reasons:\n" + reason("A", `variables.v && metrics.value("up") > 0`),
 		},
 		{
