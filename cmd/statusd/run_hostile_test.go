@@ -52,6 +52,9 @@ func TestRunKeepsLastGoodCatalogue(t *testing.T) {
 	env := testenv.Shared()
 	c := env.Client()
 	ctx := context.Background()
+	// The replica's Lease lives in statusd-run (start's --pod-namespace),
+	// which this test, run first in file order, must not assume exists.
+	ensureNamespace(t, "statusd-run")
 	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hostileNS}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	cm, err := c.CoreV1().ConfigMaps(hostileNS).Create(ctx, &corev1.ConfigMap{
