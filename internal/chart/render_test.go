@@ -305,7 +305,7 @@ alertmanager:
 				pod := d.Spec.Template.Spec
 				c := pod.Containers[0]
 				assert.Equal(t, []string{
-					"run", "--catalog-configmap=statusd/statusd-catalog", "--listen=:8080", "--resync=30s",
+					"run", "--catalog-configmap=statusd/statusd-catalog", "--catalog-configmap=statusd/statusd-catalog-overlay", "--listen=:8080", "--resync=30s",
 					"--leader-elect=true", "--leader-election-namespace=statusd", "--leader-election-name=statusd",
 					"--cluster-name=prod-eu-1", "--external-url=https://statusd.example.com/",
 					"--prometheus-url=https://thanos-query.monitoring:10902", "--prometheus-tick-timeout=15s", "--prometheus-query-timeout=5s",
