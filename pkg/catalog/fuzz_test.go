@@ -75,3 +75,17 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDuration feeds durations in both syntaxes: no input panics, and
+// what parses is never negative.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"0", "30s", "5m", "1h30m", "2d", "1w", "1.5h", "-5m", "", "5", "1y", "9999999999999h", "1e3s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := catalog.ParseDuration(s)
+		if err == nil && d < 0 {
+			t.Fatalf("%q parsed to a negative duration %s", s, d)
+		}
+	})
+}

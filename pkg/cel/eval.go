@@ -136,7 +136,9 @@ func (o Outcome) String() string {
 // Result is a condition's evaluation on one subject.
 type Result struct {
 	Outcome Outcome
-	// Err explains Unknown.
+	// Err explains Unknown, or a False that is False only because the
+	// condition reads a Prometheus query source and no endpoint is
+	// configured (ErrQueryNotConfigured).
 	Err error
 	// Cost is what the evaluation spent.
 	Cost uint64
@@ -158,6 +160,11 @@ func (e *Evaluator) When(r *Reason, o *snapshot.Object) Result {
 func (e *Evaluator) when(r *Reason, o *snapshot.Object) Result {
 	e.setSubject(o)
 	v, cost, err := e.eval(r.When)
+	if errors.Is(err, ErrQueryNotConfigured) {
+		// The condition needs Prometheus and statusd runs without one:
+		// the reason does not apply here (ErrQueryNotConfigured).
+		return Result{Outcome: False, Err: err, Cost: cost}
+	}
 	if err != nil {
 		return Result{Outcome: Unknown, Err: err, Cost: cost}
 	}
@@ -265,7 +272,7 @@ func (e *Evaluator) variable(name string) (ref.Val, bool) {
 	}
 	v, _, err := e.eval(e.cat.Variables[i].Program)
 	if err != nil {
-		v = types.NewErr("variable %s: %v", name, err)
+		v = types.WrapErr(fmt.Errorf("variable %s: %w", name, err))
 	}
 	e.vars[name] = v
 	return v, true
@@ -276,5 +283,19 @@ func classify(err error) error {
 	if strings.Contains(msg, "cost limit exceeded") {
 		return fmt.Errorf("%w: %s", ErrCostLimit, msg)
 	}
+	if errors.Is(err, ErrQueryNotConfigured) {
+		// Kept matchable: it turns the condition False, not Unknown.
+		return &sentinelError{msg: msg, is: ErrQueryNotConfigured}
+	}
 	return errors.New(msg)
 }
+
+// sentinelError is a classified error that keeps its message as CEL wrote
+// it and still matches its sentinel.
+type sentinelError struct {
+	msg string
+	is  error
+}
+
+func (e *sentinelError) Error() string { return e.msg }
+func (e *sentinelError) Unwrap() error { return e.is }

@@ -405,12 +405,19 @@ func isExt(s *spec.Schema, name string) bool {
 func (cm *compiler) paramsDeclType() *apiservercel.DeclType {
 	fields := map[string]*apiservercel.DeclField{}
 	for name, v := range cm.cat.paramVals {
-		fields[name] = apiservercel.NewDeclField(name, valueDeclType(v), true, nil, nil)
+		fields[name] = apiservercel.NewDeclField(name, valueDeclType(v, 0), true, nil, nil)
 	}
 	return apiservercel.NewObjectType("statusd.params", fields)
 }
 
-func valueDeclType(v any) *apiservercel.DeclType {
+// valueDeclType types a param value; lists and maps nested deeper than
+// MaxLiteralNesting are typed dyn below that depth, since cel-go's checker
+// takes time that grows faster than the square of a type's depth, and a
+// param may nest as deep as YAML allows.
+func valueDeclType(v any, depth int) *apiservercel.DeclType {
+	if depth >= MaxLiteralNesting {
+		return apiservercel.DynType
+	}
 	switch x := v.(type) {
 	case bool:
 		return apiservercel.BoolType
@@ -425,7 +432,7 @@ func valueDeclType(v any) *apiservercel.DeclType {
 	case []any:
 		var elem *apiservercel.DeclType
 		for _, e := range x {
-			et := valueDeclType(e)
+			et := valueDeclType(e, depth+1)
 			if elem == nil {
 				elem = et
 			} else if elem.CelType().String() != et.CelType().String() {
@@ -504,7 +511,7 @@ func (cm *compiler) typeVariables() {
 // is evaluated (a message and grace.since are evaluated only where when
 // holds); it returns the paths this expression tests.
 func (cm *compiler) typeCheck(p *Program, subject, reason string, want *gocel.Type, guards map[string]bool) map[string]bool {
-	if cm.typed == nil || p == nil {
+	if cm.typed == nil || p == nil || cm.overBudget(p.Expr, p.Field, reason) {
 		return nil
 	}
 	env, err := cm.typed.env(subject)

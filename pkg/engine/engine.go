@@ -212,7 +212,10 @@ type tick struct {
 	snap  *snapshot.Snapshot
 	ev    *cel.Evaluator
 	index *suppress.Index
-	res   *Result
+	// joiner computes named joins' keys, reading the snapshot's other
+	// objects (owner chains, EndpointSlices); built on first use.
+	joiner *suppress.Joiner
+	res    *Result
 	// tallies count outcomes per reason for the Unknown streaks; cur is
 	// the reason being evaluated.
 	tallies map[string]*tally
@@ -421,7 +424,10 @@ func (t *tick) keys(e suppress.Edge, o *snapshot.Object, asCause bool) []string 
 	cause := t.e.cat.Reason(e.Cause)
 	ce := cause.Edges[e.Index]
 	if ce.Join.Kind != catalog.JoinKey {
-		return suppress.NamedKeys(ce.Join.Kind, o, asCause)
+		if t.joiner == nil {
+			t.joiner = suppress.NewJoiner(t.e.cat.Source, t.snap)
+		}
+		return t.joiner.Keys(ce.Join.Kind, o, asCause)
 	}
 	k, err := t.ev.Key(ce, o)
 	if err != nil || k == "" {
