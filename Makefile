@@ -124,12 +124,16 @@ bench: ## Run the benchmarks into bench.txt too (output benchstat can compare).
 	$(GO) test -run '^$$' -bench '^BenchmarkTickShipped$$/^pods=100000$$' -benchtime 1x -benchmem -count 6 ./internal/bench/ | tee -a bench.txt
 
 # FUZZTIME bounds each fuzz target's run; FUZZPARALLEL its workers (the
-# two cores CI has). Targets are found in the sources rather than with
+# two cores CI has); FUZZMINIMIZE the minimisation of each new input. Targets are found in the sources rather than with
 # go test -list, which would run TestMain, and so start a control plane,
 # in every package that has one. FUZZPKGS narrows the run, e.g.
 # FUZZPKGS=./pkg/snapshot.
 FUZZTIME        ?= 30s
 FUZZPARALLEL    ?= 2
+# How long the fuzzer may minimise each new interesting input (Go's default
+# is 60s, which a large seed's mutation can spend whole, so that a bounded
+# run finds nothing more).
+FUZZMINIMIZE    ?= 2s
 FUZZPKGS        ?= $(sort $(dir $(shell grep -l '^func Fuzz' $$(git ls-files 'pkg/*_test.go'))))
 
 .PHONY: fuzz
@@ -137,7 +141,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each; stops by itself.
 	@set -e; for pkg in $(FUZZPKGS); do \
 	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | sed 's/^func //'); do \
 	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) ./$$pkg; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) -parallel $(FUZZPARALLEL) ./$$pkg; \
 	  done; \
 	done
 

@@ -62,7 +62,7 @@ func TestRunKeepsLastGoodCatalogue(t *testing.T) {
 	// A cap well under a ConfigMap's 1 MiB, so the API server takes the
 	// oversize catalogue and statusd must refuse it.
 	const maxBytes = 64 << 10
-	r := start(t, "hostile", "--catalog-configmap", hostileNS+"/statusd-catalog", "--max-catalog-bytes", strconv.Itoa(maxBytes))
+	r := start(t, "hostile", "--catalog-configmap", hostileNS+"/statusd-catalog", "--leader-elect=false", "--max-catalog-bytes", strconv.Itoa(maxBytes))
 	r.waitReady(t)
 	fault := func(name string) {
 		t.Helper()

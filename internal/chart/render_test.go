@@ -238,6 +238,17 @@ func TestRender(t *testing.T) {
 			},
 		},
 		{
+			name: "extra rules for an overlay's sources",
+			opts: chart.RenderOptions{Values: "rbac:\n  extraRules:\n    - apiGroups: [discovery.k8s.io]\n      resources: [endpointslices]\n      verbs: [get, list, watch]\n"},
+			check: func(t *testing.T, r *rendered) {
+				cr := into[rbacv1.ClusterRole](t, r.get(t, "ClusterRole", "statusd"))
+				want, err := rbac.ClusterRules(shipped(t))
+				require.NoError(t, err)
+				want = append(want, rbacv1.PolicyRule{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"get", "list", "watch"}})
+				assert.Equal(t, want, cr.Rules, "the generated rules, then the extra ones")
+			},
+		},
+		{
 			name: "an overlay in the catalogue's ConfigMap",
 			opts: chart.RenderOptions{Values: "catalog:\n  overlay:\n    separate: false\n    files:\n      shop.yaml: |\n" + indent(shopOverlay(t), "        ")},
 			kinds: []string{
@@ -294,7 +305,7 @@ alertmanager:
 				pod := d.Spec.Template.Spec
 				c := pod.Containers[0]
 				assert.Equal(t, []string{
-					"run", "--catalog-configmap=statusd/statusd-catalog", "--listen=:8080", "--resync=30s",
+					"run", "--catalog-configmap=statusd/statusd-catalog", "--catalog-configmap=statusd/statusd-catalog-overlay", "--listen=:8080", "--resync=30s",
 					"--leader-elect=true", "--leader-election-namespace=statusd", "--leader-election-name=statusd",
 					"--cluster-name=prod-eu-1", "--external-url=https://statusd.example.com/",
 					"--prometheus-url=https://thanos-query.monitoring:10902", "--prometheus-tick-timeout=15s", "--prometheus-query-timeout=5s",

@@ -21,8 +21,9 @@ import (
 var (
 	// ErrCostLimit: one evaluation exceeded Options.CostLimit.
 	ErrCostLimit = errors.New("evaluation cost limit exceeded")
-	// ErrBudget: the tick's total budget was spent before this evaluation.
-	ErrBudget = errors.New("tick cost budget exhausted")
+	// ErrBudget: the tick's total budget was spent before this evaluation:
+	// the reason was starved for this tick (see engine, Result.Starved).
+	ErrBudget = errors.New("starved: tick budget exhausted")
 )
 
 // Evaluator evaluates a compiled catalogue against one snapshot. It caches
@@ -72,6 +73,20 @@ func (c *Catalog) NewEvaluator(ctx context.Context, snap *snapshot.Snapshot) *Ev
 
 // Spent is the cost used so far.
 func (e *Evaluator) Spent() uint64 { return e.spent }
+
+// Exhausted reports whether the budget is spent: every evaluation from now
+// on fails with ErrBudget.
+func (e *Evaluator) Exhausted() bool { return e.spent >= e.budget }
+
+// Reserve grants the tick's second phase (rendering messages, grace start
+// times and join keys of the findings its conditions produced) a quarter
+// of the budget beyond it: without one, a tick whose conditions spent the
+// budget could not compute the join keys that suppress symptoms, and
+// would publish what a firing cause should hide. A tick thus spends at
+// most 1.25 times its budget, plus the overshoot of one evaluation.
+func (e *Evaluator) Reserve() {
+	e.budget = e.cat.opts.TickBudget + e.cat.opts.TickBudget/4
+}
 
 // Snapshot is the snapshot being evaluated.
 func (e *Evaluator) Snapshot() *snapshot.Snapshot { return e.snap }
