@@ -209,8 +209,10 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 		return nil, catalog.ErrorList{{Msg: fmt.Sprintf("internal error: build CEL environment: %v", err)}}
 	}
 	c := &Catalog{Source: src, byName: map[string]*Reason{}, varIndex: map[string]int{}, opts: opts}
-	cm := &compiler{env: env, cat: c, src: src, opts: opts,
-		budget: budget{clock: opts.CompileClock, start: opts.CompileClock(), limit: opts.CompileBudget}}
+	cm := &compiler{
+		env: env, cat: c, src: src, opts: opts,
+		budget: budget{clock: opts.CompileClock, start: opts.CompileClock(), limit: opts.CompileBudget},
+	}
 	c.paramVals, c.params = cm.params()
 	cm.typed = cm.newTyper()
 	for i, v := range src.Variables {
