@@ -61,6 +61,10 @@ test-rules: build ## Lint the shipped catalogue (warnings fatal, rule-test cover
 demo: testenv build $(HELM) ## Start a local control plane, apply the chart, run statusd on example add-ons and print its Events; stops by itself.
 	$(GO) run ./internal/demo
 
+.PHONY: demo-alertmanager
+demo-alertmanager: testenv promstack build $(HELM) ## make demo, and the same root causes paged through a real Alertmanager to a webhook that prints them; stops by itself.
+	$(GO) run ./internal/demo -alertmanager
+
 # SCALEFLAGS resizes the scale run, whose default is issue 8's size (1,000 nodes, 30,000 pods, 500
 # add-on namespaces, 3 steps; 11 to 20 minutes on two shared cores), e.g. for a quick look
 # SCALEFLAGS='--nodes 250 --pods 4000 --namespaces 80 --steps 1 --window 20s --out /tmp/scale'.
@@ -86,9 +90,10 @@ $(GOLANGCI_LINT):
 .PHONY: helm-lint
 helm-lint: $(HELM) ## Install helm into bin/, lint the chart strictly and render it (defaults and every optional object).
 	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) $(CHART)
-	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true $(CHART)
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true,dashboard.enabled=true $(CHART)
 	$(HELM) template statusd $(CHART) --namespace statusd --kube-version $(HELM_KUBE_VER) >/dev/null
-	$(HELM) template statusd $(CHART) --namespace statusd --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true >/dev/null
+	$(HELM) template statusd $(CHART) --namespace statusd --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true,dashboard.enabled=true >/dev/null
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) --set 'prometheus.url=http://prometheus:9090,prometheus.bearerTokenSecret.name=prom-token,prometheus.tlsSecret.name=prom-tls,alertmanager.urls={http://am-0:9093,http://am-1:9093},alertmanager.bearerTokenSecret.name=am-token,clusterName=lint,externalURL=https://statusd.example' $(CHART)
 
 # Building helm takes minutes on a small machine; it happens once.
 $(HELM):

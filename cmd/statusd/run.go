@@ -38,8 +38,9 @@ func init() {
 		use:   "run",
 		short: "Watch a cluster and publish root causes as Events",
 		long: "Runs the daemon: watches the catalogue (files, a ConfigMap, or the shipped one), the\n" +
-			"cluster objects it reads and the pods it scrapes, and publishes root causes as Events,\n" +
-			"as the one leader among replicas. Stops cleanly on SIGTERM.",
+			"cluster objects it reads and the pods it scrapes, queries Prometheus for the catalogue's\n" +
+			"query sources (--prometheus-url), and publishes root causes as Events and to Alertmanager\n" +
+			"(--alertmanager-url), as the one leader among replicas. Stops cleanly on SIGTERM.",
 		args:   noArgs,
 		define: defineRun,
 	})
@@ -69,6 +70,8 @@ type runFlags struct {
 	podName        string
 	podNamespace   string
 	cost           cel.Options
+	prometheus     promFlags
+	alerts         alertFlags
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -95,6 +98,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.memoryLimit, "memory-limit", "", "soft memory limit of the Go heap, such as 250Mi (0: none); by default GOMEMLIMIT, else 90% of the container's cgroup memory limit")
 	fs.Uint64Var(&f.cost.CostLimit, "cost-limit", cel.DefaultCostLimit, "per-expression CEL cost limit")
 	fs.Uint64Var(&f.cost.TickBudget, "tick-budget", cel.DefaultTickBudget, "total CEL cost budget of one tick")
+	f.prometheus.register(fs)
+	f.alerts.register(fs)
 }
 
 func defineRun(fs *flag.FlagSet) func(*cobra.Command, []string) int {
@@ -110,6 +115,10 @@ func defineRun(fs *flag.FlagSet) func(*cobra.Command, []string) int {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		defer stop()
 		if err := runDaemon(ctx, &f, log); err != nil {
+			if ue := (*usageError)(nil); errors.As(err, &ue) {
+				fmt.Fprintf(stderr, "statusd run: %v\n", err)
+				return exitUsage
+			}
 			log.Error("Exiting", "err", err)
 			return 1
 		}
@@ -162,7 +171,19 @@ func restConfig(kubeconfig, context string) (*rest.Config, error) {
 // process; this only builds its parts from flags.
 func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 	if len(f.catalogs) > 0 && len(f.configMaps) > 0 {
-		return errors.New("--catalog and --catalog-configmap are exclusive")
+		return &usageError{errors.New("--catalog and --catalog-configmap are exclusive")}
+	}
+	// Prometheus and Alertmanager flags are checked before anything
+	// starts, so that a typo exits 2 at once instead of a daemon that
+	// runs without them.
+	reg := prometheus.NewRegistry()
+	queries, err := f.prometheus.runner(reg, log)
+	if err != nil {
+		return err
+	}
+	alerts, err := f.alerts.sender(reg, log)
+	if err != nil {
+		return err
 	}
 	if err := setMemoryLimit(f.memoryLimit, log); err != nil {
 		return err
@@ -209,12 +230,20 @@ func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), writer, daemon.SourcesCollector(src.Stats))
-	d, err := daemon.New(daemon.Options{
+	opts := daemon.Options{
 		Catalogs: catalogs, Sources: src, Publisher: writer, Notifier: notifier, Listen: f.listen,
 		Resync: f.resync, Debounce: f.debounce, LeaderElection: le, Registry: reg, Logger: log,
-	})
+		Cluster: f.alerts.cluster,
+	}
+	// Typed nils would read as configured.
+	if queries != nil {
+		opts.Queries = queries
+	}
+	if alerts != nil {
+		opts.Alerts = alerts
+	}
+	d, err := daemon.New(opts)
 	if err != nil {
 		return err
 	}

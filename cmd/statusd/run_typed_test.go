@@ -56,6 +56,23 @@ func selfEvents(t *testing.T, r *replica, reason string) []corev1.Event {
 	return out
 }
 
+// waitSelfEvent waits for the one Event with reason about the replica's
+// own pod (other tests' replicas write theirs on other objects).
+func waitSelfEvent(t *testing.T, r *replica, reason string) corev1.Event {
+	t.Helper()
+	var got corev1.Event
+	require.Eventually(t, func() bool {
+		evs := selfEvents(t, r, reason)
+		require.LessOrEqual(t, len(evs), 1, "duplicate %s Events: %+v", reason, evs)
+		if len(evs) == 1 {
+			got = evs[0]
+			return true
+		}
+		return false
+	}, 60*time.Second, 100*time.Millisecond, "no %s Event on %s", reason, r.name)
+	return got
+}
+
 // TestRunTypesCRDsFromTheCluster: the daemon types custom resources from
 // the schemas the cluster serves. On the control plane with every fixture
 // CRD it loads the shipped catalogue (HelmReleases, whose CRD preserves
@@ -87,9 +104,7 @@ reasons:
   when: object.spec.?colour.orValue("") == "red"
 `
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "catalog-zz-widgets.yaml"), []byte(extra), 0o644))
-	rej := waitEvent(t, testenv.Shared().Client(), emit.ReasonCatalogRejected, 30*time.Second, func(e corev1.Event) bool {
-		return e.InvolvedObject.Name == r.name
-	})
+	rej := waitSelfEvent(t, r, emit.ReasonCatalogRejected)
 	assert.Contains(t, rej.Message, `undefined field 'colour'; did you mean "color"?`)
 	_, m := r.get("/metrics")
 	assert.Contains(t, m, "statusd_catalog_last_reload_successful 0")
@@ -155,7 +170,7 @@ reasons:
 		require.NoError(t, json.Unmarshal([]byte(body), &st), body)
 		return st
 	}
-	ev := waitEvent(t, c, emit.ReasonReasonUnknown, 60*time.Second, func(e corev1.Event) bool { return e.InvolvedObject.Name == r.name })
+	ev := waitSelfEvent(t, r, emit.ReasonReasonUnknown)
 	assert.Equal(t, corev1.EventTypeWarning, ev.Type)
 	assert.Equal(t, "Pod", ev.InvolvedObject.Kind, "the Event is about statusd, not a subject")
 	assert.Contains(t, ev.Message, "reason StateBroken has been Unknown on all 2 subjects it evaluates for 10 ticks")

@@ -238,6 +238,17 @@ func TestRender(t *testing.T) {
 			},
 		},
 		{
+			name: "extra rules for an overlay's sources",
+			opts: chart.RenderOptions{Values: "rbac:\n  extraRules:\n    - apiGroups: [discovery.k8s.io]\n      resources: [endpointslices]\n      verbs: [get, list, watch]\n"},
+			check: func(t *testing.T, r *rendered) {
+				cr := into[rbacv1.ClusterRole](t, r.get(t, "ClusterRole", "statusd"))
+				want, err := rbac.ClusterRules(shipped(t))
+				require.NoError(t, err)
+				want = append(want, rbacv1.PolicyRule{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"get", "list", "watch"}})
+				assert.Equal(t, want, cr.Rules, "the generated rules, then the extra ones")
+			},
+		},
+		{
 			name: "an overlay in the catalogue's ConfigMap",
 			opts: chart.RenderOptions{Values: "catalog:\n  overlay:\n    separate: false\n    files:\n      shop.yaml: |\n" + indent(shopOverlay(t), "        ")},
 			kinds: []string{
@@ -276,6 +287,84 @@ func TestRender(t *testing.T) {
 			},
 		},
 		{
+			name: "prometheus and alertmanager",
+			opts: chart.RenderOptions{Values: `clusterName: prod-eu-1
+externalURL: https://statusd.example.com/
+prometheus:
+  url: https://thanos-query.monitoring:10902
+  bearerTokenSecret: {name: thanos-token, key: jwt}
+  tlsSecret: {name: thanos-client}
+  queryTimeout: 5s
+  tickTimeout: 15s
+alertmanager:
+  urls: [http://am-0.monitoring:9093, http://am-1.monitoring:9093]
+  bearerTokenSecret: {name: am-token}
+`},
+			check: func(t *testing.T, r *rendered) {
+				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
+				pod := d.Spec.Template.Spec
+				c := pod.Containers[0]
+				assert.Equal(t, []string{
+					"run", "--catalog-configmap=statusd/statusd-catalog", "--catalog-configmap=statusd/statusd-catalog-overlay", "--listen=:8080", "--resync=30s",
+					"--leader-elect=true", "--leader-election-namespace=statusd", "--leader-election-name=statusd",
+					"--cluster-name=prod-eu-1", "--external-url=https://statusd.example.com/",
+					"--prometheus-url=https://thanos-query.monitoring:10902", "--prometheus-tick-timeout=15s", "--prometheus-query-timeout=5s",
+					"--prometheus-bearer-token-file=/etc/statusd/prometheus-token/token",
+					"--prometheus-ca-file=/etc/statusd/prometheus-tls/ca.crt", "--prometheus-cert-file=/etc/statusd/prometheus-tls/tls.crt",
+					"--prometheus-key-file=/etc/statusd/prometheus-tls/tls.key",
+					"--alertmanager-url=http://am-0.monitoring:9093", "--alertmanager-url=http://am-1.monitoring:9093",
+					"--alertmanager-bearer-token-file=/etc/statusd/alertmanager-token/token",
+					"--log-format=json", "--log-level=info",
+				}, c.Args)
+				for _, e := range c.Env {
+					assert.Nil(t, e.ValueFrom.SecretKeyRef, "credentials are files, never environment variables: %s", e.Name)
+				}
+				assert.Empty(t, c.EnvFrom)
+				mounts := map[string]string{}
+				for _, m := range c.VolumeMounts {
+					mounts[m.Name] = m.MountPath
+					if m.Name != "tmp" {
+						assert.True(t, m.ReadOnly, m.Name)
+					}
+				}
+				assert.Equal(t, map[string]string{
+					"tmp": "/tmp", "prometheus-token": "/etc/statusd/prometheus-token",
+					"prometheus-tls": "/etc/statusd/prometheus-tls", "alertmanager-token": "/etc/statusd/alertmanager-token",
+				}, mounts)
+				secrets := map[string]string{}
+				for _, v := range pod.Volumes {
+					if v.Secret == nil {
+						continue
+					}
+					var items []string
+					for _, it := range v.Secret.Items {
+						items = append(items, it.Key+"→"+it.Path)
+					}
+					secrets[v.Name] = v.Secret.SecretName + ": " + strings.Join(items, ", ")
+				}
+				assert.Equal(t, map[string]string{
+					"prometheus-token":   "thanos-token: jwt→token",
+					"prometheus-tls":     "thanos-client: ca.crt→ca.crt, tls.crt→tls.crt, tls.key→tls.key",
+					"alertmanager-token": "am-token: token→token",
+				}, secrets)
+			},
+		},
+		{
+			name: "prometheus alone",
+			opts: chart.RenderOptions{Set: []string{"prometheus.url=http://prometheus-operated.monitoring:9090"}},
+			check: func(t *testing.T, r *rendered) {
+				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
+				args := d.Spec.Template.Spec.Containers[0].Args
+				assert.Contains(t, args, "--prometheus-url=http://prometheus-operated.monitoring:9090")
+				assert.Contains(t, args, "--prometheus-tick-timeout=20s")
+				for _, a := range args {
+					assert.NotContains(t, a, "--alertmanager", "no Alertmanager unless urls are given")
+					assert.NotContains(t, a, "-file=", "no credentials unless Secrets are named")
+				}
+				assert.Len(t, d.Spec.Template.Spec.Volumes, 1)
+			},
+		},
+		{
 			name: "monitoring",
 			opts: chart.RenderOptions{Set: []string{"serviceMonitor.enabled=true", "prometheusRule.enabled=true", "prometheusRule.labels.release=kps"}},
 			check: func(t *testing.T, r *rendered) {
@@ -304,6 +393,43 @@ func TestRender(t *testing.T) {
 						`[10m])) > 1`,
 					"StatusdTickSlow": `histogram_quantile(0.99, sum by (namespace, pod, le) (rate(statusd_tick_duration_seconds_bucket` + sel + `[10m]))) > 5`,
 				}, exprs)
+			},
+		},
+		{
+			name: "dashboard for the Grafana sidecar",
+			opts: chart.RenderOptions{Set: []string{"dashboard.enabled=true"}},
+			check: func(t *testing.T, r *rendered) {
+				cm := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "statusd-dashboard"))
+				assert.Equal(t, "statusd", cm.Namespace)
+				assert.Equal(t, "1", cm.Labels["grafana_dashboard"], "the label kube-prometheus-stack's sidecar selects by default")
+				assert.Equal(t, "statusd", cm.Labels["app.kubernetes.io/name"])
+				want, err := os.ReadFile(filepath.Join(chart.Dir(), "files", "dashboards", "statusd.json"))
+				require.NoError(t, err)
+				assert.Equal(t, map[string]string{"statusd.json": string(want)}, cm.Data, "the ConfigMap must serve the dashboard byte for byte")
+				assert.True(t, json.Valid([]byte(cm.Data["statusd.json"])))
+			},
+		},
+		{
+			name: "dashboard with the sidecar's label, namespace and folder of the operator's choice",
+			opts: chart.RenderOptions{Release: "prod", Namespace: "statusd-system", Values: "dashboard:\n  enabled: true\n  namespace: monitoring\n" +
+				"  label: example.com/dashboard\n  labelValue: statusd\n  labels: {team: platform}\n  annotations: {grafana_folder: Platform}\n"},
+			check: func(t *testing.T, r *rendered) {
+				cm := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "prod-statusd-dashboard"))
+				assert.Equal(t, "monitoring", cm.Namespace)
+				assert.Equal(t, "statusd", cm.Labels["example.com/dashboard"])
+				assert.Equal(t, "platform", cm.Labels["team"])
+				assert.NotContains(t, cm.Labels, "grafana_dashboard")
+				assert.Equal(t, map[string]string{"grafana_folder": "Platform"}, cm.Annotations)
+				assert.Contains(t, cm.Data, "statusd.json")
+			},
+		},
+		{
+			name: "dashboard off: no ConfigMap, whatever else is set",
+			opts: chart.RenderOptions{Set: []string{"dashboard.enabled=false", "dashboard.namespace=monitoring"}},
+			check: func(t *testing.T, r *rendered) {
+				for _, o := range r.objs {
+					assert.NotContains(t, o.GetName(), "dashboard")
+				}
 			},
 		},
 	}
@@ -350,6 +476,17 @@ func TestRenderRefusesBadValues(t *testing.T) {
 		{name: "bad resync", set: []string{"resync=soon"}, wantErr: "resync"},
 		{name: "bad log level", set: []string{"log.level=verbose"}, wantErr: "level"},
 		{name: "service account name required", set: []string{"serviceAccount.create=false"}, wantErr: "serviceAccount.name is required"},
+		{name: "prometheus URL without scheme", set: []string{"prometheus.url=prometheus:9090"}, wantErr: "prometheus"},
+		{name: "alertmanager URL without scheme", set: []string{"alertmanager.urls={am:9093}"}, wantErr: "urls"},
+		{name: "bad external URL", set: []string{"externalURL=statusd.example.com"}, wantErr: "externalURL"},
+		{name: "bad tick timeout", set: []string{"prometheus.tickTimeout=soon"}, wantErr: "tickTimeout"},
+		{name: "unknown prometheus key", set: []string{"prometheus.token=x"}, wantErr: "additional properties 'token' not allowed"},
+		{name: "token secret without URL", set: []string{"prometheus.bearerTokenSecret.name=tok"}, wantErr: "prometheus.bearerTokenSecret and prometheus.tlsSecret need prometheus.url"},
+		{name: "tls secret without URL", set: []string{"prometheus.tlsSecret.name=tls"}, wantErr: "need prometheus.url"},
+		{name: "alertmanager token without URLs", set: []string{"alertmanager.bearerTokenSecret.name=tok"}, wantErr: "alertmanager.bearerTokenSecret needs alertmanager.urls"},
+		{name: "dashboard label not a label name", set: []string{"dashboard.label=grafana dashboard"}, wantErr: "label"},
+		{name: "dashboard enabled not a bool", values: "dashboard: {enabled: yes please}\n", wantErr: "enabled"},
+		{name: "unknown dashboard key", set: []string{"dashboard.folder=x"}, wantErr: "additional properties 'folder' not allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

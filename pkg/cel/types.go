@@ -405,12 +405,19 @@ func isExt(s *spec.Schema, name string) bool {
 func (cm *compiler) paramsDeclType() *apiservercel.DeclType {
 	fields := map[string]*apiservercel.DeclField{}
 	for name, v := range cm.cat.paramVals {
-		fields[name] = apiservercel.NewDeclField(name, valueDeclType(v), true, nil, nil)
+		fields[name] = apiservercel.NewDeclField(name, valueDeclType(v, 0), true, nil, nil)
 	}
 	return apiservercel.NewObjectType("statusd.params", fields)
 }
 
-func valueDeclType(v any) *apiservercel.DeclType {
+// valueDeclType types a param value; lists and maps nested deeper than
+// MaxLiteralNesting are typed dyn below that depth, since cel-go's checker
+// takes time that grows faster than the square of a type's depth, and a
+// param may nest as deep as YAML allows.
+func valueDeclType(v any, depth int) *apiservercel.DeclType {
+	if depth >= MaxLiteralNesting {
+		return apiservercel.DynType
+	}
 	switch x := v.(type) {
 	case bool:
 		return apiservercel.BoolType
@@ -425,7 +432,7 @@ func valueDeclType(v any) *apiservercel.DeclType {
 	case []any:
 		var elem *apiservercel.DeclType
 		for _, e := range x {
-			et := valueDeclType(e)
+			et := valueDeclType(e, depth+1)
 			if elem == nil {
 				elem = et
 			} else if elem.CelType().String() != et.CelType().String() {
@@ -442,6 +449,61 @@ func valueDeclType(v any) *apiservercel.DeclType {
 	return apiservercel.DynType
 }
 
+// typeVariables type-checks each variable. A variable is evaluated with
+// the object of whichever reason reads it (directly, or through other
+// variables), so when every reason that reads it has one subject source,
+// its object is typed as that source's: a misspelt field in a variable is
+// then an error at its position, as it is in a reason. A variable read by
+// reasons of different subjects usually branches on object.kind, which a
+// static check cannot follow, so object stays dynamic there, as it does
+// in a variable no reason reads.
+func (cm *compiler) typeVariables() {
+	subjects := make([]map[string]bool, len(cm.cat.Variables))
+	var visit func(name, subject string)
+	visit = func(name, subject string) {
+		i, ok := cm.cat.varIndex[name]
+		if !ok || i >= len(cm.cat.Variables) || subjects[i][subject] {
+			return
+		}
+		if subjects[i] == nil {
+			subjects[i] = map[string]bool{}
+		}
+		subjects[i][subject] = true
+		if p := cm.cat.Variables[i].Program; p != nil {
+			for _, r := range p.refs.variables {
+				visit(r.name, subject)
+			}
+		}
+	}
+	for _, r := range cm.src.Reasons {
+		cr := cm.cat.byName[r.Name]
+		if cr == nil {
+			continue
+		}
+		progs := []*Program{cr.When, cr.Message, cr.Since}
+		for _, e := range cr.Edges {
+			progs = append(progs, e.Key)
+		}
+		for _, p := range progs {
+			if p == nil {
+				continue
+			}
+			for _, ref := range p.refs.variables {
+				visit(ref.name, r.Subject)
+			}
+		}
+	}
+	for i, v := range cm.cat.Variables {
+		subject := ""
+		if len(subjects[i]) == 1 {
+			for s := range subjects[i] {
+				subject = s
+			}
+		}
+		cm.typeCheck(v.Program, subject, "", nil, nil)
+	}
+}
+
 // typeCheck runs the typed check of an expression that compiled untyped.
 // subject is the reason's source ("" for a variable, whose object is
 // whatever subject reads it). Problems are recorded at their positions.
@@ -449,7 +511,7 @@ func valueDeclType(v any) *apiservercel.DeclType {
 // is evaluated (a message and grace.since are evaluated only where when
 // holds); it returns the paths this expression tests.
 func (cm *compiler) typeCheck(p *Program, subject, reason string, want *gocel.Type, guards map[string]bool) map[string]bool {
-	if cm.typed == nil || p == nil {
+	if cm.typed == nil || p == nil || cm.overBudget(p.Expr, p.Field, reason) {
 		return nil
 	}
 	env, err := cm.typed.env(subject)

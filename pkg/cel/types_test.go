@@ -120,6 +120,19 @@ func TestTypedCheck(t *testing.T) {
 			name: "crd-typed", body: r("widgets", `object.spec.size > 1 && object.spec.colour == "red"`),
 			want: []string{`t.yaml:11:86: reason R: when: undefined field 'colour'; did you mean "color"?`},
 		},
+		{
+			// A variable is typed with the subject of the reasons reading
+			// it, through other variables too.
+			name: "variable-typed-by-its-readers",
+			body: r("deploys", `variables.outer > 1`) + "variables:\n- {name: inner, expression: object.spec.replicaz}\n- {name: outer, expression: variables.inner}\n",
+			want: []string{`t.yaml:13:41: variables.inner: undefined field 'replicaz'; did you mean "replicas"?`},
+		},
+		{
+			// Read by reasons on pods and on Deployments, a variable may
+			// branch on its object's kind: it stays dynamic.
+			name: "variable-of-two-subjects-stays-dynamic",
+			body: r("deploys", `variables.v == 1`) + "- {name: S, subject: pods, summary: s, when: 'variables.v == 1'}\nvariables:\n- {name: v, expression: object.spec.anything}\n",
+		},
 		{name: "crd-free-form-stays-dynamic", body: r("widgets", `object.spec.extra.anything == 1 && object.metadata.name != ""`)},
 		// A subtree that lists some fields and preserves unknown ones may
 		// hold any field: what it lists does not close it.

@@ -54,8 +54,12 @@ type Case struct {
 	// by source, then by series (name{labels} or {labels}), in promtool's
 	// notation with one value per step: the n-th value is what the query
 	// returned at the n-th step, _ or stale that the series was absent
-	// then. A query source not listed here is absent (no Prometheus); a
-	// step fails a query with sources: {name: {status: failed, error: ...}}.
+	// then. A query source not listed here is not configured, as when
+	// statusd runs without Prometheus: cluster.sourceStatus says absent
+	// and any other read makes the condition false
+	// (cel.ErrQueryNotConfigured); list it with no series ({}) for a query
+	// that answered with none. A step fails a query with sources: {name:
+	// {status: failed, error: ...}}.
 	Queries map[string]map[string]string `json:"queries,omitempty"`
 	// Steps are the snapshots, in increasing time.
 	Steps []Step `json:"steps"`

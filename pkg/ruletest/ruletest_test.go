@@ -159,41 +159,6 @@ func TestExtendExample(t *testing.T) {
 	assert.Len(t, rep.Cases, 3, out)
 }
 
-// TestMalformedObjects runs rule tests whose objects are malformed, inline
-// (refused when the file is read, every problem at once) and in objects
-// files (the case fails with every problem of the step); the output is
-// golden. A case of well-formed objects without uids passes: the uid each
-// is given is the same in every step, so the finding carries over.
-func TestMalformedObjects(t *testing.T) {
-	_, err := ReadFile("testdata/objects/inline.yaml")
-	require.Error(t, err)
-	require.ErrorIs(t, err, ErrInvalid)
-	for _, want := range []string{
-		`testdata/objects/inline.yaml:16:85: "HelmRelease/shop/web": lastTransitionTime "12" is not an RFC 3339 timestamp`,
-		`testdata/objects/inline.yaml:17:7: object has no metadata`,
-		`metadata.name "web_0" is not a valid Pod name`,
-		`creationTimestamp "yesterday" is not an RFC 3339 timestamp`,
-		`"Pod/shop/web-0": the same object as at testdata/objects/inline.yaml:29:7`,
-		`"Pod/shop/web-1": uid "a" is also the uid of the object at testdata/objects/inline.yaml:29:7`,
-	} {
-		assert.Contains(t, err.Error(), want)
-	}
-	golden(t, "objects/inline.out", []byte(err.Error()+"\n"))
-
-	_, rep, out := run(t, Options{}, "testdata/objects/files.yaml")
-	require.Len(t, rep.Cases, 2, out)
-	assert.Equal(t, 1, rep.Failed(), out)
-	assert.Contains(t, out, `testdata/objects/pods.objects.yaml:1:1: "Pod/shop/web-0": the same object as at testdata/objects/files.yaml:12:7`)
-	assert.Contains(t, out, `testdata/objects/pods.objects.yaml:11:63: "Pod/shop/web-1": deletionTimestamp "2026-13-01T00:00:00Z" is not an RFC 3339 timestamp`)
-	assert.True(t, rep.Cases[1].Passed(), out)
-	golden(t, "objects/files.out", []byte(stripDurations(out)))
-}
-
-// stripDurations drops the timings from a run's output.
-func stripDurations(s string) string {
-	return regexp.MustCompile(` \([0-9.]+[µmn]?s\)`).ReplaceAllString(s, "")
-}
-
 // TestUnknownExemption: a case fails when a reason is Unknown unless it
 // expects it, except for the outages the case's own input explains; no
 // error of the expression itself is exempt, however it reads.
@@ -251,4 +216,39 @@ func TestExemptUnknown(t *testing.T) {
 			assert.Equal(t, tc.exempt, exemptUnknown(tc.err))
 		})
 	}
+}
+
+// TestMalformedObjects runs rule tests whose objects are malformed, inline
+// (refused when the file is read, every problem at once) and in objects
+// files (the case fails with every problem of the step); the output is
+// golden. A case of well-formed objects without uids passes: the uid each
+// is given is the same in every step, so the finding carries over.
+func TestMalformedObjects(t *testing.T) {
+	_, err := ReadFile("testdata/objects/inline.yaml")
+	require.Error(t, err)
+	require.ErrorIs(t, err, ErrInvalid)
+	for _, want := range []string{
+		`testdata/objects/inline.yaml:16:85: "HelmRelease/shop/web": lastTransitionTime "12" is not an RFC 3339 timestamp`,
+		`testdata/objects/inline.yaml:17:7: object has no metadata`,
+		`metadata.name "web_0" is not a valid Pod name`,
+		`creationTimestamp "yesterday" is not an RFC 3339 timestamp`,
+		`"Pod/shop/web-0": the same object as at testdata/objects/inline.yaml:29:7`,
+		`"Pod/shop/web-1": uid "a" is also the uid of the object at testdata/objects/inline.yaml:29:7`,
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+	golden(t, "objects/inline.out", []byte(err.Error()+"\n"))
+
+	_, rep, out := run(t, Options{}, "testdata/objects/files.yaml")
+	require.Len(t, rep.Cases, 2, out)
+	assert.Equal(t, 1, rep.Failed(), out)
+	assert.Contains(t, out, `testdata/objects/pods.objects.yaml:1:1: "Pod/shop/web-0": the same object as at testdata/objects/files.yaml:12:7`)
+	assert.Contains(t, out, `testdata/objects/pods.objects.yaml:11:63: "Pod/shop/web-1": deletionTimestamp "2026-13-01T00:00:00Z" is not an RFC 3339 timestamp`)
+	assert.True(t, rep.Cases[1].Passed(), out)
+	golden(t, "objects/files.out", []byte(stripDurations(out)))
+}
+
+// stripDurations drops the timings from a run's output.
+func stripDurations(s string) string {
+	return regexp.MustCompile(` \([0-9.]+[µmn]?s\)`).ReplaceAllString(s, "")
 }

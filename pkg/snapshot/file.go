@@ -38,8 +38,9 @@ type File struct {
 	// Metrics are scrape results, one per pod and scrape.
 	Metrics []Scrape `json:"metrics,omitempty"`
 	// Queries are the results of the catalogue's Prometheus query sources
-	// at the snapshot's time; a query source without one is absent, as
-	// when statusd runs without Prometheus.
+	// at the snapshot's time; a query source without one is not
+	// configured, as when statusd runs without Prometheus (its status is
+	// absent, and any other read of it makes a condition false).
 	Queries []QueryRecord `json:"queries,omitempty"`
 
 	// Notes are what decoding says without it being an error, such as
