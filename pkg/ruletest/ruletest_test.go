@@ -156,7 +156,7 @@ func TestExtendExample(t *testing.T) {
 	require.NotEmpty(t, files)
 	_, rep, out := run(t, Options{}, files...)
 	assert.Equal(t, 0, rep.Failed(), out)
-	assert.Len(t, rep.Cases, 3, out)
+	assert.Len(t, rep.Cases, 5, out)
 }
 
 // TestUnknownExemption: a case fails when a reason is Unknown unless it
