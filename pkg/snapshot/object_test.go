@@ -16,6 +16,7 @@ func TestNewObject(t *testing.T) {
 		name    string
 		content map[string]any
 		want    snapshot.Object
+		labels  map[string]string
 		ref     string
 		id      string
 		gv      schema.GroupVersion
@@ -40,13 +41,13 @@ func TestNewObject(t *testing.T) {
 			},
 			want: snapshot.Object{
 				APIVersion: "v1", Kind: "Pod", Namespace: "shop", Name: "web-1", UID: "pod-1", Node: "node-a",
-				Labels:     map[string]string{"app": "web"},
 				Owners:     []string{"cm-1", "rs-1"},
 				Controller: "rs-1",
 				Created:    created,
 				Deleting:   created.Add(time.Hour),
 			},
-			ref: "Pod/shop/web-1", id: "pod-1", gv: schema.GroupVersion{Version: "v1"},
+			labels: map[string]string{"app": "web"},
+			ref:    "Pod/shop/web-1", id: "pod-1", gv: schema.GroupVersion{Version: "v1"},
 		},
 		{
 			name: "owner that is not the controller",
@@ -67,8 +68,9 @@ func TestNewObject(t *testing.T) {
 				"metadata": map[string]any{"name": "node-a", "uid": "node-1", "labels": map[string]any{}},
 				"spec":     map[string]any{"nodeName": "ignored"},
 			},
-			want: snapshot.Object{APIVersion: "v1", Kind: "Node", Name: "node-a", UID: "node-1", Node: "node-a", Labels: map[string]string{}},
-			ref:  "Node/node-a", id: "node-1", gv: schema.GroupVersion{Version: "v1"},
+			want:   snapshot.Object{APIVersion: "v1", Kind: "Node", Name: "node-a", UID: "node-1", Node: "node-a"},
+			labels: map[string]string{},
+			ref:    "Node/node-a", id: "node-1", gv: schema.GroupVersion{Version: "v1"},
 		},
 		{
 			name: "namespace",
@@ -76,8 +78,9 @@ func TestNewObject(t *testing.T) {
 				"apiVersion": "v1", "kind": "Namespace",
 				"metadata": map[string]any{"name": "shop", "labels": map[string]any{"team": "web"}},
 			},
-			want: snapshot.Object{APIVersion: "v1", Kind: "Namespace", Name: "shop", Labels: map[string]string{"team": "web"}},
-			ref:  "Namespace/shop", id: "Namespace/shop", gv: schema.GroupVersion{Version: "v1"},
+			want:   snapshot.Object{APIVersion: "v1", Kind: "Namespace", Name: "shop"},
+			labels: map[string]string{"team": "web"},
+			ref:    "Namespace/shop", id: "Namespace/shop", gv: schema.GroupVersion{Version: "v1"},
 		},
 		{
 			name:    "missing metadata",
@@ -118,7 +121,7 @@ func TestNewObject(t *testing.T) {
 			assert.Equal(t, tt.want.Name, o.Name)
 			assert.Equal(t, tt.want.UID, o.UID)
 			assert.Equal(t, tt.want.Node, o.Node)
-			assert.Equal(t, tt.want.Labels, o.Labels)
+			assert.Equal(t, tt.labels, o.LabelMap())
 			assert.Equal(t, tt.want.Owners, o.Owners)
 			assert.Equal(t, tt.want.Controller, o.Controller)
 			assert.True(t, tt.want.Created.Equal(o.Created), "created %v, want %v", o.Created, tt.want.Created)
