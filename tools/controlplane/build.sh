@@ -28,33 +28,17 @@ stages=kwok-stages.yaml
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# Serialise concurrent runs (two test runs starting at once) when flock exists;
-# without it the worst case is building twice.
-if command -v flock >/dev/null 2>&1; then
-	exec 9>"$out/.lock"
-	flock 9
-fi
-
 key=$(
 	cd "$here"
 	{
-		cat go.mod go.sum build.sh etcd/main.go kwok/*.yaml
+		cat go.mod go.sum build.sh ../stampedbuild.sh etcd/main.go kwok/*.yaml
 		go version
 		go env GOOS GOARCH
 	} | sha256sum | cut -d' ' -f1
 )
-stamp="$out/.stamp"
-
-uptodate=true
-for b in "${bins[@]}"; do
-	[[ -x "$out/$b" ]] || uptodate=false
-done
-[[ -f "$out/$stages" ]] || uptodate=false
-if $uptodate && [[ -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
-	echo "testenv: binaries in $out are up to date"
-	exit 0
-fi
-rm -f "$stamp"
+# shellcheck source=tools/stampedbuild.sh
+source "$here/../stampedbuild.sh"
+stamped_begin testenv "$out" "$key" "${bins[@]}" "$stages"
 
 # Static binaries: a fresh machine may have no C compiler, and the result
 # should not depend on whether it has one.
@@ -68,13 +52,6 @@ ldflags+=" -X k8s.io/component-base/version.gitMajor=1"
 ldflags+=" -X k8s.io/component-base/version.gitMinor=$K8S_MINOR"
 ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
 
-# Build next to the output and rename into place: a rename works even while a
-# test runs the old binary, where overwriting it fails with "text file busy".
-stage="$out/.build"
-rm -rf "$stage"
-mkdir -p "$stage"
-
-start=$(date +%s)
 echo "testenv: building etcd and Kubernetes $K8S_VERSION into $out (several minutes when the Go build cache is cold)"
 (
 	cd "$here"
@@ -101,10 +78,4 @@ GOBIN="$stage" go install -p "$jobs" -trimpath -ldflags "-s -w" "sigs.k8s.io/kwo
 	done
 ) >"$stage/$stages"
 
-for f in "${bins[@]}" "$stages"; do
-	mv -f "$stage/$f" "$out/$f"
-done
-rmdir "$stage"
-
-echo "$key" >"$stamp"
-echo "testenv: done in $(($(date +%s) - start))s"
+stamped_end

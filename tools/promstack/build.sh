@@ -31,31 +31,16 @@ bins=(prometheus alertmanager)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# Serialise concurrent runs when flock exists; without it the worst case is
-# building twice.
-if command -v flock >/dev/null 2>&1; then
-	exec 9>"$out/.lock"
-	flock 9
-fi
-
 key=$(
 	{
-		cat "$here/build.sh"
+		cat "$here/build.sh" "$here/../stampedbuild.sh"
 		go version
 		go env GOOS GOARCH
 	} | sha256sum | cut -d' ' -f1
 )
-stamp="$out/.stamp"
-
-uptodate=true
-for b in "${bins[@]}"; do
-	[[ -x "$out/$b" ]] || uptodate=false
-done
-if $uptodate && [[ -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
-	echo "promstack: binaries in $out are up to date"
-	exit 0
-fi
-rm -f "$stamp"
+# shellcheck source=tools/stampedbuild.sh
+source "$here/../stampedbuild.sh"
+stamped_begin promstack "$out" "$key" "${bins[@]}"
 
 export CGO_ENABLED=0
 export GOWORK=off
@@ -63,16 +48,9 @@ export GOWORK=off
 # GOFLAGS=-mod=vendor or similar from the caller's environment out of it.
 export GOFLAGS=
 
-# Build next to the output and rename into place: a rename works even while a
-# test runs the old binary, where overwriting it fails with "text file busy".
-stage="$out/.build"
-rm -rf "$stage"
-mkdir -p "$stage"
-
 # The release builds stamp the version; without it both report an empty one.
 stampver() { echo "-s -w -X github.com/prometheus/common/version.Version=${1#v}"; }
 
-start=$(date +%s)
 echo "promstack: building alertmanager $ALERTMANAGER_VERSION into $out"
 GOBIN="$stage" go install -p "$jobs" -trimpath -ldflags "$(stampver "$ALERTMANAGER_VERSION")" \
 	"github.com/prometheus/alertmanager/cmd/alertmanager@$ALERTMANAGER_VERSION"
@@ -80,10 +58,4 @@ echo "promstack: building prometheus $PROMETHEUS_VERSION (about 8 minutes when t
 GOBIN="$stage" go install -p "$jobs" -trimpath -ldflags "$(stampver "$PROMETHEUS_VERSION")" \
 	"github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION"
 
-for f in "${bins[@]}"; do
-	mv -f "$stage/$f" "$out/$f"
-done
-rmdir "$stage"
-
-echo "$key" >"$stamp"
-echo "promstack: done in $(($(date +%s) - start))s"
+stamped_end
