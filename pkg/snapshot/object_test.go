@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"statusd.io/statusd/pkg/snapshot"
@@ -131,6 +133,41 @@ func TestNewObject(t *testing.T) {
 			assert.Equal(t, tt.gv, o.GroupVersion())
 		})
 	}
+}
+
+// TestObjectLabels checks that label selectors read an object's labels the
+// same whether it is held decoded or compact, that a label whose value is
+// not a string is absent, and that an object without labels has none.
+func TestObjectLabels(t *testing.T) {
+	content := func() map[string]any {
+		return map[string]any{"kind": "Pod", "metadata": map[string]any{"name": "p", "labels": map[string]any{"app": "web", "tier": "", "replicas": int64(3)}}}
+	}
+	for _, tc := range []struct {
+		name string
+		obj  *snapshot.Object
+	}{
+		{"decoded", snapshot.NewObject(content())},
+		{"compact", snapshot.NewCompactObject(content())},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ls := tc.obj.Labels()
+			v, ok := ls.Lookup("app")
+			assert.True(t, ok)
+			assert.Equal(t, "web", v)
+			assert.True(t, ls.Has("tier"), "an empty value is a label")
+			assert.False(t, ls.Has("replicas"), "a value that is not a string is no label")
+			assert.Empty(t, ls.Get("missing"))
+			assert.Equal(t, map[string]string{"app": "web", "tier": ""}, tc.obj.LabelMap())
+			for sel, want := range map[string]bool{"app=web": true, "app=web,tier=": true, "app!=web": false, "replicas": false, "!replicas": true} {
+				s, err := labels.Parse(sel)
+				require.NoError(t, err)
+				assert.Equal(t, want, s.Matches(ls), sel)
+			}
+		})
+	}
+	none := snapshot.NewCompactObject(map[string]any{"kind": "Pod", "metadata": map[string]any{"name": "p"}})
+	assert.False(t, none.Labels().Has("app"))
+	assert.Nil(t, none.LabelMap())
 }
 
 func TestObjectCached(t *testing.T) {
