@@ -61,6 +61,10 @@ test-rules: build ## Lint the shipped catalogue (warnings fatal, rule-test cover
 demo: testenv build $(HELM) ## Start a local control plane, apply the chart, run statusd on example add-ons and print its Events; stops by itself.
 	$(GO) run ./internal/demo
 
+.PHONY: demo-alertmanager
+demo-alertmanager: testenv promstack build $(HELM) ## make demo, and the same root causes paged through a real Alertmanager to a webhook that prints them; stops by itself.
+	$(GO) run ./internal/demo -alertmanager
+
 # SCALEFLAGS resizes the scale run, whose default is issue 8's size (1,000 nodes, 30,000 pods, 500
 # add-on namespaces, 3 steps; 11 to 20 minutes on two shared cores), e.g. for a quick look
 # SCALEFLAGS='--nodes 250 --pods 4000 --namespaces 80 --steps 1 --window 20s --out /tmp/scale'.
@@ -86,9 +90,10 @@ $(GOLANGCI_LINT):
 .PHONY: helm-lint
 helm-lint: $(HELM) ## Install helm into bin/, lint the chart strictly and render it (defaults and every optional object).
 	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) $(CHART)
-	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true $(CHART)
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true,dashboard.enabled=true $(CHART)
 	$(HELM) template statusd $(CHART) --namespace statusd --kube-version $(HELM_KUBE_VER) >/dev/null
-	$(HELM) template statusd $(CHART) --namespace statusd --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true >/dev/null
+	$(HELM) template statusd $(CHART) --namespace statusd --kube-version $(HELM_KUBE_VER) --set serviceMonitor.enabled=true,prometheusRule.enabled=true,dashboard.enabled=true >/dev/null
+	$(HELM) lint --strict --kube-version $(HELM_KUBE_VER) --set 'prometheus.url=http://prometheus:9090,prometheus.bearerTokenSecret.name=prom-token,prometheus.tlsSecret.name=prom-tls,alertmanager.urls={http://am-0:9093,http://am-1:9093},alertmanager.bearerTokenSecret.name=am-token,clusterName=lint,externalURL=https://statusd.example' $(CHART)
 
 # Building helm takes minutes on a small machine; it happens once.
 $(HELM):
@@ -118,13 +123,31 @@ bench: ## Run the benchmarks into bench.txt too (output benchstat can compare).
 	$(GO) test -run '^$$' -bench . -skip '/pods=100000$$' -benchmem -count 6 ./internal/bench/ ./pkg/... | tee bench.txt
 	$(GO) test -run '^$$' -bench '^BenchmarkTickShipped$$/^pods=100000$$' -benchtime 1x -benchmem -count 6 ./internal/bench/ | tee -a bench.txt
 
+# FUZZTIME bounds each fuzz target's run; FUZZPARALLEL its workers (the
+# two cores CI has); FUZZMINIMIZE the minimisation of each new input. Targets are found in the sources rather than with
+# go test -list, which would run TestMain, and so start a control plane,
+# in every package that has one. FUZZPKGS narrows the run, e.g.
+# FUZZPKGS=./pkg/snapshot.
+FUZZTIME        ?= 30s
+FUZZPARALLEL    ?= 2
+# How long the fuzzer may minimise each new interesting input (Go's default
+# is 60s, which a large seed's mutation can spend whole, so that a bounded
+# run finds nothing more).
+FUZZMINIMIZE    ?= 2s
+FUZZPKGS        ?= $(sort $(dir $(shell grep -l '^func Fuzz' $$(git ls-files 'pkg/*_test.go'))))
+
 .PHONY: fuzz
-fuzz: ## Run every fuzz target for 30s.
-	@for pkg in $$($(GO) list ./pkg/...); do \
-	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 30s $$pkg; \
+fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each; stops by itself.
+	@set -e; for pkg in $(FUZZPKGS); do \
+	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | sed 's/^func //'); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) -parallel $(FUZZPARALLEL) ./$$pkg; \
 	  done; \
 	done
+
+.PHONY: fuzz-smoke
+fuzz-smoke: ## Run every fuzz target for a few seconds, as CI does.
+	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 .PHONY: clean
 clean: ## Remove build output.

@@ -43,6 +43,32 @@ func TestHostileInputFiles(t *testing.T) {
 	fifoLink := filepath.Join(dir, "fifo.yaml")
 	require.NoError(t, os.Symlink(filepath.Join(base, "fifo"), fifoLink))
 	viaFifo := write("viafifo.yaml", "includes: [fifo.yaml]\n")
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "sub"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "sub", "part.yaml"), []byte(header), 0o600))
+	dotInside := write("dotinside.yaml", "includes: [sub/../sub/part.yaml]\n")
+	relPasswd := write("relpasswd.yaml", "includes: [../../../../../../../../etc/passwd]\n")
+	environ := write("environ.yaml", "includes: [../../../../../../../../proc/self/environ]\n")
+	// A catalogue one byte over the default cap (a ConfigMap's 1 MiB), and
+	// a rule test one byte over its default (16 MiB): padding in a comment.
+	pad := func(name string, size int, content string) string {
+		p := filepath.Join(base, name)
+		require.NoError(t, os.WriteFile(p, []byte(content+"#"+strings.Repeat("x", size-len(content)-2)+"\n"), 0o600))
+		return p
+	}
+	bigCatalog := pad("big-catalog.yaml", catalog.DefaultMaxBytes+1, header+body)
+	bigTest := pad("big-test.yaml", ruletest.DefaultMaxBytes+1, "apiVersion: statusd.io/v1alpha1\nkind: RuleTest\n")
+	write("good.yaml", "") // what the rule tests below run against
+	testWith := func(name, objectFile string) string {
+		p := filepath.Join(base, name)
+		require.NoError(t, os.WriteFile(p, []byte("apiVersion: statusd.io/v1alpha1\nkind: RuleTest\ncatalogs: [catalog/good.yaml]\n"+
+			"cases:\n- name: c\n  steps:\n  - at: 0m\n    objectFiles: ["+objectFile+"]\n"), 0o600))
+		return p
+	}
+	objPasswd := testWith("objpasswd.test.yaml", "/etc/passwd")
+	objRelPasswd := testWith("objrelpasswd.test.yaml", "../../../../../../../../etc/passwd")
+	objEnviron := testWith("objenviron.test.yaml", "/proc/self/environ")
+	objZero := testWith("objzero.test.yaml", "/dev/zero")
+	objFifo := testWith("objfifo.test.yaml", "fifo")
 
 	tests := []struct {
 		name string
@@ -62,6 +88,26 @@ func TestHostileInputFiles(t *testing.T) {
 		{name: "explain: snapshot is /dev/zero", args: []string{"explain", "--snapshot", "/dev/zero", "Pod/ns/p"}, want: []string{"not a regular file (a device)"}},
 		{name: "test: rule test is /dev/zero", args: []string{"test", "rules", "/dev/zero"}, want: []string{"not a regular file (a device)"}},
 		{name: "test: rule test over the cap", args: []string{"test", "rules", "--max-test-bytes", "10", "../../rules"}, want: []string{"raise it with --max-test-bytes"}},
+		{name: "lint: include with .. that stays inside", args: []string{"lint", "rules", dotInside}, want: []string{`include "sub/../sub/part.yaml" uses ".."`}},
+		{name: "lint: relative path to /etc/passwd", args: []string{"lint", "rules", relPasswd}, want: []string{`uses ".."`}},
+		{name: "lint: relative path to /proc/self/environ", args: []string{"lint", "rules", environ}, want: []string{`uses ".."`}},
+		{name: "lint: /proc/self/environ given", args: []string{"lint", "rules", "/proc/self/environ"}, want: []string{"not a YAML file"}},
+		{name: "lint: /etc/passwd given", args: []string{"lint", "rules", "/etc/passwd"}, want: []string{"a catalogue must be a mapping, got a string"}},
+		{name: "rbac: /proc/self/environ given", args: []string{"rbac", "--catalog", "/proc/self/environ"}, want: []string{"not a YAML file"}},
+		{name: "rbac: absolute include", args: []string{"rbac", "--catalog", abs}, want: []string{"is absolute"}},
+		{name: "lint: catalogue over the default 1 MiB cap", args: []string{"lint", "rules", bigCatalog}, want: []string{"larger than the 1048576-byte cap (raise it with --max-catalog-bytes)"}},
+		{name: "eval: catalogue over the default 1 MiB cap", args: []string{"eval", "--catalog", bigCatalog, "--snapshot", "../../examples/addons-snapshot.yaml"}, want: []string{"raise it with --max-catalog-bytes"}},
+		{name: "eval: snapshot is /proc/self/environ", args: []string{"eval", "--snapshot", "/proc/self/environ"}, want: []string{"not a YAML file"}},
+		{name: "eval: snapshot is /etc/passwd", args: []string{"eval", "--snapshot", "/etc/passwd"}, want: []string{"a snapshot file must be a mapping, got a string"}},
+		{name: "explain: snapshot is /proc/self/environ", args: []string{"explain", "--snapshot", "/proc/self/environ", "Pod/ns/p"}, want: []string{"not a YAML file"}},
+		{name: "test: rule test is /proc/self/environ", args: []string{"test", "rules", "/proc/self/environ"}, want: []string{"not a YAML file"}},
+		{name: "test: rule test is /etc/passwd", args: []string{"test", "rules", "/etc/passwd"}, want: []string{"a rule-test file must be a mapping, got a string"}},
+		{name: "test: rule test over the default 16 MiB cap", args: []string{"test", "rules", bigTest}, want: []string{"larger than the 16777216-byte cap (raise it with --max-test-bytes)"}},
+		{name: "test: objectFiles /etc/passwd", args: []string{"test", "rules", objPasswd}, want: []string{"/etc/passwd:1:1: an object must be a mapping, got a string"}},
+		{name: "test: objectFiles relative path to /etc/passwd", args: []string{"test", "rules", objRelPasswd}, want: []string{"an object must be a mapping, got a string"}},
+		{name: "test: objectFiles /proc/self/environ", args: []string{"test", "rules", objEnviron}, want: []string{"not a YAML file"}},
+		{name: "test: objectFiles /dev/zero", args: []string{"test", "rules", objZero}, want: []string{"not a regular file (a device)"}},
+		{name: "test: objectFiles a FIFO", args: []string{"test", "rules", objFifo}, want: []string{"not a regular file (a named pipe)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,7 +128,7 @@ func TestHostileInputFiles(t *testing.T) {
 			for _, w := range tc.want {
 				assert.Contains(t, all, w)
 			}
-			assert.False(t, strings.Contains(all, "TOPSECRET") || strings.Contains(all, "/bin/bash"), "a file outside the catalogue was quoted: %s", all)
+			assert.False(t, strings.Contains(all, "TOPSECRET") || strings.Contains(all, "/bin/bash") || strings.Contains(all, "PATH="), "a file outside the catalogue was quoted: %s", all)
 		})
 	}
 }

@@ -81,6 +81,9 @@ func (f *snapshotFlags) load(stderr io.Writer) (*cel.Catalog, *snapshot.Snapshot
 		fmt.Fprintln(stderr, err)
 		return nil, nil, false
 	}
+	for _, n := range file.Notes {
+		fmt.Fprintln(stderr, n.Head())
+	}
 	snap, err := snapshot.Assemble(cat.Source, file, at)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", f.snapshot, err)

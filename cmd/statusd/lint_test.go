@@ -58,6 +58,7 @@ func TestLintRules(t *testing.T) {
 		{name: "typed", args: []string{dir + "typed.yaml"}, exit: lint.ExitErrors},
 		{name: "typed-crd", args: []string{"--crd", dir + "crd-widgets.yaml", dir + "typed.yaml"}, exit: lint.ExitErrors},
 		{name: "typed-crd-missing", args: []string{"--crd", dir + "missing.yaml", dir + "typed.yaml"}, exit: lint.ExitErrors},
+		{name: "joins", args: []string{dir + "joins.yaml"}, exit: lint.ExitErrors},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

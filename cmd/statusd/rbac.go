@@ -32,17 +32,18 @@ func defineRBAC(fs *flag.FlagSet) func(*cobra.Command, []string) int {
 	name := fs.String("name", rbac.DefaultName, "name of the ClusterRole and Role")
 	namespace := fs.String("namespace", rbac.DefaultNamespace, "namespace statusd runs in: the Role's, the Lease's and the catalogue ConfigMap's")
 	lease := fs.String("lease", rbac.DefaultName, "name of the leader-election Lease")
-	configMap := fs.String("catalog-configmap", "", "name of the catalogue ConfigMap; <name>"+rbac.CatalogSuffix+" by default, and an explicit empty value grants no ConfigMap (catalogue read from files)")
+	var configMaps stringList
+	fs.Var(&configMaps, "catalog-configmap", "name of a catalogue ConfigMap (repeatable: the shipped catalogue's and an overlay's); <name>"+rbac.CatalogSuffix+" by default, and an explicit empty value grants no ConfigMap (catalogue read from files)")
 	output := fs.String("output", "yaml", "output: yaml or json (ClusterRole and Role), or rules (only the ClusterRole's rules, as YAML, for the Helm chart's rbac.rules)")
 	return func(c *cobra.Command, _ []string) int {
 		if !c.Flags().Changed("catalog-configmap") {
-			*configMap = *name + rbac.CatalogSuffix
+			configMaps = stringList{*name + rbac.CatalogSuffix}
 		}
-		return rbacCmd(catalogs, *name, *namespace, *lease, *configMap, *output, c.OutOrStdout(), c.ErrOrStderr())
+		return rbacCmd(catalogs, *name, *namespace, *lease, configMaps, *output, c.OutOrStdout(), c.ErrOrStderr())
 	}
 }
 
-func rbacCmd(catalogs []string, name, namespace, lease, configMap, output string, stdout, stderr io.Writer) int {
+func rbacCmd(catalogs []string, name, namespace, lease string, configMaps []string, output string, stdout, stderr io.Writer) int {
 	if output != "yaml" && output != "json" && output != "rules" {
 		fmt.Fprintf(stderr, "-o %q: want yaml, json or rules\n", output)
 		return exitUsage
@@ -62,11 +63,11 @@ func rbacCmd(catalogs []string, name, namespace, lease, configMap, output string
 		out, err = rbac.RulesYAML(src)
 	} else {
 		out, err = rbac.Manifest(src, rbac.Options{
-			Name:      name,
-			Namespace: namespace,
-			Lease:     lease,
-			ConfigMap: configMap,
-			Labels:    map[string]string{"app.kubernetes.io/name": "statusd"},
+			Name:       name,
+			Namespace:  namespace,
+			Lease:      lease,
+			ConfigMaps: configMaps,
+			Labels:     map[string]string{"app.kubernetes.io/name": "statusd"},
 		})
 	}
 	if err == nil && output == "json" {

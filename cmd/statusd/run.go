@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -39,8 +38,9 @@ func init() {
 		use:   "run",
 		short: "Watch a cluster and publish root causes as Events",
 		long: "Runs the daemon: watches the catalogue (files, a ConfigMap, or the shipped one), the\n" +
-			"cluster objects it reads and the pods it scrapes, and publishes root causes as Events,\n" +
-			"as the one leader among replicas. Stops cleanly on SIGTERM.",
+			"cluster objects it reads and the pods it scrapes, queries Prometheus for the catalogue's\n" +
+			"query sources (--prometheus-url), and publishes root causes as Events and to Alertmanager\n" +
+			"(--alertmanager-url), as the one leader among replicas. Stops cleanly on SIGTERM.",
 		args:   noArgs,
 		define: defineRun,
 	})
@@ -52,7 +52,7 @@ type runFlags struct {
 	context        string
 	memoryLimit    string
 	catalogs       stringList
-	configMap      string
+	configMaps     stringList
 	leaderElect    bool
 	leaseNamespace string
 	leaseName      string
@@ -70,13 +70,15 @@ type runFlags struct {
 	podName        string
 	podNamespace   string
 	cost           cel.Options
+	prometheus     promFlags
+	alerts         alertFlags
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; by default KUBECONFIG (a list), ~/.kube/config, else in-cluster")
 	fs.StringVar(&f.context, "context", "", "kubeconfig context to use; the current context by default")
 	fs.Var(&f.catalogs, "catalog", "catalogue file or directory, watched for changes (repeatable)")
-	fs.StringVar(&f.configMap, "catalog-configmap", "", "catalogue ConfigMap NAMESPACE/NAME, watched through the API; every *.yaml key is a file")
+	fs.Var(&f.configMaps, "catalog-configmap", "catalogue ConfigMap NAMESPACE/NAME, watched through the API; every *.yaml key is a file (repeatable: the ConfigMaps' files make one catalogue, in the order given, and an edit of any reloads it)")
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "evaluate and write only while holding a coordination.k8s.io Lease")
 	fs.StringVar(&f.leaseNamespace, "leader-election-namespace", "", "namespace of the Lease; the pod's namespace by default")
 	fs.StringVar(&f.leaseName, "leader-election-name", "statusd", "name of the Lease")
@@ -96,6 +98,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.memoryLimit, "memory-limit", "", "soft memory limit of the Go heap, such as 250Mi (0: none); by default GOMEMLIMIT, else 90% of the container's cgroup memory limit")
 	fs.Uint64Var(&f.cost.CostLimit, "cost-limit", cel.DefaultCostLimit, "per-expression CEL cost limit")
 	fs.Uint64Var(&f.cost.TickBudget, "tick-budget", cel.DefaultTickBudget, "total CEL cost budget of one tick")
+	f.prometheus.register(fs)
+	f.alerts.register(fs)
 }
 
 func defineRun(fs *flag.FlagSet) func(*cobra.Command, []string) int {
@@ -111,6 +115,10 @@ func defineRun(fs *flag.FlagSet) func(*cobra.Command, []string) int {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		defer stop()
 		if err := runDaemon(ctx, &f, log); err != nil {
+			if ue := (*usageError)(nil); errors.As(err, &ue) {
+				fmt.Fprintf(stderr, "statusd run: %v\n", err)
+				return exitUsage
+			}
 			log.Error("Exiting", "err", err)
 			return 1
 		}
@@ -162,8 +170,20 @@ func restConfig(kubeconfig, context string) (*rest.Config, error) {
 // election into a daemon and runs it until ctx ends. pkg/daemon owns the
 // process; this only builds its parts from flags.
 func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
-	if len(f.catalogs) > 0 && f.configMap != "" {
-		return errors.New("--catalog and --catalog-configmap are exclusive")
+	if len(f.catalogs) > 0 && len(f.configMaps) > 0 {
+		return &usageError{errors.New("--catalog and --catalog-configmap are exclusive")}
+	}
+	// Prometheus and Alertmanager flags are checked before anything
+	// starts, so that a typo exits 2 at once instead of a daemon that
+	// runs without them.
+	reg := prometheus.NewRegistry()
+	queries, err := f.prometheus.runner(reg, log)
+	if err != nil {
+		return err
+	}
+	alerts, err := f.alerts.sender(reg, log)
+	if err != nil {
+		return err
 	}
 	if err := setMemoryLimit(f.memoryLimit, log); err != nil {
 		return err
@@ -180,15 +200,14 @@ func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 	notifier := emit.NewNotifier(client, "statusd", selfRef(f.podName, f.podNamespace))
 	defer notifier.Stop()
 	// Expressions are type-checked against the built-in kinds' schemas
-	// only. Typing CRDs from the schemas the cluster serves refused the
-	// shipped catalogue on a CRD that preserves unknown fields (the demo's
-	// HelmRelease), so the daemon leaves CRDs dynamic until that is fixed;
-	// lint --kubeconfig still types them.
+	// and, for CRDs, the schemas the cluster serves, read again at each
+	// catalogue load (apischema.Refresher), so a CRD installed or upgraded
+	// after start types the next load.
 	builtin, err := apischema.Builtin()
 	if err != nil {
 		return err
 	}
-	f.cost.Schemas = builtin
+	f.cost.Schemas = apischema.Chain{builtin, apischema.NewCluster(client.Discovery())}
 	catalogs, err := catalogWatcher(ctx, f, client, reload.Options{Compile: f.cost, Logger: log})
 	if err != nil {
 		return err
@@ -211,12 +230,20 @@ func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), writer, daemon.SourcesCollector(src.Stats))
-	d, err := daemon.New(daemon.Options{
+	opts := daemon.Options{
 		Catalogs: catalogs, Sources: src, Publisher: writer, Notifier: notifier, Listen: f.listen,
 		Resync: f.resync, Debounce: f.debounce, LeaderElection: le, Registry: reg, Logger: log,
-	})
+		Cluster: f.alerts.cluster,
+	}
+	// Typed nils would read as configured.
+	if queries != nil {
+		opts.Queries = queries
+	}
+	if alerts != nil {
+		opts.Alerts = alerts
+	}
+	d, err := daemon.New(opts)
 	if err != nil {
 		return err
 	}
@@ -251,12 +278,16 @@ func catalogWatcher(ctx context.Context, f *runFlags, client kubernetes.Interfac
 	switch {
 	case len(f.catalogs) > 0:
 		return reload.NewFileWatcher(ctx, f.catalogs, opts)
-	case f.configMap != "":
-		ns, name, ok := strings.Cut(f.configMap, "/")
-		if !ok || ns == "" || name == "" {
-			return nil, fmt.Errorf("--catalog-configmap %q: want NAMESPACE/NAME", f.configMap)
+	case len(f.configMaps) > 0:
+		refs := make([]reload.ConfigMapRef, len(f.configMaps))
+		for i, s := range f.configMaps {
+			ref, err := reload.ParseConfigMapRef(s)
+			if err != nil {
+				return nil, fmt.Errorf("--catalog-configmap: %w", err)
+			}
+			refs[i] = ref
 		}
-		return reload.NewConfigMapWatcher(client, ns, name, opts), nil
+		return reload.NewConfigMapWatcher(client, refs, opts), nil
 	default:
 		return reload.NewStatic(loader.Embedded(f.cost)), nil
 	}

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/promquery"
 	"statusd.io/statusd/pkg/snapshot"
 	"statusd.io/statusd/pkg/sources"
 )
@@ -27,8 +28,9 @@ func init() {
 		use:   "snapshot [FILE]",
 		short: "Capture a live cluster's catalogue sources (and one scrape of each metrics target) into a snapshot file",
 		long: "Writes the objects of every catalogue source (never Secrets), the sources that could not be\n" +
-			"read, the cluster's version and resources and, with --scrape, one scrape of every metrics\n" +
-			"target, as a snapshot file that statusd eval, explain and test rules read. The file is\n" +
+			"read, the cluster's version and resources, with --scrape one scrape of every metrics target\n" +
+			"and, with --prometheus-url, the result of every Prometheus query source at the snapshot's\n" +
+			"time, as a snapshot file that statusd eval, explain and test rules read. The file is\n" +
 			"FILE or --output-file; stdout when neither is given.",
 		args:   cobra.MaximumNArgs(1),
 		define: defineSnapshot,
@@ -44,6 +46,7 @@ type snapshotOptions struct {
 	output     string
 	scrape     bool
 	timeout    time.Duration
+	prometheus promFlags
 }
 
 func defineSnapshot(fs *flag.FlagSet) func(*cobra.Command, []string) int {
@@ -55,6 +58,7 @@ func defineSnapshot(fs *flag.FlagSet) func(*cobra.Command, []string) int {
 	fs.StringVar(&o.output, "output", "yaml", "format of the snapshot file: yaml or json")
 	fs.BoolVar(&o.scrape, "scrape", false, "also scrape every metrics target once")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long to wait for the watch caches to fill")
+	o.prometheus.register(fs)
 	return func(c *cobra.Command, args []string) int {
 		if len(args) == 1 {
 			if c.Flags().Changed("output-file") {
@@ -72,13 +76,18 @@ func snapshotCmd(o snapshotOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "statusd snapshot: -o %q: want yaml or json\n", o.output)
 		return exitUsage
 	}
+	queries, err := o.prometheus.runner(nil, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "statusd snapshot: %v\n", err)
+		return exitUsage
+	}
 	cat, ok := loadCatalog(o.catalogs, cel.Options{}, stderr)
 	if !ok {
 		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	file, err := takeSnapshot(ctx, cat, o, stderr)
+	file, err := takeSnapshot(ctx, cat, o, queries, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "statusd snapshot: %v\n", err)
 		return 1
@@ -99,15 +108,20 @@ func snapshotCmd(o snapshotOptions, stdout, stderr io.Writer) int {
 		st := file.Sources[name]
 		fmt.Fprintf(stderr, "warning: source %s is %s: %s\n", name, st.Status, st.Error)
 	}
+	for _, q := range file.Queries {
+		if q.Error != "" {
+			fmt.Fprintf(stderr, "warning: query source %s failed: %s\n", q.Source, q.Error)
+		}
+	}
 	if o.file != "-" {
-		fmt.Fprintf(stderr, "Wrote %s: %d objects, %d scrapes, cluster %s\n", o.file, len(file.Objects), len(file.Metrics), file.Cluster.Version)
+		fmt.Fprintf(stderr, "Wrote %s: %d objects, %d scrapes, %d query results, cluster %s\n", o.file, len(file.Objects), len(file.Metrics), len(file.Queries), file.Cluster.Version)
 	}
 	return 0
 }
 
 // takeSnapshot runs sources until their caches are filled, scrapes once if
-// asked, and returns the file.
-func takeSnapshot(ctx context.Context, cat *cel.Catalog, o snapshotOptions, stderr io.Writer) (*snapshot.File, error) {
+// asked, runs the query sources when queries is set, and returns the file.
+func takeSnapshot(ctx context.Context, cat *cel.Catalog, o snapshotOptions, queries *promquery.Runner, stderr io.Writer) (*snapshot.File, error) {
 	log, err := newLogger(stderr, "text", "warn")
 	if err != nil {
 		return nil, err
@@ -155,7 +169,19 @@ func takeSnapshot(ctx context.Context, cat *cel.Catalog, o snapshotOptions, stde
 			return nil, err
 		}
 	}
-	return src.File(time.Now()), nil
+	file := src.File(time.Now())
+	if queries != nil {
+		// At the file's own time (whole seconds), which eval and explain
+		// take as now, so that they reproduce what the daemon decided.
+		at, err := time.Parse(time.RFC3339, file.Time)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot time: %w", err)
+		}
+		for _, r := range queries.Run(ctx, at, cat.Source) {
+			file.Queries = append(file.Queries, r.Record())
+		}
+	}
+	return file, nil
 }
 
 // writeOutput writes data to path (atomically, through a temporary file in

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"statusd.io/statusd/internal/promstack"
 	"statusd.io/statusd/internal/testenv"
 	"statusd.io/statusd/pkg/engine"
 	"statusd.io/statusd/pkg/snapshot"
@@ -166,6 +167,8 @@ func TestSnapshotUsage(t *testing.T) {
 		{name: "file twice", args: []string{"snapshot", "a.yaml", "--output-file", "b.yaml"}, code: 2, want: "give the file as FILE or --output-file, not both"},
 		{name: "bad format", args: []string{"snapshot", "-o", "table"}, code: 2, want: `-o "table": want yaml or json`},
 		{name: "missing kubeconfig", args: []string{"snapshot", "--kubeconfig", "/nonexistent/kubeconfig"}, code: 1, want: "load kubeconfig /nonexistent/kubeconfig"},
+		{name: "bad prometheus URL", args: []string{"snapshot", "--prometheus-url", "prometheus:9090"}, code: 2, want: `prometheus URL "prometheus:9090": want http(s)://host[:port][/prefix]`},
+		{name: "prometheus TLS without URL", args: []string{"snapshot", "--prometheus-ca-file", "ca.crt"}, code: 2, want: "--prometheus-ca-file needs --prometheus-url"},
 		{name: "help", args: []string{"snapshot", "-h"}, code: 0, want: "never Secrets"},
 	}
 	for _, tc := range cases {
@@ -180,4 +183,146 @@ func TestSnapshotUsage(t *testing.T) {
 			assert.Contains(t, errOut.String(), tc.want)
 		})
 	}
+}
+
+// querySnapshotCatalog reads a real Prometheus: queue answers, broken is
+// refused by the server (rate needs a range).
+const querySnapshotCatalog = `apiVersion: statusd.io/v1alpha1
+kind: Catalog
+metadata: {name: snapshot-query-test, version: "1"}
+sources:
+  pods: {version: v1, resource: pods, namespaces: %[1]s}
+  queue:
+    prometheus: {query: 'max by (namespace, pod) (statusd_test_queue_depth)'}
+  broken:
+    prometheus: {query: 'rate(statusd_test_queue_depth)'}
+reasons:
+- name: QueueDeep
+  subject: pods
+  severity: critical
+  when: cluster.query("queue", object).max() > 10.0
+  summary: The queue is deep.
+- name: QueueRate
+  subject: pods
+  when: cluster.query("broken", object).max() > 1.0
+  summary: The queue grows.
+`
+
+// TestSnapshotRecordsQueries takes a snapshot with --prometheus-url
+// against a real Prometheus scraping a test exporter: the file carries
+// what each query source returned at the snapshot's time, and eval and
+// explain on it reproduce the findings. Without --prometheus-url the file
+// has none, and the reasons reading them stay quiet.
+func TestSnapshotRecordsQueries(t *testing.T) {
+	env := testenv.Shared()
+	client := env.Client()
+	ctx := t.Context()
+	ns, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "snapshot-query-"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = client.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{}) })
+	for _, name := range []string{"web-1", "web-2"} {
+		_, err = client.CoreV1().Pods(ns.Name).Create(ctx, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec:       corev1.PodSpec{SchedulerName: "statusd-test-nobody", Containers: []corev1.Container{{Name: "c", Image: "registry.invalid/c:1"}}},
+		}, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+	exp := promstack.StartExporter(t, fmt.Sprintf("statusd_test_queue_depth{namespace=%q,pod=\"web-1\"} 42\nstatusd_test_queue_depth{namespace=%q,pod=\"web-2\"} 3\n", ns.Name, ns.Name))
+	prom := promstack.StartPrometheus(t, promstack.PrometheusOptions{Targets: []string{exp.Addr}, ScrapeInterval: time.Second})
+	waitScraped(t, prom, "statusd_test_queue_depth", 2)
+
+	dir := t.TempDir()
+	catFile := filepath.Join(dir, "catalog.yaml")
+	require.NoError(t, os.WriteFile(catFile, fmt.Appendf(nil, querySnapshotCatalog, ns.Name), 0o600))
+	tests := []struct {
+		name    string
+		flags   []string
+		queries map[string]snapshot.QueryRecord
+		states  map[string]string
+	}{
+		{
+			name:  "with-prometheus",
+			flags: []string{"--prometheus-url", prom.URL},
+			queries: map[string]snapshot.QueryRecord{
+				"queue": {Source: "queue", Result: map[string]string{
+					fmt.Sprintf(`{namespace=%q, pod="web-1"}`, ns.Name): "42",
+					fmt.Sprintf(`{namespace=%q, pod="web-2"}`, ns.Name): "3",
+				}},
+			},
+			states: map[string]string{"QueueDeep on web-1": "Firing", "QueueRate on web-1": "Unknown", "QueueRate on web-2": "Unknown"},
+		},
+		{name: "without-prometheus", states: map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snapFile := filepath.Join(dir, tt.name+".yaml")
+			var out, errOut bytes.Buffer
+			code := run(append([]string{"snapshot", "--kubeconfig", env.KubeconfigPath(), "--catalog", catFile, "--output-file", snapFile}, tt.flags...), &out, &errOut)
+			require.Equal(t, 0, code, errOut.String())
+			f, err := snapshot.ReadFile(snapFile)
+			require.NoError(t, err)
+			got := map[string]snapshot.QueryRecord{}
+			for _, q := range f.Queries {
+				if q.Source == "broken" {
+					assert.Contains(t, q.Error, "expected type range vector", "the server's error is recorded")
+					assert.Contains(t, errOut.String(), "warning: query source broken failed")
+					continue
+				}
+				got[q.Source] = q
+			}
+			if tt.queries == nil {
+				assert.Empty(t, f.Queries)
+			} else {
+				assert.Equal(t, tt.queries, got)
+			}
+
+			out.Reset()
+			errOut.Reset()
+			code = run([]string{"eval", "--catalog", catFile, "--snapshot", snapFile, "-o", "json"}, &out, &errOut)
+			require.Equal(t, 0, code, errOut.String())
+			var res engine.Result
+			require.NoError(t, json.Unmarshal(out.Bytes(), &res))
+			states := map[string]string{}
+			for _, f := range res.Findings {
+				states[f.Reason+" on "+f.Subject.Name] = string(f.State)
+			}
+			assert.Equal(t, tt.states, states)
+
+			out.Reset()
+			errOut.Reset()
+			code = run([]string{"explain", "--catalog", catFile, "--snapshot", snapFile, "-o", "json", "Pod/" + ns.Name + "/web-1"}, &out, &errOut)
+			require.Equal(t, 0, code, errOut.String())
+			var ex engine.Explanation
+			require.NoError(t, json.Unmarshal(out.Bytes(), &ex))
+			outcomes := map[string]string{}
+			for _, r := range ex.Reasons {
+				outcomes[r.Reason] = r.Outcome
+			}
+			if tt.queries != nil {
+				assert.Equal(t, map[string]string{"QueueDeep": "true", "QueueRate": "unknown"}, outcomes)
+			} else {
+				assert.Equal(t, map[string]string{"QueueDeep": "false", "QueueRate": "false"}, outcomes)
+			}
+		})
+	}
+}
+
+// waitScraped waits until Prometheus holds n series of metric.
+func waitScraped(t *testing.T, prom *promstack.Prometheus, metric string, n int) {
+	t.Helper()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		resp, err := http.Get(prom.URL + "/api/v1/query?query=" + metric)
+		if !assert.NoError(c, err) {
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		var body struct {
+			Data struct {
+				Result []json.RawMessage `json:"result"`
+			} `json:"data"`
+		}
+		if assert.NoError(c, json.NewDecoder(resp.Body).Decode(&body)) {
+			assert.Len(c, body.Data.Result, n)
+		}
+	}, 60*time.Second, 250*time.Millisecond, "prometheus never scraped %s:\n%s", metric, prom.Log())
 }

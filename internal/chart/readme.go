@@ -38,20 +38,29 @@ kubectl get events -A -l app.kubernetes.io/managed-by=statusd
   one evaluates, the other stands by with warm caches. Pods run as the
   distroless nonroot user with a read-only root filesystem, no capabilities
   and the runtime's default seccomp profile.
-- A ConfigMap holding the catalogue: the shipped one (a copy of ` + "`rules/`" + `), or
-  your own files through ` + "`catalog.files`" + `. statusd watches it and reloads an edit
-  in place; a catalogue that does not load is refused whole.
+- Two ConfigMaps: the catalogue (the shipped one, a copy of ` + "`rules/`" + `, or
+  your own files through ` + "`catalog.files`" + `) and your overlay beside it
+  (` + "`catalog.overlay.files`" + `, or ` + "`kubectl edit`" + ` of the overlay ConfigMap).
+  statusd watches both and loads their files as one catalogue, the
+  catalogue's first; an edit of either reloads it in place, and a catalogue
+  that does not load (a broken overlay) is refused whole, the last good one
+  staying in force. ` + "`catalog.overlay.separate=false`" + ` puts the overlay's
+  files into the catalogue's ConfigMap instead.
 - Least-privilege RBAC, derived from the catalogue by ` + "`statusd rbac`" + `:
   a ClusterRole with get, list and watch on exactly the resources the
   catalogue watches and on Events (which statusd writes), and a Role for the
-  Lease and the catalogue ConfigMap, each by name. Secrets are never granted.
-  With a catalogue of your own, set ` + "`rbac.rules`" + ` to the output of
-  ` + "`statusd rbac -o rules --catalog <files>`" + `.
+  Lease and the catalogue ConfigMaps, each by name. Secrets are never
+  granted. With a catalogue of your own, set ` + "`rbac.rules`" + ` to the output
+  of ` + "`statusd rbac -o rules --catalog <files>`" + `; for an overlay that
+  watches resources the shipped catalogue does not, add their rules under
+  ` + "`rbac.extraRules`" + ` (` + "`statusd rbac -o rules --catalog rules/ --catalog <overlay>`" + `
+  prints what the whole catalogue needs).
 - A Service for ` + "`/metrics`" + `, a PodDisruptionBudget, and optionally a
   ServiceMonitor and a PrometheusRule (alerts on refused catalogue reloads,
   failed scrapes of statusd, no leader, growing Unknown evaluations and slow
   ticks).
 
+<<<<<<< HEAD
 ## Sizing
 
 statusd's memory is a base plus a cost per object it caches (every pod,
@@ -68,6 +77,40 @@ sets its Go heap's soft limit to 90% of the memory limit: a limit below the
 formula is not an OOM kill but a garbage collector running almost
 continuously, which slows every tick. The figures come from the benchmarks
 in ` + "`docs/performance.md`" + ` and the runs in ` + "`docs/scale.md`" + `.
+=======
+## Extend the shipped catalogue
+
+Write your reasons in a file of kind ` + "`CatalogOverlay`" + ` (see
+` + "`examples/extend/shop-overlay.yaml`" + `), lint and test it with the shipped
+catalogue, and pass it as an overlay file:
+
+` + "```" + `sh
+statusd lint rules --tests examples/extend/tests rules/catalog.yaml examples/extend/shop-overlay.yaml
+statusd test rules examples/extend/tests/
+helm upgrade statusd charts/statusd --namespace statusd --reuse-values -f shop-values.yaml
+` + "```" + `
+
+with ` + "`shop-values.yaml`" + ` holding the overlay and the read access its sources
+need beyond the shipped catalogue's (here EndpointSlices):
+
+` + "```" + `yaml
+catalog:
+  overlay:
+    files:
+      shop.yaml: |
+        apiVersion: statusd.io/v1alpha1
+        kind: CatalogOverlay
+        ...
+rbac:
+  extraRules:
+  - {apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [get, list, watch]}
+` + "```" + `
+
+The overlay can add sources, params, variables and reasons, override the
+shipped params, disable shipped reasons by name, and hide your reasons
+behind shipped causes (` + "`suppressedBy`" + `); the shipped files are never
+edited, so upgrading the chart brings their updates.
+>>>>>>> main
 
 ## Values
 

@@ -99,7 +99,7 @@ func TestRender(t *testing.T) {
 		{
 			name: "defaults",
 			kinds: []string{
-				"ClusterRole/statusd", "ClusterRoleBinding/statusd", "ConfigMap/statusd-catalog", "Deployment/statusd",
+				"ClusterRole/statusd", "ClusterRoleBinding/statusd", "ConfigMap/statusd-catalog", "ConfigMap/statusd-catalog-overlay", "Deployment/statusd",
 				"PodDisruptionBudget/statusd", "Role/statusd", "RoleBinding/statusd", "Service/statusd", "ServiceAccount/statusd",
 			},
 			check: func(t *testing.T, r *rendered) {
@@ -109,7 +109,7 @@ func TestRender(t *testing.T) {
 				assert.Equal(t, want, cr.Rules, "the chart's ClusterRole must be what statusd rbac derives from the shipped catalogue")
 
 				role := into[rbacv1.Role](t, r.get(t, "Role", "statusd"))
-				assert.Equal(t, rbac.RoleRules(rbac.Options{Lease: "statusd", ConfigMap: "statusd-catalog"}), role.Rules)
+				assert.Equal(t, rbac.RoleRules(rbac.Options{Lease: "statusd", ConfigMaps: []string{"statusd-catalog", "statusd-catalog-overlay"}}), role.Rules)
 
 				cm := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "statusd-catalog"))
 				wantData := map[string]string{}
@@ -119,6 +119,8 @@ func TestRender(t *testing.T) {
 					wantData[name] = string(b)
 				}
 				assert.Equal(t, wantData, cm.Data, "the ConfigMap must serve the shipped catalogue byte for byte")
+				overlay := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "statusd-catalog-overlay"))
+				assert.Empty(t, overlay.Data, "the overlay ConfigMap is there to be edited, and empty")
 
 				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
 				assert.Equal(t, int32(2), *d.Spec.Replicas)
@@ -130,7 +132,7 @@ func TestRender(t *testing.T) {
 				require.Len(t, pod.Containers, 1)
 				c := pod.Containers[0]
 				assert.Equal(t, []string{
-					"run", "--catalog-configmap=statusd/statusd-catalog", "--listen=:8080", "--resync=30s",
+					"run", "--catalog-configmap=statusd/statusd-catalog", "--catalog-configmap=statusd/statusd-catalog-overlay", "--listen=:8080", "--resync=30s",
 					"--leader-elect=true", "--leader-election-namespace=statusd", "--leader-election-name=statusd",
 					"--log-format=json", "--log-level=info",
 				}, c.Args)
@@ -155,13 +157,13 @@ func TestRender(t *testing.T) {
 			name: "release name and namespace flow into every reference",
 			opts: chart.RenderOptions{Release: "prod", Namespace: "monitoring", Set: []string{"eventNamespace=kube-system", "clusterEventNamespace=ops", "log.level=debug", "extraArgs={--heartbeat=5m}"}},
 			kinds: []string{
-				"ClusterRole/prod-statusd", "ClusterRoleBinding/prod-statusd", "ConfigMap/prod-statusd-catalog", "Deployment/prod-statusd",
+				"ClusterRole/prod-statusd", "ClusterRoleBinding/prod-statusd", "ConfigMap/prod-statusd-catalog", "ConfigMap/prod-statusd-catalog-overlay", "Deployment/prod-statusd",
 				"PodDisruptionBudget/prod-statusd", "Role/prod-statusd", "RoleBinding/prod-statusd", "Service/prod-statusd", "ServiceAccount/prod-statusd",
 			},
 			check: func(t *testing.T, r *rendered) {
 				role := into[rbacv1.Role](t, r.get(t, "Role", "prod-statusd"))
 				assert.Equal(t, "monitoring", role.Namespace)
-				assert.Equal(t, rbac.RoleRules(rbac.Options{Lease: "prod-statusd", ConfigMap: "prod-statusd-catalog"}), role.Rules)
+				assert.Equal(t, rbac.RoleRules(rbac.Options{Lease: "prod-statusd", ConfigMaps: []string{"prod-statusd-catalog", "prod-statusd-catalog-overlay"}}), role.Rules)
 				for _, kind := range []string{"ClusterRoleBinding", "RoleBinding"} {
 					b := r.get(t, kind, "prod-statusd")
 					subjects, _, _ := unstructured.NestedSlice(b.Object, "subjects")
@@ -169,7 +171,7 @@ func TestRender(t *testing.T) {
 				}
 				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "prod-statusd"))
 				assert.Equal(t, []string{
-					"run", "--catalog-configmap=monitoring/prod-statusd-catalog", "--listen=:8080", "--resync=30s",
+					"run", "--catalog-configmap=monitoring/prod-statusd-catalog", "--catalog-configmap=monitoring/prod-statusd-catalog-overlay", "--listen=:8080", "--resync=30s",
 					"--leader-elect=true", "--leader-election-namespace=monitoring", "--leader-election-name=prod-statusd",
 					"--event-namespace=kube-system", "--cluster-event-namespace=ops", "--log-format=json", "--log-level=debug", "--heartbeat=5m",
 				}, d.Spec.Template.Spec.Containers[0].Args)
@@ -183,7 +185,7 @@ func TestRender(t *testing.T) {
 				assert.Equal(t, int32(1), *d.Spec.Replicas)
 				// statusd run elects by default: off must be said.
 				assert.Equal(t, []string{
-					"run", "--catalog-configmap=statusd/statusd-catalog", "--listen=:8080", "--resync=30s",
+					"run", "--catalog-configmap=statusd/statusd-catalog", "--catalog-configmap=statusd/statusd-catalog-overlay", "--listen=:8080", "--resync=30s",
 					"--leader-elect=false", "--log-format=text", "--log-level=info",
 				}, d.Spec.Template.Spec.Containers[0].Args)
 				assert.Nil(t, r.byName["PodDisruptionBudget/statusd"])
@@ -203,11 +205,163 @@ func TestRender(t *testing.T) {
 		{
 			name:  "no rbac, existing service account and catalogue",
 			opts:  chart.RenderOptions{Set: []string{"rbac.create=false", "serviceAccount.create=false", "serviceAccount.name=sa", "catalog.create=false", "catalog.name=cat", "podDisruptionBudget.enabled=false"}},
-			kinds: []string{"Deployment/statusd", "Service/statusd"},
+			kinds: []string{"ConfigMap/statusd-catalog-overlay", "Deployment/statusd", "Service/statusd"},
 			check: func(t *testing.T, r *rendered) {
 				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
 				assert.Equal(t, "sa", d.Spec.Template.Spec.ServiceAccountName)
-				assert.Contains(t, d.Spec.Template.Spec.Containers[0].Args, "--catalog-configmap=statusd/cat")
+				assert.Subset(t, d.Spec.Template.Spec.Containers[0].Args, []string{"--catalog-configmap=statusd/cat", "--catalog-configmap=statusd/statusd-catalog-overlay"})
+			},
+		},
+		{
+			name: "an overlay in its own ConfigMap, beside the shipped catalogue",
+			opts: chart.RenderOptions{Values: "catalog:\n  overlay:\n    files:\n      shop.yaml: |\n" + indent(shopOverlay(t), "        ")},
+			check: func(t *testing.T, r *rendered) {
+				cat := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "statusd-catalog"))
+				assert.Len(t, cat.Data, len(rules.Files()), "the shipped catalogue is left as it is")
+				over := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "statusd-catalog-overlay"))
+				assert.Equal(t, map[string]string{"shop.yaml": shopOverlay(t)}, over.Data)
+				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
+				assert.Subset(t, d.Spec.Template.Spec.Containers[0].Args, []string{"--catalog-configmap=statusd/statusd-catalog", "--catalog-configmap=statusd/statusd-catalog-overlay"})
+				// What statusd makes of the two: one catalogue, the shop's
+				// reason with its edge from the shipped NodeNotReady.
+				res := loader.Files(append(loader.ConfigMapFiles(cat), loader.ConfigMapFiles(over)...), nil, "chart", cel.Options{})
+				require.NoError(t, res.Err())
+				r2 := res.Catalog.Reason("CheckoutPodNotRunning")
+				require.NotNil(t, r2)
+				assert.Equal(t, "configmap/statusd/statusd-catalog-overlay/shop.yaml", r2.Pos.File)
+				assert.Contains(t, res.Catalog.Source.Metadata.Version, "+shop.1")
+				var causes []string
+				for _, e := range res.Catalog.Graph.CausesOf("CheckoutPodNotRunning") {
+					causes = append(causes, e.Cause)
+				}
+				assert.Contains(t, causes, "NodeNotReady")
+			},
+		},
+		{
+			name: "extra rules for an overlay's sources",
+			opts: chart.RenderOptions{Values: "rbac:\n  extraRules:\n    - apiGroups: [discovery.k8s.io]\n      resources: [endpointslices]\n      verbs: [get, list, watch]\n"},
+			check: func(t *testing.T, r *rendered) {
+				cr := into[rbacv1.ClusterRole](t, r.get(t, "ClusterRole", "statusd"))
+				want, err := rbac.ClusterRules(shipped(t))
+				require.NoError(t, err)
+				want = append(want, rbacv1.PolicyRule{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"get", "list", "watch"}})
+				assert.Equal(t, want, cr.Rules, "the generated rules, then the extra ones")
+			},
+		},
+		{
+			name: "an overlay in the catalogue's ConfigMap",
+			opts: chart.RenderOptions{Values: "catalog:\n  overlay:\n    separate: false\n    files:\n      shop.yaml: |\n" + indent(shopOverlay(t), "        ")},
+			kinds: []string{
+				"ClusterRole/statusd", "ClusterRoleBinding/statusd", "ConfigMap/statusd-catalog", "Deployment/statusd",
+				"PodDisruptionBudget/statusd", "Role/statusd", "RoleBinding/statusd", "Service/statusd", "ServiceAccount/statusd",
+			},
+			check: func(t *testing.T, r *rendered) {
+				cat := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "statusd-catalog"))
+				assert.Len(t, cat.Data, len(rules.Files())+1)
+				assert.Equal(t, shopOverlay(t), cat.Data["shop.yaml"])
+				res := loader.Files(loader.ConfigMapFiles(cat), nil, "chart", cel.Options{})
+				require.NoError(t, res.Err())
+				assert.NotNil(t, res.Catalog.Reason("CheckoutPodNotRunning"))
+				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
+				var cms []string
+				for _, a := range d.Spec.Template.Spec.Containers[0].Args {
+					if strings.HasPrefix(a, "--catalog-configmap=") {
+						cms = append(cms, a)
+					}
+				}
+				assert.Equal(t, []string{"--catalog-configmap=statusd/statusd-catalog"}, cms)
+				role := into[rbacv1.Role](t, r.get(t, "Role", "statusd"))
+				assert.Equal(t, rbac.RoleRules(rbac.Options{Lease: "statusd", ConfigMaps: []string{"statusd-catalog"}}), role.Rules)
+			},
+		},
+		{
+			name: "an overlay ConfigMap managed elsewhere",
+			opts: chart.RenderOptions{Set: []string{"catalog.overlay.create=false", "catalog.overlay.name=team-overlay"}},
+			check: func(t *testing.T, r *rendered) {
+				assert.Nil(t, r.byName["ConfigMap/statusd-catalog-overlay"])
+				assert.Nil(t, r.byName["ConfigMap/team-overlay"])
+				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
+				assert.Contains(t, d.Spec.Template.Spec.Containers[0].Args, "--catalog-configmap=statusd/team-overlay")
+				role := into[rbacv1.Role](t, r.get(t, "Role", "statusd"))
+				assert.Equal(t, rbac.RoleRules(rbac.Options{Lease: "statusd", ConfigMaps: []string{"statusd-catalog", "team-overlay"}}), role.Rules)
+			},
+		},
+		{
+			name: "prometheus and alertmanager",
+			opts: chart.RenderOptions{Values: `clusterName: prod-eu-1
+externalURL: https://statusd.example.com/
+prometheus:
+  url: https://thanos-query.monitoring:10902
+  bearerTokenSecret: {name: thanos-token, key: jwt}
+  tlsSecret: {name: thanos-client}
+  queryTimeout: 5s
+  tickTimeout: 15s
+alertmanager:
+  urls: [http://am-0.monitoring:9093, http://am-1.monitoring:9093]
+  bearerTokenSecret: {name: am-token}
+`},
+			check: func(t *testing.T, r *rendered) {
+				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
+				pod := d.Spec.Template.Spec
+				c := pod.Containers[0]
+				assert.Equal(t, []string{
+					"run", "--catalog-configmap=statusd/statusd-catalog", "--catalog-configmap=statusd/statusd-catalog-overlay", "--listen=:8080", "--resync=30s",
+					"--leader-elect=true", "--leader-election-namespace=statusd", "--leader-election-name=statusd",
+					"--cluster-name=prod-eu-1", "--external-url=https://statusd.example.com/",
+					"--prometheus-url=https://thanos-query.monitoring:10902", "--prometheus-tick-timeout=15s", "--prometheus-query-timeout=5s",
+					"--prometheus-bearer-token-file=/etc/statusd/prometheus-token/token",
+					"--prometheus-ca-file=/etc/statusd/prometheus-tls/ca.crt", "--prometheus-cert-file=/etc/statusd/prometheus-tls/tls.crt",
+					"--prometheus-key-file=/etc/statusd/prometheus-tls/tls.key",
+					"--alertmanager-url=http://am-0.monitoring:9093", "--alertmanager-url=http://am-1.monitoring:9093",
+					"--alertmanager-bearer-token-file=/etc/statusd/alertmanager-token/token",
+					"--log-format=json", "--log-level=info",
+				}, c.Args)
+				for _, e := range c.Env {
+					assert.Nil(t, e.ValueFrom.SecretKeyRef, "credentials are files, never environment variables: %s", e.Name)
+				}
+				assert.Empty(t, c.EnvFrom)
+				mounts := map[string]string{}
+				for _, m := range c.VolumeMounts {
+					mounts[m.Name] = m.MountPath
+					if m.Name != "tmp" {
+						assert.True(t, m.ReadOnly, m.Name)
+					}
+				}
+				assert.Equal(t, map[string]string{
+					"tmp": "/tmp", "prometheus-token": "/etc/statusd/prometheus-token",
+					"prometheus-tls": "/etc/statusd/prometheus-tls", "alertmanager-token": "/etc/statusd/alertmanager-token",
+				}, mounts)
+				secrets := map[string]string{}
+				for _, v := range pod.Volumes {
+					if v.Secret == nil {
+						continue
+					}
+					var items []string
+					for _, it := range v.Secret.Items {
+						items = append(items, it.Key+"→"+it.Path)
+					}
+					secrets[v.Name] = v.Secret.SecretName + ": " + strings.Join(items, ", ")
+				}
+				assert.Equal(t, map[string]string{
+					"prometheus-token":   "thanos-token: jwt→token",
+					"prometheus-tls":     "thanos-client: ca.crt→ca.crt, tls.crt→tls.crt, tls.key→tls.key",
+					"alertmanager-token": "am-token: token→token",
+				}, secrets)
+			},
+		},
+		{
+			name: "prometheus alone",
+			opts: chart.RenderOptions{Set: []string{"prometheus.url=http://prometheus-operated.monitoring:9090"}},
+			check: func(t *testing.T, r *rendered) {
+				d := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd"))
+				args := d.Spec.Template.Spec.Containers[0].Args
+				assert.Contains(t, args, "--prometheus-url=http://prometheus-operated.monitoring:9090")
+				assert.Contains(t, args, "--prometheus-tick-timeout=20s")
+				for _, a := range args {
+					assert.NotContains(t, a, "--alertmanager", "no Alertmanager unless urls are given")
+					assert.NotContains(t, a, "-file=", "no credentials unless Secrets are named")
+				}
+				assert.Len(t, d.Spec.Template.Spec.Volumes, 1)
 			},
 		},
 		{
@@ -241,6 +395,43 @@ func TestRender(t *testing.T) {
 				}, exprs)
 			},
 		},
+		{
+			name: "dashboard for the Grafana sidecar",
+			opts: chart.RenderOptions{Set: []string{"dashboard.enabled=true"}},
+			check: func(t *testing.T, r *rendered) {
+				cm := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "statusd-dashboard"))
+				assert.Equal(t, "statusd", cm.Namespace)
+				assert.Equal(t, "1", cm.Labels["grafana_dashboard"], "the label kube-prometheus-stack's sidecar selects by default")
+				assert.Equal(t, "statusd", cm.Labels["app.kubernetes.io/name"])
+				want, err := os.ReadFile(filepath.Join(chart.Dir(), "files", "dashboards", "statusd.json"))
+				require.NoError(t, err)
+				assert.Equal(t, map[string]string{"statusd.json": string(want)}, cm.Data, "the ConfigMap must serve the dashboard byte for byte")
+				assert.True(t, json.Valid([]byte(cm.Data["statusd.json"])))
+			},
+		},
+		{
+			name: "dashboard with the sidecar's label, namespace and folder of the operator's choice",
+			opts: chart.RenderOptions{Release: "prod", Namespace: "statusd-system", Values: "dashboard:\n  enabled: true\n  namespace: monitoring\n" +
+				"  label: example.com/dashboard\n  labelValue: statusd\n  labels: {team: platform}\n  annotations: {grafana_folder: Platform}\n"},
+			check: func(t *testing.T, r *rendered) {
+				cm := into[corev1.ConfigMap](t, r.get(t, "ConfigMap", "prod-statusd-dashboard"))
+				assert.Equal(t, "monitoring", cm.Namespace)
+				assert.Equal(t, "statusd", cm.Labels["example.com/dashboard"])
+				assert.Equal(t, "platform", cm.Labels["team"])
+				assert.NotContains(t, cm.Labels, "grafana_dashboard")
+				assert.Equal(t, map[string]string{"grafana_folder": "Platform"}, cm.Annotations)
+				assert.Contains(t, cm.Data, "statusd.json")
+			},
+		},
+		{
+			name: "dashboard off: no ConfigMap, whatever else is set",
+			opts: chart.RenderOptions{Set: []string{"dashboard.enabled=false", "dashboard.namespace=monitoring"}},
+			check: func(t *testing.T, r *rendered) {
+				for _, o := range r.objs {
+					assert.NotContains(t, o.GetName(), "dashboard")
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,9 +463,30 @@ func TestRenderRefusesBadValues(t *testing.T) {
 		{name: "negative replicas", set: []string{"replicaCount=-1"}, wantErr: "replicaCount"},
 		{name: "bad pull policy", set: []string{"image.pullPolicy=Sometimes"}, wantErr: "pullPolicy"},
 		{name: "catalogue file not yaml", set: []string{"catalog.files.rules\\.txt=x"}, wantErr: "rules.txt"},
+		{name: "overlay file not yaml", set: []string{"catalog.overlay.files.shop\\.txt=x"}, wantErr: "shop.txt"},
+		{name: "unknown overlay key", set: []string{"catalog.overlay.configMap=x"}, wantErr: "additional properties 'configMap' not allowed"},
+		{
+			name: "overlay file named like a shipped file", set: []string{"catalog.overlay.separate=false", "catalog.overlay.files.catalog\\.yaml=x"},
+			wantErr: "catalog.overlay.files: catalog.yaml is also a file of the catalogue",
+		},
+		{
+			name: "overlay for a catalogue ConfigMap the chart does not make", set: []string{"catalog.overlay.separate=false", "catalog.create=false", "catalog.overlay.files.a\\.yaml=x"},
+			wantErr: "catalog.overlay.files with catalog.overlay.separate=false go into the catalogue ConfigMap",
+		},
 		{name: "bad resync", set: []string{"resync=soon"}, wantErr: "resync"},
 		{name: "bad log level", set: []string{"log.level=verbose"}, wantErr: "level"},
 		{name: "service account name required", set: []string{"serviceAccount.create=false"}, wantErr: "serviceAccount.name is required"},
+		{name: "prometheus URL without scheme", set: []string{"prometheus.url=prometheus:9090"}, wantErr: "prometheus"},
+		{name: "alertmanager URL without scheme", set: []string{"alertmanager.urls={am:9093}"}, wantErr: "urls"},
+		{name: "bad external URL", set: []string{"externalURL=statusd.example.com"}, wantErr: "externalURL"},
+		{name: "bad tick timeout", set: []string{"prometheus.tickTimeout=soon"}, wantErr: "tickTimeout"},
+		{name: "unknown prometheus key", set: []string{"prometheus.token=x"}, wantErr: "additional properties 'token' not allowed"},
+		{name: "token secret without URL", set: []string{"prometheus.bearerTokenSecret.name=tok"}, wantErr: "prometheus.bearerTokenSecret and prometheus.tlsSecret need prometheus.url"},
+		{name: "tls secret without URL", set: []string{"prometheus.tlsSecret.name=tls"}, wantErr: "need prometheus.url"},
+		{name: "alertmanager token without URLs", set: []string{"alertmanager.bearerTokenSecret.name=tok"}, wantErr: "alertmanager.bearerTokenSecret needs alertmanager.urls"},
+		{name: "dashboard label not a label name", set: []string{"dashboard.label=grafana dashboard"}, wantErr: "label"},
+		{name: "dashboard enabled not a bool", values: "dashboard: {enabled: yes please}\n", wantErr: "enabled"},
+		{name: "unknown dashboard key", set: []string{"dashboard.folder=x"}, wantErr: "additional properties 'folder' not allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,4 +554,13 @@ func TestImageUserMatchesChart(t *testing.T) {
 	pod := into[appsv1.Deployment](t, r.get(t, "Deployment", "statusd")).Spec.Template.Spec
 	assert.Equal(t, int64(65532), *pod.SecurityContext.RunAsUser)
 	assert.Equal(t, int64(65532), *pod.SecurityContext.RunAsGroup)
+}
+
+// shopOverlay is the overlay of examples/extend, which the README's
+// walkthrough ships with the chart.
+func shopOverlay(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(chart.Dir(), "..", "..", "examples", "extend", "shop-overlay.yaml"))
+	require.NoError(t, err)
+	return string(b)
 }

@@ -6,11 +6,18 @@
 // unavailable Flux controller) and prints statusd's Events as they arrive.
 // It stops everything it started and exits 0 when every expected root
 // cause was published, 1 otherwise. `make demo` runs it.
+//
+// With -alertmanager (`make demo-alertmanager`) it also starts a real
+// Alertmanager (internal/promstack; `make promstack` builds it) routing to
+// a webhook receiver on 127.0.0.1 that prints every notification, runs
+// statusd with --alertmanager-url, and requires the same root causes to
+// arrive there, and the symptom hidden behind the Flux outage never to.
 package main
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -34,7 +41,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"statusd.io/statusd/internal/chart"
 	"statusd.io/statusd/internal/fixtures"
@@ -62,12 +68,13 @@ func main() {
 	timeout := flag.Duration("timeout", 6*time.Minute, "give up after this long")
 	statusdBin := flag.String("statusd", "bin/statusd", "statusd binary")
 	helmBin := flag.String("helm", "bin/helm", "helm binary")
+	withAM := flag.Bool("alertmanager", false, "also send root causes to a real Alertmanager and print what its webhook receives")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	if err := run(ctx, *statusdBin, *helmBin); err != nil {
+	if err := run(ctx, *statusdBin, *helmBin, *withAM); err != nil {
 		fmt.Fprintf(os.Stderr, "\ndemo failed: %v\n", err)
 		os.Exit(1)
 	}
@@ -85,7 +92,7 @@ func (s *sayer) say(format string, args ...any) {
 	fmt.Printf("%6s  %s\n", time.Since(s.began).Round(time.Second), fmt.Sprintf(format, args...))
 }
 
-func run(ctx context.Context, statusdBin, helmBin string) error {
+func run(ctx context.Context, statusdBin, helmBin string, withAM bool) error {
 	s := &sayer{began: time.Now()}
 	for _, b := range []string{statusdBin, helmBin} {
 		if _, err := os.Stat(b); err != nil {
@@ -131,10 +138,25 @@ func run(ctx context.Context, statusdBin, helmBin string) error {
 	if err != nil {
 		return err
 	}
+	args := []string{
+		"run", "--kubeconfig", kubeconfig, "--catalog-configmap", "statusd/statusd-catalog",
+		"--leader-elect", "--pod-name", "statusd-demo-0", "--pod-namespace", "statusd", "--listen", addr, "--resync", "5s",
+	}
+	var pages *pageLog
+	if withAM {
+		// Started before statusd and so stopped after it (defers run last
+		// first), so that statusd's last sends find it.
+		am, hook, stopAM, err := startAlertmanager(ctx, s)
+		defer stopAM()
+		if err != nil {
+			return err
+		}
+		pages = hook
+		args = append(args, "--alertmanager-url", am.URL, "--cluster-name", "demo", "--external-url", "http://"+addr)
+	}
 	s.say("Running statusd as the chart's ServiceAccount statusd/statusd (least privilege), watching ConfigMap statusd/statusd-catalog")
 	logs := &bytes.Buffer{}
-	cmd := exec.CommandContext(ctx, statusdBin, "run", "--kubeconfig", kubeconfig, "--catalog-configmap", "statusd/statusd-catalog",
-		"--leader-elect", "--pod-name", "statusd-demo-0", "--pod-namespace", "statusd", "--listen", addr, "--resync", "5s")
+	cmd := exec.CommandContext(ctx, statusdBin, args...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
@@ -187,6 +209,19 @@ func run(ctx context.Context, statusdBin, helmBin string) error {
 	s.say("Waiting for kuberay-d5's release to count as stuck: statusd must hide it behind the Flux outage, not publish it")
 	if err := waitHidden(ctx, addr, "AddonReleaseStuck", "iaas-addon-kuberay-d5", "FluxControllersUnavailable"); err != nil {
 		return err
+	}
+	if pages != nil {
+		s.say("Waiting for the same root causes at the Alertmanager webhook")
+		if err := pages.waitFor(ctx, expected); err != nil {
+			return err
+		}
+		// Alertmanager's group wait is 1s: a page for the hidden symptom,
+		// had statusd sent one, would have arrived by now.
+		time.Sleep(3 * time.Second)
+		if n := pages.count("AddonReleaseStuck", "HelmRelease/iaas-addon-kuberay-d5/"); n > 0 {
+			return fmt.Errorf("the symptom hidden behind the Flux outage was paged %d time(s)", n)
+		}
+		s.say("Alertmanager paged each root cause once; nothing for AddonReleaseStuck on kuberay-d5, which the Flux outage hides")
 	}
 	s.say("What statusd decided (GET /status):")
 	if err := printStatus(addr); err != nil {
@@ -502,7 +537,9 @@ func getStatus(addr string) (*statusFindings, error) {
 		return nil, fmt.Errorf("read /status: %w", err)
 	}
 	var st statusFindings
-	if err := yaml.Unmarshal(body, &st); err != nil {
+	// encoding/json matches the untagged fields above case-insensitively;
+	// sigs.k8s.io/yaml does not, and read an empty status.
+	if err := json.Unmarshal(body, &st); err != nil {
 		return nil, fmt.Errorf("decode /status: %w", err)
 	}
 	return &st, nil

@@ -71,6 +71,17 @@ func StartAlertmanagers(t testing.TB, n int, opts AlertmanagerOptions) []*Alertm
 	return ams
 }
 
+// RunAlertmanager starts one Alertmanager outside a test (make demo) in
+// dir, which must exist; the caller stops it with Stop, also when an error
+// is returned with it.
+func RunAlertmanager(ctx context.Context, dir string, opts AlertmanagerOptions) (*Alertmanager, error) {
+	ams, err := startAlertmanagers(ctx, dir, 1, opts)
+	if len(ams) == 0 {
+		return nil, err
+	}
+	return ams[0], err
+}
+
 func startAlertmanagers(ctx context.Context, dir string, n int, opts AlertmanagerOptions) ([]*Alertmanager, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("alertmanagers: n must be at least 1, got %d", n)

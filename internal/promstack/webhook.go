@@ -43,6 +43,7 @@ type Webhook struct {
 	URL string
 
 	srv     *httptest.Server
+	onPost  func(Notification)
 	mu      sync.Mutex
 	got     []Notification
 	changed chan struct{}
@@ -51,12 +52,23 @@ type Webhook struct {
 // StartWebhook starts a receiver on 127.0.0.1, closed when the test ends.
 func StartWebhook(t testing.TB) *Webhook {
 	t.Helper()
-	w := &Webhook{changed: make(chan struct{})}
-	w.srv = httptest.NewServer(http.HandlerFunc(w.serve))
-	w.URL = w.srv.URL + "/alerts"
-	t.Cleanup(w.srv.Close)
+	w := NewWebhook(nil)
+	t.Cleanup(w.Close)
 	return w
 }
+
+// NewWebhook starts a receiver on 127.0.0.1 outside a test (make demo);
+// onPost, when set, is called with every notification as it arrives. The
+// caller closes it.
+func NewWebhook(onPost func(Notification)) *Webhook {
+	w := &Webhook{changed: make(chan struct{}), onPost: onPost}
+	w.srv = httptest.NewServer(http.HandlerFunc(w.serve))
+	w.URL = w.srv.URL + "/alerts"
+	return w
+}
+
+// Close stops the receiver.
+func (w *Webhook) Close() { w.srv.Close() }
 
 func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
@@ -74,6 +86,9 @@ func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) {
 	close(w.changed)
 	w.changed = make(chan struct{})
 	w.mu.Unlock()
+	if w.onPost != nil {
+		w.onPost(n)
+	}
 }
 
 // Notifications returns every notification so far, in arrival order.

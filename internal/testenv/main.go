@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -72,8 +73,79 @@ func Run(m *testing.M, opts Options) int {
 // panics with a message saying so.
 func Shared() *Env {
 	env := shared.Load()
+	if env == nil && lazy.Load() != nil {
+		env = lazy.Load().start()
+	}
 	if env == nil {
 		panic("testenv.Shared: no control plane; call testenv.Main(m, opts) from TestMain")
 	}
 	return env
+}
+
+// lazyStart is the control plane RunLazy starts on the first Shared call.
+type lazyStart struct {
+	ctx  context.Context
+	opts Options
+	once sync.Once
+	err  error
+}
+
+// lazy is set by RunLazy for the test binary's lifetime.
+var lazy atomic.Pointer[lazyStart]
+
+func (l *lazyStart) start() *Env {
+	l.once.Do(func() {
+		env, err := Start(l.ctx, l.opts)
+		if err != nil {
+			l.err = err
+			return
+		}
+		shared.Store(env)
+	})
+	if l.err != nil {
+		// Every test that needs the control plane fails with the reason,
+		// "run make testenv" included; none is skipped.
+		panic(fmt.Sprintf("testenv: start control plane: %v", l.err))
+	}
+	return shared.Load()
+}
+
+// RunLazy is Run for a package whose tests do not all need the control
+// plane: it starts when a test first calls Shared, not before m.Run, so
+// that the package's pure tests, and above all its fuzz targets (whose
+// workers run TestMain again and again), run without one. It is stopped
+// after the tests, if it was started; a failed start fails every test
+// that needed it.
+func RunLazy(m *testing.M, opts Options) int {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := &lazyStart{ctx: ctx, opts: opts}
+	lazy.Store(l)
+	defer lazy.Store(nil)
+	go func() {
+		select {
+		case s := <-sigs:
+			cancel()
+			if env := shared.Load(); env != nil {
+				_ = env.Stop()
+				fmt.Fprintf(os.Stderr, "testenv: stopped control plane on %v\n", s)
+			}
+			os.Exit(1)
+		case <-ctx.Done():
+		}
+	}()
+	code := m.Run()
+	if env := shared.Load(); env != nil {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "FAIL: testenv: stop control plane: %v\n", err)
+			if code == 0 {
+				code = 1
+			}
+		}
+		shared.Store(nil)
+	}
+	return code
 }

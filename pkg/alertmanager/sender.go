@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -90,6 +91,11 @@ type Options struct {
 	// Client sends the POSTs; it carries TLS and credentials. Default a
 	// plain client.
 	Client *http.Client
+	// BearerTokenFile, when set, is read on every POST (so a rotated
+	// token is picked up) and sent as Authorization: Bearer, as
+	// Prometheus's alertmanager_config authorization does. A file that
+	// cannot be read fails the POST, which is retried.
+	BearerTokenFile string
 	// ResendInterval is how often a firing alert is sent again; default
 	// 1m. Alerts are valid for four intervals.
 	ResendInterval time.Duration
@@ -155,6 +161,11 @@ func (o Options) withDefaults() (Options, error) {
 			errs = append(errs, fmt.Errorf("alertmanager URL %q given twice", u))
 		}
 		seen[u] = true
+	}
+	if o.BearerTokenFile != "" {
+		if _, err := os.Stat(o.BearerTokenFile); err != nil {
+			errs = append(errs, fmt.Errorf("alertmanager bearer token file: %w", err))
+		}
 	}
 	if o.ExternalURL != "" {
 		if p, err := url.Parse(o.ExternalURL); err != nil || p.Scheme == "" || p.Host == "" {
@@ -681,6 +692,13 @@ func (s *Sender) post(ctx context.Context, m *member, batch []postable) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "statusd")
+	if s.opts.BearerTokenFile != "" {
+		tok, err := os.ReadFile(s.opts.BearerTokenFile)
+		if err != nil {
+			return fmt.Errorf("read alertmanager bearer token: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	}
 	resp, err := s.opts.Client.Do(req)
 	if err != nil {
 		return fmt.Errorf("post alerts to %s: %w", m.endpoint, err)

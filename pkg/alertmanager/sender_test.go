@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +31,7 @@ type fakeAM struct {
 	status atomic.Int32
 	mu     sync.Mutex
 	posts  [][]postable
+	auth   []string
 }
 
 func newFakeAM(t *testing.T) *fakeAM {
@@ -51,6 +54,7 @@ func newFakeAM(t *testing.T) *fakeAM {
 		}
 		f.mu.Lock()
 		f.posts = append(f.posts, batch)
+		f.auth = append(f.auth, r.Header.Get("Authorization"))
 		f.mu.Unlock()
 	}))
 	t.Cleanup(f.srv.Close)
@@ -320,6 +324,27 @@ func TestSenderSendsToEveryMember(t *testing.T) {
 	assert.Len(t, a.named("PodBroken", "p3"), 1)
 }
 
+// TestSenderSendsTheBearerToken checks that the token file is read on
+// every POST, so that a rotated token is used from the next one.
+func TestSenderSendsTheBearerToken(t *testing.T) {
+	am := newFakeAM(t)
+	token := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(token, []byte("first\n"), 0o600))
+	h := start(t, Options{URLs: []string{am.srv.URL}, BearerTokenFile: token})
+	e := engine.New(compile(t, "1"), engine.Options{})
+	w := newWorld()
+	w.broken["p3"] = true
+	w.tick(t, e, h.s)
+	h.settled(t)
+	require.NoError(t, os.WriteFile(token, []byte("rotated"), 0o600))
+	w.broken["p4"] = true
+	w.tick(t, e, h.s)
+	h.settled(t)
+	am.mu.Lock()
+	defer am.mu.Unlock()
+	assert.Equal(t, []string{"Bearer first", "Bearer rotated"}, am.auth)
+}
+
 func TestOptionsErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -331,6 +356,7 @@ func TestOptionsErrors(t *testing.T) {
 		{"bad external URL", Options{URLs: []string{"http://a"}, ExternalURL: "statusd"}, []string{`external URL "statusd"`}},
 		{"negative", Options{URLs: []string{"http://a"}, ResendInterval: -1, MaxBatch: -1, MaxAlerts: -1}, []string{"resend interval must be positive", "max batch", "max alerts"}},
 		{"retry", Options{URLs: []string{"http://a"}, RetryBase: time.Minute, RetryMax: time.Second}, []string{"retry max 1s is below retry base 1m0s"}},
+		{"missing token file", Options{URLs: []string{"http://a"}, BearerTokenFile: "/nonexistent/token"}, []string{"alertmanager bearer token file", "no such file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

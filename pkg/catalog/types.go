@@ -405,6 +405,20 @@ const (
 	// JoinSameOwner: the symptom's owner (controller) is the cause's subject,
 	// or both share the same controller.
 	JoinSameOwner JoinKind = "sameOwner"
+	// JoinSameWorkload: the same workload, followed through controller
+	// ownerReferences by UID (Deployment → ReplicaSet → Pod, StatefulSet,
+	// DaemonSet or Job → Pod, CronJob → Job → Pod, and any controller
+	// above them): both subjects have the same topmost controller in their
+	// namespace that the snapshot can reach.
+	JoinSameWorkload JoinKind = "sameWorkload"
+	// JoinSameService: behind the same Service: a Service itself, a pod
+	// that its EndpointSlices target (or its selector matches, while it
+	// has no slice yet), an EndpointSlice by its service-name label.
+	JoinSameService JoinKind = "sameService"
+	// JoinSameVolumeClaim: the same PersistentVolumeClaim: the claim
+	// itself, a pod mounting it (spec.volumes, including generic ephemeral
+	// volumes' <pod>-<volume> claims), the PersistentVolume bound to it.
+	JoinSameVolumeClaim JoinKind = "sameVolumeClaim"
 	// JoinCluster: every symptom finding, cluster-wide.
 	JoinCluster JoinKind = "cluster"
 	// JoinKey: a CEL key expression evaluated on both subjects.
@@ -412,7 +426,10 @@ const (
 )
 
 // JoinKinds lists the named joins, for validation and the schema.
-var JoinKinds = []JoinKind{JoinSameSubject, JoinSameNamespace, JoinSameNode, JoinSameOwner, JoinCluster}
+var JoinKinds = []JoinKind{
+	JoinSameSubject, JoinSameNamespace, JoinSameNode, JoinSameOwner,
+	JoinSameWorkload, JoinSameService, JoinSameVolumeClaim, JoinCluster,
+}
 
 // Join is an edge's join. In YAML it is a join name (sameNamespace) or a
 // mapping {key: <CEL>} whose expression sees object as either subject.

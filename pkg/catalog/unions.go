@@ -54,11 +54,10 @@ func (e *Expr) DecodeNode(d *yamlpos.Decoder, n *yaml.Node) {
 func foldedSegments(f *yamlpos.File, text string, start Pos) []segment {
 	var segs []segment
 	cursor := 0
-	for line := start.Line; cursor < len(text); line++ {
+	// The text cannot span more lines than it has line breaks and blanks.
+	last := start.Line + strings.Count(text, "\n") + strings.Count(text, " ") + 1
+	for line := start.Line; cursor < len(text) && line <= last; line++ {
 		raw := f.Line(line)
-		if line > start.Line+strings.Count(text, "\n")+strings.Count(text, " ")+1 {
-			break
-		}
 		col := len(raw) - len(strings.TrimLeft(raw, " ")) + 1
 		if line == start.Line {
 			col = start.Col
@@ -70,22 +69,34 @@ func foldedSegments(f *yamlpos.File, text string, start Pos) []segment {
 		if content == "" {
 			continue
 		}
-		// A closing quote or trailing comment is not part of the text.
-		at := strings.Index(text[cursor:], content)
-		for at < 0 && len(content) > 1 {
-			content = content[:len(content)-1]
-			at = strings.Index(text[cursor:], content)
-		}
-		if at < 0 || strings.TrimSpace(text[cursor:cursor+at]) != "" {
+		// The line continues the text after the blanks YAML folded into
+		// it. A closing quote or trailing comment is not part of the text,
+		// so the line's longest prefix found there is what it holds: one
+		// linear comparison, where searching for ever shorter prefixes took
+		// time quadratic in the line's length (minutes for a mebibyte).
+		at := cursor + len(text[cursor:]) - len(strings.TrimLeft(text[cursor:], " \t\n"))
+		n := commonPrefix(content, text[at:])
+		if n == 0 {
 			break
 		}
-		segs = append(segs, segment{off: cursor + at, line: line, col: col})
-		cursor += at + len(content)
+		segs = append(segs, segment{off: at, line: line, col: col})
+		cursor = at + n
 	}
 	if len(segs) < 2 {
 		return nil
 	}
 	return segs
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // DecodeNode decodes a duration, or a param name resolved by Validate.

@@ -259,7 +259,7 @@ func validateReason(c *Catalog, r *Reason, names map[string]Pos, errs *ErrorList
 		}
 		edges[e.Reason] = true
 		if e.Join.Kind == "" {
-			errs.Errorf(e.Pos, r.Name, "suppression edge to %q needs a join (sameSubject, sameNamespace, sameNode, sameOwner, cluster or {key: <CEL>})", e.Reason)
+			errs.Errorf(e.Pos, r.Name, "suppression edge to %q needs a join (%s or {key: <CEL>})", e.Reason, joinNames())
 		}
 	}
 }
@@ -294,4 +294,13 @@ func keys(m map[string]Pos) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// joinNames lists the named joins for messages.
+func joinNames() string {
+	names := make([]string, len(JoinKinds))
+	for i, k := range JoinKinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }

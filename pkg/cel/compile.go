@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	gocel "github.com/google/cel-go/cel"
 	"github.com/google/cel-go/checker"
@@ -71,6 +73,13 @@ type Options struct {
 	// nil uses the built-in kinds' schemas only, and a source no schema
 	// describes stays dynamic.
 	Schemas apischema.Resolver
+	// CompileBudget caps the CPU time one Compile may take; past it the
+	// catalogue is refused with ErrCompileBudget at the first expression
+	// not compiled. DefaultCompileBudget when zero; negative disables it.
+	CompileBudget time.Duration
+	// CompileClock reads the CPU time the budget is measured on; nil reads
+	// the compiling thread's CPU time. Tests inject a fake.
+	CompileClock CPUClock
 }
 
 func (o Options) withDefaults() Options {
@@ -82,6 +91,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SourceSizeHint == 0 {
 		o.SourceSizeHint = DefaultSourceSizeHint
+	}
+	if o.CompileBudget == 0 {
+		o.CompileBudget = DefaultCompileBudget
+	}
+	if o.CompileClock == nil {
+		o.CompileClock = threadCPU
 	}
 	return o
 }
@@ -183,14 +198,23 @@ func sharedEnv() (*gocel.Env, error) {
 // references, cost and the suppression graph, and returns the compiled
 // catalogue with the problems found (warnings included). The catalogue is
 // usable only when errs.Err() is nil.
+//
+// Compile runs within Options.CompileBudget of CPU time: it checks the
+// budget before each expression, and each expression is bounded by
+// MaxExpressionSize, MaxParseDepth and MaxLiteralNesting, so it overruns
+// the budget by at most one expression's time.
 func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 	opts = opts.withDefaults()
+	// The budget reads this thread's CPU clock: keep the goroutine on it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	env, err := sharedEnv()
 	if err != nil {
 		return nil, catalog.ErrorList{{Msg: fmt.Sprintf("internal error: build CEL environment: %v", err)}}
 	}
 	c := &Catalog{Source: src, byName: map[string]*Reason{}, varIndex: map[string]int{}, opts: opts}
-	cm := &compiler{env: env, cat: c, src: src, opts: opts}
+	cm := &compiler{env: env, cat: c, src: src, opts: opts,
+		budget: budget{clock: opts.CompileClock, start: opts.CompileClock(), limit: opts.CompileBudget}}
 	c.paramVals, c.params = cm.params()
 	cm.typed = cm.newTyper()
 	for i, v := range src.Variables {
@@ -202,7 +226,6 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 		p := cm.compile(v.Expression, "variables."+v.Name, "", nil)
 		if p != nil {
 			cm.checkVarOrder(p, v.Name, i)
-			cm.typeCheck(p, "", "", nil, nil)
 		}
 		c.Variables = append(c.Variables, &Variable{Name: v.Name, Program: p})
 	}
@@ -240,6 +263,13 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 			c.byName[r.Name] = r
 		}
 	}
+	if cm.budgetReported {
+		// Refused: what follows would only add to the time spent.
+		cm.errs.AttachSnippets(src.Files)
+		cm.errs.Sort()
+		return c, cm.errs.WithKind(catalog.ErrInvalid)
+	}
+	cm.typeVariables()
 	cm.checkJoins()
 	g, cycles := suppress.NewGraph(names, edges)
 	for _, cyc := range cycles {
@@ -283,15 +313,28 @@ type compiler struct {
 		params, variables, sources map[string]bool
 		metrics                    bool
 	}
+	// budget is the compile's CPU time; budgetReported is set once its
+	// exhaustion has been reported.
+	budget         budget
+	budgetReported bool
+	// paramText caches params rendered as JSON for hash.
+	paramText map[string]string
 }
 
 // compile parses, checks, estimates and plans one expression. It returns
 // nil for an empty expression, and nil with errors recorded for a bad one.
 func (cm *compiler) compile(e catalog.Expr, field, reason string, want *gocel.Type) *Program {
-	if e.IsZero() {
+	if e.IsZero() || cm.overBudget(e, field, reason) {
 		return nil
 	}
-	a, iss := cm.env.Compile(e.Text)
+	a, iss := cm.env.Parse(e.Text)
+	if iss.Err() == nil {
+		// Before the check, whose time grows with the cube of the depth.
+		if !cm.checkLiteralNesting(a, e, field, reason) {
+			return nil
+		}
+		a, iss = cm.env.Check(a)
+	}
 	if iss.Err() != nil {
 		for _, ce := range iss.Errors() {
 			pos := e.Locate(ce.Location.Line(), ce.Location.Column())
@@ -478,8 +521,7 @@ func (cm *compiler) hash(r *Reason) string {
 	visit(r.Message)
 	visit(r.Since)
 	for _, name := range sortedSet(seenP) {
-		b, _ := json.Marshal(cm.src.Params[name].Value)
-		write("param", name, string(b))
+		write("param", name, cm.paramJSON(name))
 	}
 	for _, name := range sortedSet(seenV) {
 		if i, ok := cm.cat.varIndex[name]; ok {
@@ -488,6 +530,20 @@ func (cm *compiler) hash(r *Reason) string {
 	}
 	sum := h.Sum(nil)
 	return hex.EncodeToString(sum[:8])
+}
+
+// paramJSON renders a param's value once per compile: every reason that
+// reads it hashes it, and a param may be large.
+func (cm *compiler) paramJSON(name string) string {
+	if j, ok := cm.paramText[name]; ok {
+		return j
+	}
+	b, _ := json.Marshal(cm.src.Params[name].Value)
+	if cm.paramText == nil {
+		cm.paramText = map[string]string{}
+	}
+	cm.paramText[name] = string(b)
+	return string(b)
 }
 
 func sortedSet(m map[string]bool) []string {

@@ -3,6 +3,7 @@ package cel_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,6 +42,15 @@ func compile(t testing.TB, body string, opts cel.Options) *cel.Catalog {
 	c, errs := cel.Compile(parse(t, body), opts)
 	require.NoError(t, errs.Err(), "the catalogue must compile")
 	return c
+}
+
+// fakeCPU is a CPU clock that advances by step at every reading.
+func fakeCPU(step time.Duration) cel.CPUClock {
+	var now time.Duration
+	return func() time.Duration {
+		now += step
+		return now
+	}
 }
 
 // heads returns the one-line form of each finding, or nil.
@@ -188,7 +198,7 @@ func TestCompile(t *testing.T) {
 		{
 			name: "used-through-lookups-and-variables",
 			body: "params: {x: 1}\nsources: {pods: {version: v1, resource: pods}, nodes: {version: v1, resource: nodes}, vllm: {metrics: {selector: a=b, port: 80}}}\n" +
-				"variables:\n- {name: v, expression: 'cluster.lookup(\"nodes\", \"\", object.spec.nodeName).hasValue() && params.x > 0'}\n" +
+				"variables:\n- {name: v, expression: 'cluster.lookup(\"nodes\", \"\", object.spec.?nodeName.orValue(\"\")).hasValue() && params.x > 0'}\n" +
 				"reasons:\n" + reason("A", `variables.v && metrics.value("up") > 0`),
 		},
 		{
@@ -219,6 +229,46 @@ func TestCompile(t *testing.T) {
 				"- {name: B, subject: pods, summary: s, when: 'true', suppresses: [{reason: C, join: cluster}]}\n" +
 				"- {name: C, subject: pods, summary: s, when: 'true', suppresses: [{reason: A, join: cluster}]}\n",
 			want: []string{`t.yaml:7:67: reason A: suppression cycle: A → B → C → A`},
+		},
+		{
+			name: "literals-at-the-nesting-limit",
+			body: pods + "reasons:\n" + reason("A", "size("+strings.Repeat("[", cel.MaxLiteralNesting)+"1"+strings.Repeat("]", cel.MaxLiteralNesting)+") == 1"),
+		},
+		{
+			// The deepest literal is pointed at: the 17th bracket.
+			name: "list-literals-nested-too-deep",
+			body: pods + "reasons:\n" + reason("A", "size("+strings.Repeat("[", cel.MaxLiteralNesting+1)+"1"+strings.Repeat("]", cel.MaxLiteralNesting+1)+") == 1"),
+			want: []string{`t.yaml:6:68: reason A: when: list and map literals nested 17 deep, more than the limit of 16; declare a nested value as a param`},
+		},
+		{
+			name: "map-and-list-literals-nested-too-deep-in-a-message",
+			body: pods + "reasons:\n- {name: A, subject: pods, summary: s, when: 'true', message: 'string(size(" +
+				strings.Repeat(`{"a": [`, 9) + "1" + strings.Repeat("]}", 9) + "))'}\n",
+			want: []string{`t.yaml:6:138: reason A: message: list and map literals nested 18 deep, more than the limit of 16; declare a nested value as a param`},
+		},
+		{
+			name: "expression-too-long",
+			body: pods + "reasons:\n" + reason("A", strings.Repeat("true || ", cel.MaxExpressionSize/8)+"true"),
+			want: []string{`t.yaml:6:46: reason A: when: expression code point size exceeds limit: size: 8196, limit 8192`},
+		},
+		{
+			name: "parser-recursion-too-deep",
+			body: pods + "reasons:\n" + reason("A", strings.Repeat("1 + ", cel.MaxParseDepth)+"1 > 0"),
+			want: []string{`t.yaml:6:46: reason A: when: max recursion depth exceeded`},
+		},
+		{
+			// A fake CPU clock that advances a second per reading: the
+			// budget of 2.5 s runs out at the second reason's condition,
+			// reported once, and nothing after it is compiled.
+			name: "compile-budget-exhausted",
+			body: pods + "reasons:\n" + reason("A", "true") + reason("B", "true") + reason("C", "true ||"),
+			opts: cel.Options{CompileBudget: 2500 * time.Millisecond, CompileClock: fakeCPU(time.Second)},
+			want: []string{`t.yaml:7:47: reason B: when: compile budget exhausted: compiling the catalogue took more than 2.5s of CPU time, so it is refused (this expression and those after it were not compiled); split or simplify it, or raise --max-compile-time`},
+		},
+		{
+			name: "compile-budget-disabled",
+			body: pods + "reasons:\n" + reason("A", "true") + reason("B", "true") + reason("C", "true"),
+			opts: cel.Options{CompileBudget: -1, CompileClock: fakeCPU(time.Hour)},
 		},
 	}
 	for _, tt := range tests {

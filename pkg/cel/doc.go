@@ -55,7 +55,9 @@
 // rules. A field that does not exist, a comparison of mismatched types, a
 // when that is not a bool, a message that is not a string, a sameNode join
 // on a kind without spec.nodeName and a sameOwner join on a cluster-scoped
-// kind are errors; reading an optional scalar field without has(), ?. or
+// kind are errors (as, untyped, are a sameWorkload, sameService or
+// sameVolumeClaim side that can never have a key, and such a join whose
+// catalogue has no source of what it reads: joins.go); reading an optional scalar field without has(), ?. or
 // orValue is a warning. Schemas come from Options.Schemas (pkg/apischema:
 // the built-in kinds of the pinned Kubernetes release, CRD manifests, a
 // cluster's /openapi/v3); a resource without one stays dynamic, with a

@@ -57,6 +57,8 @@ func newEnvWith(object, params *gocel.Type) (*gocel.Env, error) {
 		vars = append(vars, gocel.Variable(varParams, params))
 	}
 	return gocel.NewEnv(append(vars,
+		gocel.ParserExpressionSizeLimit(MaxExpressionSize),
+		gocel.ParserRecursionLimit(MaxParseDepth),
 		gocel.HomogeneousAggregateLiterals(),
 		// Kept so explain can print comprehensions as written.
 		gocel.EnableMacroCallTracking(),

@@ -21,8 +21,9 @@ import (
 var (
 	// ErrCostLimit: one evaluation exceeded Options.CostLimit.
 	ErrCostLimit = errors.New("evaluation cost limit exceeded")
-	// ErrBudget: the tick's total budget was spent before this evaluation.
-	ErrBudget = errors.New("tick cost budget exhausted")
+	// ErrBudget: the tick's total budget was spent before this evaluation:
+	// the reason was starved for this tick (see engine, Result.Starved).
+	ErrBudget = errors.New("starved: tick budget exhausted")
 )
 
 // Evaluator evaluates a compiled catalogue against one snapshot. It caches
@@ -72,6 +73,20 @@ func (c *Catalog) NewEvaluator(ctx context.Context, snap *snapshot.Snapshot) *Ev
 
 // Spent is the cost used so far.
 func (e *Evaluator) Spent() uint64 { return e.spent }
+
+// Exhausted reports whether the budget is spent: every evaluation from now
+// on fails with ErrBudget.
+func (e *Evaluator) Exhausted() bool { return e.spent >= e.budget }
+
+// Reserve grants the tick's second phase (rendering messages, grace start
+// times and join keys of the findings its conditions produced) a quarter
+// of the budget beyond it: without one, a tick whose conditions spent the
+// budget could not compute the join keys that suppress symptoms, and
+// would publish what a firing cause should hide. A tick thus spends at
+// most 1.25 times its budget, plus the overshoot of one evaluation.
+func (e *Evaluator) Reserve() {
+	e.budget = e.cat.opts.TickBudget + e.cat.opts.TickBudget/4
+}
 
 // Snapshot is the snapshot being evaluated.
 func (e *Evaluator) Snapshot() *snapshot.Snapshot { return e.snap }
@@ -136,7 +151,9 @@ func (o Outcome) String() string {
 // Result is a condition's evaluation on one subject.
 type Result struct {
 	Outcome Outcome
-	// Err explains Unknown.
+	// Err explains Unknown, or a False that is False only because the
+	// condition reads a Prometheus query source and no endpoint is
+	// configured (ErrQueryNotConfigured).
 	Err error
 	// Cost is what the evaluation spent.
 	Cost uint64
@@ -158,6 +175,11 @@ func (e *Evaluator) When(r *Reason, o *snapshot.Object) Result {
 func (e *Evaluator) when(r *Reason, o *snapshot.Object) Result {
 	e.setSubject(o)
 	v, cost, err := e.eval(r.When)
+	if errors.Is(err, ErrQueryNotConfigured) {
+		// The condition needs Prometheus and statusd runs without one:
+		// the reason does not apply here (ErrQueryNotConfigured).
+		return Result{Outcome: False, Err: err, Cost: cost}
+	}
 	if err != nil {
 		return Result{Outcome: Unknown, Err: err, Cost: cost}
 	}
@@ -265,7 +287,7 @@ func (e *Evaluator) variable(name string) (ref.Val, bool) {
 	}
 	v, _, err := e.eval(e.cat.Variables[i].Program)
 	if err != nil {
-		v = types.NewErr("variable %s: %v", name, err)
+		v = types.WrapErr(fmt.Errorf("variable %s: %w", name, err))
 	}
 	e.vars[name] = v
 	return v, true
@@ -276,5 +298,19 @@ func classify(err error) error {
 	if strings.Contains(msg, "cost limit exceeded") {
 		return fmt.Errorf("%w: %s", ErrCostLimit, msg)
 	}
+	if errors.Is(err, ErrQueryNotConfigured) {
+		// Kept matchable: it turns the condition False, not Unknown.
+		return &sentinelError{msg: msg, is: ErrQueryNotConfigured}
+	}
 	return errors.New(msg)
 }
+
+// sentinelError is a classified error that keeps its message as CEL wrote
+// it and still matches its sentinel.
+type sentinelError struct {
+	msg string
+	is  error
+}
+
+func (e *sentinelError) Error() string { return e.msg }
+func (e *sentinelError) Unwrap() error { return e.is }

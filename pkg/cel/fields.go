@@ -11,6 +11,7 @@ import (
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/prune"
+	"statusd.io/statusd/pkg/suppress"
 )
 
 // Limits of the field analysis. An expression past them is not analysed:
@@ -79,6 +80,7 @@ func (c *Catalog) Fields() map[string]*prune.Tree {
 				if e.Join.Kind == catalog.JoinKey {
 					a.all = true
 				}
+				a.joinReads(e.Join.Kind)
 				continue
 			}
 			a.root(e.Key, r.Subject)
@@ -97,6 +99,19 @@ func (c *Catalog) Fields() map[string]*prune.Tree {
 		out[name] = t
 	}
 	return out
+}
+
+// joinReads keeps what a named join reads (suppress.JoinFields) in every
+// source of the resources it reads: the engine's joiner reads every source
+// of a resource, not only the edge's subjects.
+func (a *fieldAnalysis) joinReads(kind catalog.JoinKind) {
+	for res, tree := range suppress.JoinFields(kind) {
+		for name, s := range a.cat.Source.Sources {
+			if s.IsObjects() && suppress.ResourceOf(s) == res {
+				a.trees[name].Merge(tree)
+			}
+		}
+	}
 }
 
 // place is one abstract reference into the objects of a source: the value

@@ -173,6 +173,39 @@ func TestFields(t *testing.T) {
 			want: map[string]string{"pods": `{spec{providerID*}}`, "nodes": `{spec{providerID*}}`},
 		},
 		{
+			// The joiner reads every source of the resources a join
+			// needs, not only the edge's subjects.
+			name: "sameVolumeClaim keeps pods' volumes and volumes' claimRef",
+			body: "sources:\n  pods: {version: v1, resource: pods}\n  pvcs: {version: v1, resource: persistentvolumeclaims}\n" +
+				"  pvs: {version: v1, resource: persistentvolumes}\n  otherPods: {version: v1, resource: pods, namespaces: x}\nreasons:\n" +
+				"- {name: A, subject: pvcs, summary: s, when: 'true', suppresses: [{reason: B, join: sameVolumeClaim}]}\n" + reason("B", `true`) +
+				"- {name: C, subject: otherPods, summary: s, when: 'true'}\n- {name: D, subject: pvs, summary: s, when: 'true'}\n",
+			want: map[string]string{
+				"pods":      `{spec{volumes{ephemeral,name*,persistentVolumeClaim{claimName*}}}}`,
+				"otherPods": `{spec{volumes{ephemeral,name*,persistentVolumeClaim{claimName*}}}}`,
+				"pvs":       `{spec{claimRef{name*,namespace*}}}`,
+			},
+		},
+		{
+			name: "sameService keeps slices' targetRefs and Services' selectors",
+			body: "sources:\n  pods: {version: v1, resource: pods}\n  services: {version: v1, resource: services}\n" +
+				"  slices: {group: discovery.k8s.io, version: v1, resource: endpointslices}\nreasons:\n" +
+				"- {name: A, subject: services, summary: s, when: 'true', suppresses: [{reason: B, join: sameService}]}\n" + reason("B", `true`) +
+				"- {name: C, subject: slices, summary: s, when: 'true'}\n",
+			want: map[string]string{
+				"services": `{spec{selector*}}`,
+				"slices":   `{endpoints{targetRef{kind*,name*,namespace*,uid*}}}`,
+			},
+		},
+		{
+			name: "sameWorkload reads metadata only",
+			body: "sources:\n  pods: {version: v1, resource: pods}\n  deploys: {group: apps, version: v1, resource: deployments}\n" +
+				"  rs: {group: apps, version: v1, resource: replicasets}\nreasons:\n" +
+				"- {name: A, subject: deploys, summary: s, when: 'true', suppresses: [{reason: B, join: sameWorkload}]}\n" + reason("B", `true`) +
+				"- {name: C, subject: rs, summary: s, when: 'true'}\n",
+			want: map[string]string{},
+		},
+		{
 			name: "metrics reads kind and metadata only",
 			body: "sources:\n  pods: {version: v1, resource: pods}\n  vllm: {metrics: {selector: app=vllm, port: 8000}}\nreasons:\n" +
 				reason("A", `cluster.metrics(object).value("up") == 0.0`),

@@ -25,6 +25,15 @@ var queryType = gocel.OpaqueType("statusd.Query")
 // a result over its size cap): Unknown, never zero.
 var ErrQueryFailed = errors.New("prometheus query failed")
 
+// ErrQueryNotConfigured marks a read of a query source while statusd runs
+// without a Prometheus endpoint (the snapshot has no result for it). It is
+// not a fault of the catalogue or of Prometheus but a deployment that
+// chose not to have one, so a condition that needs such a read is False
+// (see Evaluator.When), never Unknown: it neither fires nor announces
+// itself as a broken reason. A catalogue falls back on other sources by
+// testing cluster.sourceStatus(src) == "absent" before reading the query.
+var ErrQueryNotConfigured = errors.New("no Prometheus endpoint configured")
+
 // queryVal is a query handle. err is set when the query failed; every
 // read then fails with it.
 type queryVal struct {
@@ -57,9 +66,13 @@ func (e *Evaluator) query(name string, obj ref.Val) ref.Val {
 	r := e.snap.Query(name)
 	switch {
 	case r == nil:
-		// No Prometheus configured: the source is absent and reads as
-		// empty, as an optional resource that is not installed does;
-		// catalogues fall back on cluster.sourceStatus(name) == "absent".
+		// No Prometheus configured: every read fails with
+		// ErrQueryNotConfigured, which makes the condition False. Reading
+		// it as empty instead would let absent() fire a reason, and
+		// value() be Unknown on every subject, in every cluster without
+		// Prometheus.
+		q.err = fmt.Errorf("%w: query source %s cannot be read", ErrQueryNotConfigured, name)
+		return q
 	case r.Status == snapshot.StatusFailed || r.Status == snapshot.StatusForbidden:
 		q.err = fmt.Errorf("%w: %s: %s", ErrQueryFailed, name, r.Err)
 		return q

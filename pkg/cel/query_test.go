@@ -27,6 +27,11 @@ const queryCatalog = `sources:
     prometheus: {query: 'up'}
 `
 
+// queryVariables read query sources through a variable.
+const queryVariables = `variables:
+- {name: unsetMax, expression: 'cluster.query("unset", object).max()'}
+`
+
 // querySnapshot has results for restarts (two containers of p1, one of
 // p3), load (per node), quiet (no series) and broken (failed); unset has
 // none, as when statusd runs without Prometheus.
@@ -70,11 +75,17 @@ func TestEvalQuery(t *testing.T) {
 		{name: "failed-is-unknown", when: `cluster.query("broken").absent()`, subject: f.p1, want: cel.Unknown, err: "prometheus query failed: broken: context deadline exceeded"},
 		{name: "failed-value-is-unknown", when: `cluster.query("broken", object).value() > 1.0`, subject: f.p1, want: cel.Unknown, err: "context deadline exceeded"},
 		{name: "failed-status", when: `cluster.sourceStatus("broken") == "failed"`, subject: f.p1, want: cel.True},
-		{name: "no-prometheus-is-absent", when: `cluster.sourceStatus("unset") == "absent" && cluster.query("unset", object).absent()`, subject: f.p1, want: cel.True},
+		{name: "no-prometheus-status-is-absent", when: `cluster.sourceStatus("unset") == "absent"`, subject: f.p1, want: cel.True},
+		{name: "no-prometheus-absent-does-not-fire", when: `cluster.query("unset", object).absent()`, subject: f.p1, want: cel.False, err: "no Prometheus endpoint configured: query source unset cannot be read"},
+		{name: "no-prometheus-value-is-false-not-unknown", when: `cluster.query("unset", object).value() > 1.0`, subject: f.p1, want: cel.False, err: "no Prometheus endpoint configured"},
+		{name: "no-prometheus-negated-is-false-too", when: `!(cluster.query("unset").count() > 0)`, subject: f.p1, want: cel.False, err: "no Prometheus endpoint configured"},
+		{name: "no-prometheus-through-a-variable", when: `variables.unsetMax > 1.0`, subject: f.p1, want: cel.False, err: "variable unsetMax"},
+		{name: "no-prometheus-fallback-branch", when: `cluster.sourceStatus("unset") == "absent" ? object.metadata.name == "p1" : cluster.query("unset", object).max() > 1.0`, subject: f.p1, want: cel.True},
+		{name: "no-prometheus-guarded-and", when: `cluster.sourceStatus("unset") != "absent" && cluster.query("unset", object).max() > 1.0`, subject: f.p1, want: cel.False},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := compile(t, queryCatalog+"reasons:\n- name: R\n  subject: pods\n  summary: s\n  when: '"+strings.ReplaceAll(tt.when, "'", "''")+"'\n", cel.Options{})
+			c := compile(t, queryCatalog+queryVariables+"reasons:\n- name: R\n  subject: pods\n  summary: s\n  when: '"+strings.ReplaceAll(tt.when, "'", "''")+"'\n", cel.Options{})
 			res := c.NewEvaluator(context.Background(), snap).When(c.Reason("R"), tt.subject)
 			assert.Equal(t, tt.want, res.Outcome, "err: %v", res.Err)
 			if tt.err != "" {

@@ -103,6 +103,11 @@ func (cm *compiler) newTyper() *typer {
 		}
 		res = b
 	}
+	if r, ok := res.(apischema.Refresher); ok {
+		// The schemas served now (a daemon reloads its catalogue long
+		// after it started, and CRDs are installed and upgraded meanwhile).
+		res = r.Refresh()
+	}
 	t := &typer{objects: map[string]*apiservercel.DeclType{}, envs: map[string]*gocel.Env{}, idents: map[string]string{}}
 	var roots []*apiservercel.DeclType
 	names := &typeNamer{byKey: map[string]*apiservercel.DeclType{}, keys: map[*apiservercel.DeclType]string{}}
@@ -121,9 +126,14 @@ func (cm *compiler) newTyper() *typer {
 			}
 			continue
 		}
+		if preservesUnknown(sch) {
+			cm.errs.Notef(s.Pos, "", "source %q: the schema of %s preserves unknown fields at its top (x-kubernetes-preserve-unknown-fields), so its objects may have any field and stay dynamic; their fields are not checked", name, gvr)
+			continue
+		}
 		id := identName(name)
 		dt := common.SchemaDeclType(&openapi.Schema{Schema: prepareRoot(sch)}, false)
 		if dt == nil || !dt.IsObject() {
+			cm.errs.Notef(s.Pos, "", "source %q: the schema of %s does not describe an object, so its objects stay dynamic and their fields are not checked", name, gvr)
 			continue
 		}
 		dt = names.name(dt, "statusd.object."+id)
@@ -298,9 +308,19 @@ const maxSchemaDepth = 64
 // prepare copies a schema as statusd reads its values:
 //   - strings of format date-time, date, duration and byte stay strings
 //     (statusd's values are the API server's JSON);
-//   - an object without properties, a preserve-unknown-fields object
-//     without properties, an array without items and a schema without a
-//     type are dyn, not an object without fields;
+//   - an object without properties, an object that preserves unknown
+//     fields (x-kubernetes-preserve-unknown-fields, or additionalProperties
+//     true beside its properties), an array without items and a schema
+//     without a type are dyn, not an object with only the fields the
+//     schema lists. Kubernetes' own CEL hides the unknown fields of such an
+//     object (it validates what the API server stores, and pruning keeps
+//     them out of typed access); statusd reads the objects as served, and
+//     a controller writes exactly there what no schema lists (a CRD whose
+//     schema is only `type: object` with preserve-unknown-fields is served
+//     with apiVersion, kind and metadata as its only properties, yet every
+//     object has a spec and a status). Typing such an object as the closed
+//     list of its properties refused every read of its real fields;
+//     Kubernetes' rule would make them unreachable;
 //   - a property with a default or marked always set counts as required,
 //     since every served object has it.
 func prepare(s *spec.Schema, depth int) *spec.Schema {
@@ -322,6 +342,8 @@ func prepare(s *spec.Schema, depth int) *spec.Schema {
 	case s.Format == "int-or-string" || isExt(s, "x-kubernetes-int-or-string"):
 		return &out
 	case typ == "" || len(s.Type) > 1:
+		return dyn()
+	case typ == "object" && preservesUnknown(s):
 		return dyn()
 	case typ == "object" && len(s.Properties) == 0 && (s.AdditionalProperties == nil || s.AdditionalProperties.Schema == nil):
 		return dyn()
@@ -358,6 +380,17 @@ func prepare(s *spec.Schema, depth int) *spec.Schema {
 	return &out
 }
 
+// preservesUnknown reports whether served objects may carry fields the
+// schema does not list here: x-kubernetes-preserve-unknown-fields, or
+// additionalProperties true (without a schema) beside listed properties.
+func preservesUnknown(s *spec.Schema) bool {
+	if isExt(s, "x-kubernetes-preserve-unknown-fields") {
+		return true
+	}
+	ap := s.AdditionalProperties
+	return len(s.Properties) > 0 && ap != nil && ap.Allows && ap.Schema == nil
+}
+
 func isExt(s *spec.Schema, name string) bool {
 	v, ok := s.Extensions[name]
 	if !ok {
@@ -372,12 +405,19 @@ func isExt(s *spec.Schema, name string) bool {
 func (cm *compiler) paramsDeclType() *apiservercel.DeclType {
 	fields := map[string]*apiservercel.DeclField{}
 	for name, v := range cm.cat.paramVals {
-		fields[name] = apiservercel.NewDeclField(name, valueDeclType(v), true, nil, nil)
+		fields[name] = apiservercel.NewDeclField(name, valueDeclType(v, 0), true, nil, nil)
 	}
 	return apiservercel.NewObjectType("statusd.params", fields)
 }
 
-func valueDeclType(v any) *apiservercel.DeclType {
+// valueDeclType types a param value; lists and maps nested deeper than
+// MaxLiteralNesting are typed dyn below that depth, since cel-go's checker
+// takes time that grows faster than the square of a type's depth, and a
+// param may nest as deep as YAML allows.
+func valueDeclType(v any, depth int) *apiservercel.DeclType {
+	if depth >= MaxLiteralNesting {
+		return apiservercel.DynType
+	}
 	switch x := v.(type) {
 	case bool:
 		return apiservercel.BoolType
@@ -392,7 +432,7 @@ func valueDeclType(v any) *apiservercel.DeclType {
 	case []any:
 		var elem *apiservercel.DeclType
 		for _, e := range x {
-			et := valueDeclType(e)
+			et := valueDeclType(e, depth+1)
 			if elem == nil {
 				elem = et
 			} else if elem.CelType().String() != et.CelType().String() {
@@ -409,6 +449,61 @@ func valueDeclType(v any) *apiservercel.DeclType {
 	return apiservercel.DynType
 }
 
+// typeVariables type-checks each variable. A variable is evaluated with
+// the object of whichever reason reads it (directly, or through other
+// variables), so when every reason that reads it has one subject source,
+// its object is typed as that source's: a misspelt field in a variable is
+// then an error at its position, as it is in a reason. A variable read by
+// reasons of different subjects usually branches on object.kind, which a
+// static check cannot follow, so object stays dynamic there, as it does
+// in a variable no reason reads.
+func (cm *compiler) typeVariables() {
+	subjects := make([]map[string]bool, len(cm.cat.Variables))
+	var visit func(name, subject string)
+	visit = func(name, subject string) {
+		i, ok := cm.cat.varIndex[name]
+		if !ok || i >= len(cm.cat.Variables) || subjects[i][subject] {
+			return
+		}
+		if subjects[i] == nil {
+			subjects[i] = map[string]bool{}
+		}
+		subjects[i][subject] = true
+		if p := cm.cat.Variables[i].Program; p != nil {
+			for _, r := range p.refs.variables {
+				visit(r.name, subject)
+			}
+		}
+	}
+	for _, r := range cm.src.Reasons {
+		cr := cm.cat.byName[r.Name]
+		if cr == nil {
+			continue
+		}
+		progs := []*Program{cr.When, cr.Message, cr.Since}
+		for _, e := range cr.Edges {
+			progs = append(progs, e.Key)
+		}
+		for _, p := range progs {
+			if p == nil {
+				continue
+			}
+			for _, ref := range p.refs.variables {
+				visit(ref.name, r.Subject)
+			}
+		}
+	}
+	for i, v := range cm.cat.Variables {
+		subject := ""
+		if len(subjects[i]) == 1 {
+			for s := range subjects[i] {
+				subject = s
+			}
+		}
+		cm.typeCheck(v.Program, subject, "", nil, nil)
+	}
+}
+
 // typeCheck runs the typed check of an expression that compiled untyped.
 // subject is the reason's source ("" for a variable, whose object is
 // whatever subject reads it). Problems are recorded at their positions.
@@ -416,7 +511,7 @@ func valueDeclType(v any) *apiservercel.DeclType {
 // is evaluated (a message and grace.since are evaluated only where when
 // holds); it returns the paths this expression tests.
 func (cm *compiler) typeCheck(p *Program, subject, reason string, want *gocel.Type, guards map[string]bool) map[string]bool {
-	if cm.typed == nil || p == nil {
+	if cm.typed == nil || p == nil || cm.overBudget(p.Expr, p.Field, reason) {
 		return nil
 	}
 	env, err := cm.typed.env(subject)
@@ -434,7 +529,12 @@ func (cm *compiler) typeCheck(p *Program, subject, reason string, want *gocel.Ty
 		for _, ce := range iss.Errors() {
 			col := ce.Location.Column()
 			if undefinedField.MatchString(ce.Message) {
-				col++ // a select starts at its dot; point at the field name
+				// A select starts at its dot (x.f) or at its dot and
+				// question mark (x.?f); point at the field name.
+				col++
+				if _, opt, ok := selectAt(parsed, ce.ExprID); ok && opt {
+					col++
+				}
 			}
 			pos := p.Expr.Locate(ce.Location.Line(), col)
 			msg := strings.TrimSuffix(ce.Message, " (in container '')")
@@ -564,22 +664,24 @@ func (t *typer) fieldsAt(parsed *gocel.Ast, id int64, subject string) []string {
 	if !ok {
 		return nil
 	}
-	root := ast.NavigateAST(parsed.NativeRep())
-	var node ast.NavigableExpr
-	for _, n := range ast.MatchDescendants(root, ast.KindMatcher(ast.SelectKind)) {
-		if n.ID() == id {
-			node = n
-		}
-	}
-	if node == nil {
+	operand, _, ok := selectAt(parsed, id)
+	if !ok {
 		return nil
 	}
 	var path []string
-	for e := node.AsSelect().Operand(); ; {
+	for e := operand; ; {
 		switch e.Kind() {
 		case ast.SelectKind:
 			path = append([]string{e.AsSelect().FieldName()}, path...)
 			e = e.AsSelect().Operand()
+			continue
+		case ast.CallKind:
+			op, f, ok := optSelectParts(e)
+			if !ok {
+				return nil
+			}
+			path = append([]string{f}, path...)
+			e = op
 			continue
 		case ast.IdentKind:
 			if e.AsIdent() != varObject {
@@ -610,6 +712,36 @@ func (t *typer) fieldsAt(parsed *gocel.Ast, id int64, subject string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// selectAt finds the field selection with the given node ID, a plain
+// select (x.f) or an optional one (x.?f), and returns its operand.
+func selectAt(parsed *gocel.Ast, id int64) (operand ast.Expr, opt, ok bool) {
+	root := ast.NavigateAST(parsed.NativeRep())
+	for _, n := range ast.MatchDescendants(root, func(e ast.NavigableExpr) bool { return e.ID() == id }) {
+		switch n.Kind() {
+		case ast.SelectKind:
+			return n.AsSelect().Operand(), false, true
+		case ast.CallKind:
+			if op, _, ok := optSelectParts(n); ok {
+				return op, true, true
+			}
+		}
+	}
+	return nil, false, false
+}
+
+// optSelectParts splits x.?f, which cel-go parses into a call, into x and f.
+func optSelectParts(e ast.Expr) (operand ast.Expr, field string, ok bool) {
+	call := e.AsCall()
+	if e.Kind() != ast.CallKind || call.FunctionName() != optSelect || len(call.Args()) != 2 || call.Args()[1].Kind() != ast.LiteralKind {
+		return nil, "", false
+	}
+	f, ok := call.Args()[1].AsLiteral().(types.String)
+	if !ok {
+		return nil, "", false
+	}
+	return call.Args()[0], string(f), true
 }
 
 // warnOptional warns about each read of an optional scalar field that no
@@ -693,16 +825,12 @@ func pathOf(e ast.Expr) string {
 			e = e.AsSelect().Operand()
 			continue
 		case ast.CallKind:
-			call := e.AsCall()
-			if call.FunctionName() != optSelect || len(call.Args()) != 2 || call.Args()[1].Kind() != ast.LiteralKind {
-				return ""
-			}
-			f, ok := call.Args()[1].AsLiteral().(types.String)
+			op, f, ok := optSelectParts(e)
 			if !ok {
 				return ""
 			}
-			parts = append([]string{string(f)}, parts...)
-			e = call.Args()[0]
+			parts = append([]string{f}, parts...)
+			e = op
 			continue
 		case ast.IdentKind:
 			return strings.Join(append([]string{e.AsIdent()}, parts...), ".")

@@ -36,6 +36,24 @@ spec:
               size: {type: integer}
               color: {type: string}
               extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+              labelled:
+                type: object
+                x-kubernetes-preserve-unknown-fields: true
+                properties:
+                  known: {type: string}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  names: {plural: gadgets, kind: Gadget}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 `
 
 func TestTypedCheck(t *testing.T) {
@@ -68,6 +86,14 @@ func TestTypedCheck(t *testing.T) {
 			want: []string{`t.yaml:11:62: reason R: when: undefined field 'replicaz'; did you mean "replicas"?`},
 		},
 		{
+			name: "misspelt-optional-field", body: r("deploys", `object.?spec.?replicaz.orValue(0) > 1`),
+			want: []string{`t.yaml:11:64: reason R: when: undefined field 'replicaz'; did you mean "replicas"?`},
+		},
+		{
+			name: "optional-select-lists-the-fields", body: r("widgets", `object.?qqqqqqq.orValue(1) == 1`),
+			want: []string{`t.yaml:11:58: reason R: when: undefined field 'qqqqqqq'; the fields here are apiVersion, kind, metadata, spec`},
+		},
+		{
 			name: "omitted-at-zero", body: r("deploys", `object.spec.replicas > object.status.availableReplicas`),
 			want: []string{`t.yaml:11:87: warning: reason R: when: object.status.availableReplicas is optional: Kubernetes omits it when it is unset (an integer at 0, an empty string), and reading an absent field makes the reason Unknown; write object.status.?availableReplicas.orValue(0), or guard it with has(object.status.availableReplicas)`},
 		},
@@ -94,7 +120,26 @@ func TestTypedCheck(t *testing.T) {
 			name: "crd-typed", body: r("widgets", `object.spec.size > 1 && object.spec.colour == "red"`),
 			want: []string{`t.yaml:11:86: reason R: when: undefined field 'colour'; did you mean "color"?`},
 		},
+		{
+			// A variable is typed with the subject of the reasons reading
+			// it, through other variables too.
+			name: "variable-typed-by-its-readers",
+			body: r("deploys", `variables.outer > 1`) + "variables:\n- {name: inner, expression: object.spec.replicaz}\n- {name: outer, expression: variables.inner}\n",
+			want: []string{`t.yaml:13:41: variables.inner: undefined field 'replicaz'; did you mean "replicas"?`},
+		},
+		{
+			// Read by reasons on pods and on Deployments, a variable may
+			// branch on its object's kind: it stays dynamic.
+			name: "variable-of-two-subjects-stays-dynamic",
+			body: r("deploys", `variables.v == 1`) + "- {name: S, subject: pods, summary: s, when: 'variables.v == 1'}\nvariables:\n- {name: v, expression: object.spec.anything}\n",
+		},
 		{name: "crd-free-form-stays-dynamic", body: r("widgets", `object.spec.extra.anything == 1 && object.metadata.name != ""`)},
+		// A subtree that lists some fields and preserves unknown ones may
+		// hold any field: what it lists does not close it.
+		{
+			name: "crd-preserve-unknown-with-properties-stays-dynamic", body: r("widgets", `object.spec.labelled.known == "a" && object.spec.labelled.other == 1 && object.spec.colour == "red"`),
+			want: []string{`t.yaml:11:134: reason R: when: undefined field 'colour'; did you mean "color"?`},
+		},
 		{
 			name: "message-int-plus-string", body: "- {name: R, subject: pods, summary: s, when: \"true\", message: '\"restarts \" + object.status.containerStatuses[0].restartCount'}\n",
 			want: []string{`t.yaml:11:76: reason R: message: found no matching overload for '_+_' applied to '(string, int)'; both sides must have one type: convert one with int(), double(), string() or duration(), or compare with a value of the field's type`},
@@ -125,11 +170,40 @@ func TestTypedCheck(t *testing.T) {
 	}
 }
 
-func TestUntypedSourceIsANote(t *testing.T) {
-	_, errs := cel.Compile(parse(t, "sources: {things: {group: example.com, version: v1, resource: things}}\nreasons:\n"+
-		"- {name: R, subject: things, summary: s, when: 'object.spec.anything == 1'}\n"), cel.Options{})
-	require.NoError(t, errs.Err())
-	require.Len(t, errs, 1)
-	assert.True(t, errs[0].Note)
-	assert.Equal(t, `t.yaml:4:19: note: source "things": no schema known for example.com/v1/things, so its objects stay dynamic and their fields are not checked; give lint its CustomResourceDefinition with --crd FILE, or a cluster with --kubeconfig`, errs[0].Head())
+// TestDynamicSourceIsANote: a source whose objects cannot be typed stays
+// dynamic, and lint says so with a note (not a warning, so that
+// --fatal-warnings accepts it).
+func TestDynamicSourceIsANote(t *testing.T) {
+	dir := t.TempDir()
+	crdFile := filepath.Join(dir, "crd.yaml")
+	require.NoError(t, os.WriteFile(crdFile, []byte(crdWidgets), 0o644))
+	crds, err := apischema.LoadCRDs(crdFile)
+	require.NoError(t, err)
+	tests := []struct {
+		name, source, when, want string
+	}{
+		{
+			name: "no-schema", source: "things: {group: example.com, version: v1, resource: things}", when: "object.spec.anything == 1",
+			want: `t.yaml:4:19: note: source "things": no schema known for example.com/v1/things, so its objects stay dynamic and their fields are not checked; give lint its CustomResourceDefinition with --crd FILE, or a cluster with --kubeconfig`,
+		},
+		{
+			// A CRD that preserves unknown fields at its root (typed with
+			// apiVersion, kind and metadata only, as the API server
+			// publishes it) has a spec and a status all the same.
+			name: "root-preserves-unknown-fields", source: "gadgets: {group: example.com, version: v1, resource: gadgets}",
+			when: `object.status.conditions.exists(c, c.type == "Ready") && object.spec.x == 1 && object.metadata.name != ""`,
+			want: `t.yaml:4:20: note: source "gadgets": the schema of example.com/v1/gadgets preserves unknown fields at its top (x-kubernetes-preserve-unknown-fields), so its objects may have any field and stay dynamic; their fields are not checked`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name, _, _ := strings.Cut(tt.source, ":")
+			_, errs := cel.Compile(parse(t, "sources: {"+tt.source+"}\nreasons:\n"+
+				"- {name: R, subject: "+name+", summary: s, when: '"+tt.when+"'}\n"), cel.Options{Schemas: crds})
+			require.NoError(t, errs.Err())
+			require.Len(t, errs, 1)
+			assert.True(t, errs[0].Note)
+			assert.Equal(t, tt.want, errs[0].Head())
+		})
+	}
 }

@@ -13,6 +13,48 @@
 // Updates carry everything about themselves (the ConfigMap they came
 // from), so no field is shared with the watcher's goroutine.
 //
+// # Prometheus query sources
+//
+// With Options.Queries set (statusd run --prometheus-url), every tick runs
+// the catalogue's Prometheus query sources at the tick's time, before the
+// snapshot is evaluated, under Options.Queries' own tick timeout, which
+// must be shorter than TickTimeout: a query that errs, times out or
+// exceeds its caps is Failed and the reasons reading it are Unknown
+// (held if they were firing), never zero. The tick holds the catalogue
+// swap while it queries, so a reload waits at most that timeout and a
+// snapshot never mixes one catalogue's query results with another's
+// sources.
+//
+// Without Options.Queries, Prometheus is not configured and the snapshot
+// carries no query results. Then cluster.sourceStatus(src) is "absent"
+// for every query source, and any other read of one (value, max, min,
+// count, absent, series) fails with cel.ErrQueryNotConfigured, which makes
+// the reason's condition False on that subject: such a reason never fires,
+// is never Unknown (no statusd_cel_unknown_total, no ReasonUnknown Event,
+// no held finding) and never pages. A catalogue that should work both
+// ways falls back explicitly:
+//
+//	when: 'cluster.sourceStatus("volumeUsage") == "absent"
+//	         ? <the same condition from scraped metrics or objects>
+//	         : cluster.query("volumeUsage", object).max() > 0.9'
+//
+// or as two reasons, the scraping one guarded by
+// cluster.sourceStatus("volumeUsage") == "absent" and the Prometheus one
+// left as it is. Snapshot files and rule tests without results for a
+// query source read it the same way.
+//
+// # Destinations
+//
+// Each tick's result goes to the Event writer (Publisher), then to the
+// statusd_root_cause gauge and to Options.Alerts (the Alertmanager
+// sender), in that order, from the tick loop, so only the leader
+// publishes. Alerts carries its own delivery, retries and queue; the
+// daemon runs it beside the Event writer and stops it after the writer
+// has drained. After a restart the engine's firing state comes back from
+// the Events (Publisher.Restore) before the first tick, so the first
+// alerts are the same alerts (same labels and startsAt) and nothing is
+// paged twice; findings that ended meanwhile are sent resolved.
+//
 // A ConfigMap edit reaches the swap in five steps, none in package main:
 // the informer's handler queues the ConfigMap, ConfigMapWatcher.Run takes
 // it, the tracker loads it (pkg/loader) and queues the Update, follow
@@ -40,6 +82,7 @@ import (
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
+	"statusd.io/statusd/pkg/emit"
 	"statusd.io/statusd/pkg/engine"
 	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/reload"
@@ -79,6 +122,25 @@ type Publisher interface {
 	Publish(res *engine.Result)
 	// Restore rebuilds firing state from what was published before.
 	Restore(ctx context.Context) ([]engine.Restored, error)
+}
+
+// Queries runs a catalogue's Prometheus query sources
+// (promquery.Runner).
+type Queries interface {
+	// Run evaluates every query source of c at time at, one result per
+	// source; a source's failure is its result, never an error of the
+	// whole. It bounds itself by its own tick timeout.
+	Run(ctx context.Context, at time.Time, c *catalog.Catalog) []*snapshot.QueryResult
+}
+
+// Alerts is a destination of root causes besides Events
+// (alertmanager.Sender).
+type Alerts interface {
+	// Run delivers until ctx ends.
+	Run(ctx context.Context) error
+	// Publish hands over a tick's decisions; it must not block on the
+	// network.
+	Publish(res *engine.Result)
 }
 
 // Notifier writes the Events statusd writes about itself (emit.Notifier).
@@ -121,8 +183,22 @@ type Options struct {
 	// Debounce is how long after a change the tick runs, so that a burst
 	// of changes costs one tick; 250ms by default.
 	Debounce time.Duration
-	// TickTimeout bounds one tick, 1m by default.
+	// TickTimeout bounds one tick, DefaultTickTimeout by default;
+	// Prometheus queries run within it.
 	TickTimeout time.Duration
+	// Queries, when set, runs the catalogue's Prometheus query sources
+	// every tick; without it they are not configured (see the package
+	// doc).
+	Queries Queries
+	// Alerts, when set, receives every tick's result after the Event
+	// writer (the Alertmanager sender).
+	Alerts Alerts
+	// Cluster is the cluster label of statusd_root_cause
+	// (--cluster-name); empty leaves it empty.
+	Cluster string
+	// MaxRootCauses bounds the statusd_root_cause series;
+	// emit.DefaultMaxRootCauses by default.
+	MaxRootCauses int
 	// DrainTimeout bounds the wait for the Event writer on shutdown, 5s by
 	// default.
 	DrainTimeout time.Duration
@@ -137,6 +213,9 @@ type Options struct {
 	Logger   *slog.Logger
 }
 
+// DefaultTickTimeout is Options.TickTimeout unless set.
+const DefaultTickTimeout = time.Minute
+
 // tickState is the last tick's output, for HTTP readers.
 type tickState struct {
 	res  *engine.Result
@@ -148,6 +227,7 @@ type Daemon struct {
 	opts    Options
 	clock   clock.WithTicker
 	metrics *metrics
+	roots   *emit.RootCauses
 	log     *slog.Logger
 	// engine is set once, by Run, before anything that reads it starts.
 	engine *engine.Engine
@@ -169,7 +249,7 @@ func New(opts Options) (*Daemon, error) {
 	opts.FirstCatalogTimeout = orDefault(opts.FirstCatalogTimeout, time.Minute)
 	opts.Resync = orDefault(opts.Resync, 30*time.Second)
 	opts.Debounce = orDefault(opts.Debounce, 250*time.Millisecond)
-	opts.TickTimeout = orDefault(opts.TickTimeout, time.Minute)
+	opts.TickTimeout = orDefault(opts.TickTimeout, DefaultTickTimeout)
 	opts.DrainTimeout = orDefault(opts.DrainTimeout, 5*time.Second)
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
@@ -180,10 +260,15 @@ func New(opts Options) (*Daemon, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	roots := emit.NewRootCauses(opts.Cluster, opts.MaxRootCauses)
+	if err := opts.Registry.Register(roots); err != nil {
+		return nil, fmt.Errorf("register statusd_root_cause: %w", err)
+	}
 	return &Daemon{
 		opts:    opts,
 		clock:   opts.Clock,
 		metrics: newMetrics(opts.Registry),
+		roots:   roots,
 		log:     opts.Logger.With("component", "daemon"),
 	}, nil
 }
@@ -221,6 +306,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer stopBG()
 	d.goLog(&wg, "sources", func() error { return d.opts.Sources.Run(bg) })
 	d.goLog(&wg, "eventWriter", func() error { return d.opts.Publisher.Run(bg) })
+	if d.opts.Alerts != nil {
+		d.goLog(&wg, "alerts", func() error { return d.opts.Alerts.Run(bg) })
+	}
 	wg.Go(func() { d.follow(bg) })
 	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	if ln != nil {
@@ -498,8 +586,15 @@ func (d *Daemon) tick(ctx context.Context) {
 	// The duration metric measures real work, so it reads the real clock,
 	// not the injected one that says what time the snapshot is of.
 	began := time.Now()
+	now := d.clock.Now()
 	d.swap.Lock()
-	snap := d.opts.Sources.Snapshot(d.clock.Now())
+	snap := d.opts.Sources.Snapshot(now)
+	if d.opts.Queries != nil {
+		// At the snapshot's time, for the catalogue in force: the swap
+		// is held, so a reload waits for the queries (bounded by their
+		// own tick timeout) rather than mixing two catalogues.
+		snap = snap.WithQueries(d.opts.Queries.Run(tctx, now, d.engine.Catalog().Source))
+	}
 	res := d.engine.Tick(tctx, snap)
 	d.swap.Unlock()
 	d.metrics.observe(res, time.Since(began).Seconds())
@@ -510,6 +605,10 @@ func (d *Daemon) tick(ctx context.Context) {
 	d.last.Store(&tickState{res: res, snap: snap})
 	d.ready.Store(true)
 	d.opts.Publisher.Publish(res)
+	d.roots.Publish(res)
+	if d.opts.Alerts != nil {
+		d.opts.Alerts.Publish(res)
+	}
 }
 
 // Last returns the last tick's result and snapshot; nil before the first.

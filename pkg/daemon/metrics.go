@@ -21,6 +21,8 @@ type metrics struct {
 	leader           prometheus.Gauge
 	lastTickUnixTime prometheus.Gauge
 	unknownReasons   *prometheus.GaugeVec
+	starved          *prometheus.CounterVec
+	starvedLast      prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -62,9 +64,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "statusd_reason_unknown_ticks",
 			Help: "Consecutive ticks a reason has been Unknown on every subject it evaluates, for reasons past the threshold (10 ticks by default): a catalogue problem, such as a field that does not exist.",
 		}, []string{"reason"}),
+		starved: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "statusd_reason_starved_ticks_total",
+			Help: "Ticks whose CEL budget (--tick-budget) ran out before a reason was evaluated on every subject, by reason: those subjects were Unknown for the tick.",
+		}, []string{"reason"}),
+		starvedLast: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "statusd_tick_starved_reasons",
+			Help: "Reasons the last tick's CEL budget did not reach on every subject; above 0, raise --tick-budget or make the catalogue cheaper.",
+		}),
 	}
 	reg.MustRegister(m.tickDuration, m.ticks, m.findings, m.celErrors, m.celCost, m.reloadOK,
-		m.reloadTimestamp, m.reloads, m.catalogInfo, m.leader, m.lastTickUnixTime, m.unknownReasons)
+		m.reloadTimestamp, m.reloads, m.catalogInfo, m.leader, m.lastTickUnixTime, m.unknownReasons,
+		m.starved, m.starvedLast)
 	return m
 }
 
@@ -92,4 +103,8 @@ func (m *metrics) observe(res *engine.Result, seconds float64) {
 	for _, u := range res.UnknownReasons {
 		m.unknownReasons.WithLabelValues(u.Reason).Set(float64(u.Ticks))
 	}
+	for _, s := range res.Starved {
+		m.starved.WithLabelValues(s.Reason).Inc()
+	}
+	m.starvedLast.Set(float64(len(res.Starved)))
 }

@@ -47,7 +47,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "FAIL: audit policy:", err)
 		os.Exit(1)
 	}
-	code := testenv.Run(m, testenv.Options{APIServerArgs: []string{
+	// Lazily: the pure tests and FuzzMaterial need no control plane, and a
+	// fuzz worker must not start one each time it runs TestMain.
+	code := testenv.RunLazy(m, testenv.Options{APIServerArgs: []string{
 		"--audit-policy-file=" + policy, "--audit-log-path=" + auditLog, "--audit-log-format=json", "--audit-log-mode=blocking",
 	}})
 	_ = os.RemoveAll(dir)

@@ -85,6 +85,9 @@ type Engine struct {
 	state   states
 	dropped []*Finding // firing findings whose reason a reload removed
 	log     *slog.Logger
+	// startAt names the reason the next tick evaluates first: the first
+	// one the last tick's budget did not reach, "" to start at the first.
+	startAt string
 	// streaks count each reason's all-Unknown ticks (unknown.go).
 	streaks      map[string]*unknownStreak
 	unknownTicks int
@@ -196,8 +199,25 @@ func (e *Engine) Tick(ctx context.Context, snap *snapshot.Snapshot) *Result {
 	}
 	t.res.Resolved = append(t.res.Resolved, e.dropped...)
 	e.dropped = nil
+	// Conditions first, from where the last tick's budget ran out (see
+	// fairness.go), then decisions in evaluation order, every cause before
+	// its symptoms.
+	conds := make(map[string]*conditions, len(e.cat.Reasons))
+	next := ""
+	for _, r := range rotate(e.cat.Reasons, e.startAt) {
+		c := t.conditions(r)
+		conds[r.Name] = c
+		if c.starved > 0 {
+			t.res.Starved = append(t.res.Starved, StarvedReason{Reason: r.Name, Subjects: c.starved})
+			if next == "" {
+				next = r.Name
+			}
+		}
+	}
+	e.startAt = next
+	t.ev.Reserve()
 	for _, r := range e.cat.Reasons {
-		t.reason(r)
+		t.reason(r, conds[r.Name])
 	}
 	t.prioritise()
 	t.closeUnknown()
@@ -212,7 +232,10 @@ type tick struct {
 	snap  *snapshot.Snapshot
 	ev    *cel.Evaluator
 	index *suppress.Index
-	res   *Result
+	// joiner computes named joins' keys, reading the snapshot's other
+	// objects (owner chains, EndpointSlices); built on first use.
+	joiner *suppress.Joiner
+	res    *Result
 	// tallies count outcomes per reason for the Unknown streaks; cur is
 	// the reason being evaluated.
 	tallies map[string]*tally
@@ -222,20 +245,34 @@ type tick struct {
 	standIns map[string][]*snapshot.Object
 }
 
-func (t *tick) reason(r *cel.Reason) {
+// reason decides reason r on every subject from its conditions (c),
+// evaluated earlier in the tick.
+func (t *tick) reason(r *cel.Reason, c *conditions) {
 	set := t.snap.Set(r.Subject)
 	readable := set != nil && set.Status != snapshot.StatusForbidden && set.Status != snapshot.StatusFailed
-	t.cur = &tally{}
-	if t.tallies == nil {
-		t.tallies = make(map[string]*tally, len(t.e.cat.Reasons))
-	}
-	t.tallies[r.Name] = t.cur
 	if set != nil {
+		i, next := 0, 0
+		visit := func(o *snapshot.Object) {
+			defer func() { i++ }()
+			if i >= c.reached {
+				// Starved: Unknown, which holds a firing finding and keeps
+				// a pending one pending, and starts nothing.
+				if t.e.state.get(key{r.Name, SubjectOf(o).ID()}) != nil {
+					t.apply(r, o, cel.Result{Outcome: cel.Unknown, Err: cel.ErrBudget})
+				}
+				return
+			}
+			if next < len(c.results) && c.results[next].index == i {
+				t.apply(r, o, c.results[next].Result)
+				next++
+			}
+			// Otherwise false with no state: nothing to decide.
+		}
 		for _, o := range set.Objects() {
-			t.evaluate(r, o)
+			visit(o)
 		}
 		for _, o := range t.missing(r.Subject, set) {
-			t.evaluate(r, o)
+			visit(o)
 		}
 	}
 	// Records whose subject was not in this snapshot: the object is gone
@@ -268,14 +305,9 @@ func (t *tick) reason(r *cel.Reason) {
 	}
 }
 
-func (t *tick) evaluate(r *cel.Reason, o *snapshot.Object) {
-	res := t.ev.When(r, o)
-	t.res.Evaluations++
-	t.count(res)
-	// Most subjects are false with no state: leave before building keys.
-	if res.Outcome == cel.False && len(t.e.state[r.Name]) == 0 {
-		return
-	}
+// apply advances reason r's state on subject o by the outcome of its
+// condition.
+func (t *tick) apply(r *cel.Reason, o *snapshot.Object, res cel.Result) {
 	subj := SubjectOf(o)
 	k := key{r.Name, subj.ID()}
 	rec := t.e.state.get(k)
@@ -421,7 +453,10 @@ func (t *tick) keys(e suppress.Edge, o *snapshot.Object, asCause bool) []string 
 	cause := t.e.cat.Reason(e.Cause)
 	ce := cause.Edges[e.Index]
 	if ce.Join.Kind != catalog.JoinKey {
-		return suppress.NamedKeys(ce.Join.Kind, o, asCause)
+		if t.joiner == nil {
+			t.joiner = suppress.NewJoiner(t.e.cat.Source, t.snap)
+		}
+		return t.joiner.Keys(ce.Join.Kind, o, asCause)
 	}
 	k, err := t.ev.Key(ce, o)
 	if err != nil || k == "" {

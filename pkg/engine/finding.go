@@ -137,6 +137,11 @@ type Result struct {
 	// problem, reported once as an Event and always on /status and as a
 	// metric.
 	UnknownReasons []UnknownReason `json:"unknownReasons,omitempty"`
+	// Starved are the reasons whose condition the tick's budget did not
+	// reach on every subject, in the order they were evaluated: their
+	// subjects not reached are Unknown for the tick, and the next tick
+	// starts with the first of them (see fairness.go).
+	Starved []StarvedReason `json:"starved,omitempty"`
 }
 
 // Published returns the findings emit should publish.

@@ -54,7 +54,12 @@ func (t *tick) count(res cel.Result) {
 
 // closeUnknown extends or ends every reason's streak after a tick and
 // reports those at or past the threshold. A reason that evaluated no
-// subject keeps its streak as it is: nothing was learnt.
+// subject keeps its streak as it is: nothing was learnt. A streak ends at
+// the first tick where one subject evaluates; the reason then drops out of
+// UnknownReasons (so out of /status and the metric) without an
+// announcement of its own, since the Warning it caused was about the
+// catalogue and ages out, and a later streak is announced afresh (New).
+// Streaks outlive a reload that leaves the reason's hash unchanged.
 func (t *tick) closeUnknown() {
 	e := t.e
 	threshold := e.unknownTicks

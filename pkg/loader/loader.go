@@ -31,6 +31,16 @@ import (
 // OriginEmbedded is the origin of the catalogue embedded in the binary.
 const OriginEmbedded = "embedded"
 
+// CompileBudgetFlag is the flag that sets CompileBudget on every command
+// that loads a catalogue, named by the error a refused catalogue gets.
+const CompileBudgetFlag = "--max-compile-time"
+
+// CompileBudget is the CPU time compiling one catalogue may take, for
+// every load that does not set cel.Options.CompileBudget itself: the
+// commands set it from CompileBudgetFlag, so that run (files and
+// ConfigMap), lint, test, eval, explain and snapshot share one bound.
+var CompileBudget = cel.DefaultCompileBudget
+
 // Result is one load: what was read, what it compiled to, and every
 // problem found.
 type Result struct {
@@ -115,6 +125,14 @@ func ConfigMapFiles(cm *corev1.ConfigMap) []*catalog.File {
 // the problems found reading them (readErrs), as one catalogue.
 func Files(files []*catalog.File, readErrs catalog.ErrorList, origin string, opts cel.Options) *Result {
 	r := &Result{Files: files, Hash: Hash(files), Origin: origin}
+	if opts.CompileBudget == 0 {
+		// Zero in cel.Options means its default; from the flag it means
+		// no limit.
+		opts.CompileBudget = CompileBudget
+		if opts.CompileBudget <= 0 {
+			opts.CompileBudget = -1
+		}
+	}
 	problems := slices.Clone(readErrs)
 	if len(files) > 0 {
 		src, errs := catalog.Parse(files...)

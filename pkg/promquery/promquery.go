@@ -66,6 +66,10 @@ type Options struct {
 	Concurrency int
 	// TickTimeout bounds all queries of one tick; default 20s.
 	TickTimeout time.Duration
+	// QueryTimeout, when set, caps every query's timeout: a source's own
+	// (catalogue) timeout, 10s by default, applies below it. It lets an
+	// operator bound what a catalogue may ask of a shared Prometheus.
+	QueryTimeout time.Duration
 	// MaxBytes caps one response's body; default 16 MiB.
 	MaxBytes int64
 	// Registry receives the Runner's metrics; none when nil.
@@ -106,8 +110,11 @@ func New(opts Options) (*Runner, error) {
 	if u, err := url.Parse(opts.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("prometheus URL %q: want http(s)://host[:port][/prefix]", opts.URL))
 	}
-	if opts.Concurrency < 0 || opts.TickTimeout < 0 || opts.MaxBytes < 0 {
-		errs = append(errs, errors.New("concurrency, tick timeout and max bytes must be positive"))
+	if opts.Concurrency < 0 || opts.TickTimeout < 0 || opts.MaxBytes < 0 || opts.QueryTimeout < 0 {
+		errs = append(errs, errors.New("concurrency, tick timeout, query timeout and max bytes must be positive"))
+	}
+	if opts.QueryTimeout > opts.TickTimeout {
+		errs = append(errs, fmt.Errorf("query timeout %s exceeds the tick timeout %s", opts.QueryTimeout, opts.TickTimeout))
 	}
 	if (opts.CertFile == "") != (opts.KeyFile == "") {
 		errs = append(errs, errors.New("a client certificate needs both a cert file and a key file"))
@@ -269,6 +276,9 @@ func (r *Runner) one(ctx context.Context, at time.Time, name string, q *catalog.
 	timeout := q.Timeout.D
 	if timeout <= 0 {
 		timeout = catalog.DefaultQueryTimeout
+	}
+	if r.opts.QueryTimeout > 0 && timeout > r.opts.QueryTimeout {
+		timeout = r.opts.QueryTimeout
 	}
 	maxSeries := q.MaxSeries
 	if maxSeries <= 0 {

@@ -192,6 +192,37 @@ func TestRunTickTimeoutAndConcurrency(t *testing.T) {
 	assert.Equal(t, 2, got, "at most Concurrency queries in flight")
 }
 
+// TestQueryTimeoutCaps checks that Options.QueryTimeout cuts a
+// catalogue's longer per-query timeout, and leaves a shorter one alone.
+func TestQueryTimeoutCaps(t *testing.T) {
+	slow := make(chan struct{})
+	t.Cleanup(func() { close(slow) })
+	srv, _ := fakeProm(t, map[string]func(http.ResponseWriter){
+		"slow": func(http.ResponseWriter) { <-slow },
+	})
+	tests := []struct {
+		name    string
+		cap     time.Duration
+		sources string
+		want    string
+	}{
+		{name: "capped", cap: 150 * time.Millisecond, sources: "  s: {prometheus: {query: slow, timeout: 30s}}\n", want: "timed out after 150ms"},
+		{name: "source-shorter", cap: 5 * time.Second, sources: "  s: {prometheus: {query: slow, timeout: 100ms}}\n", want: "timed out after 100ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := New(Options{URL: srv.URL, QueryTimeout: tt.cap})
+			require.NoError(t, err)
+			began := time.Now()
+			res := r.Run(context.Background(), time.Now(), catalogue(t, tt.sources))
+			require.Len(t, res, 1)
+			assert.Equal(t, snapshot.StatusFailed, res[0].Status)
+			assert.Contains(t, res[0].Err, tt.want)
+			assert.Less(t, time.Since(began), 3*time.Second)
+		})
+	}
+}
+
 func TestNewErrors(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -202,6 +233,8 @@ func TestNewErrors(t *testing.T) {
 		{"no scheme", Options{URL: "prometheus:9090"}, "want http(s)"},
 		{"half a cert", Options{URL: "http://p", CertFile: "c"}, "needs both a cert file and a key file"},
 		{"bad CA", Options{URL: "http://p", CAFile: "/nonexistent"}, "prometheus CA file"},
+		{"negative query timeout", Options{URL: "http://p", QueryTimeout: -time.Second}, "must be positive"},
+		{"query timeout over the tick's", Options{URL: "http://p", QueryTimeout: time.Minute, TickTimeout: 10 * time.Second}, "query timeout 1m0s exceeds the tick timeout 10s"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(tt.opts)

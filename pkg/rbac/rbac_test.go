@@ -26,9 +26,9 @@ func TestManifest(t *testing.T) {
 		opts rbac.Options
 	}{
 		{name: "objects-defaults", file: "objects.yaml"},
-		{name: "metrics", file: "metrics.yaml", opts: rbac.Options{ConfigMap: "statusd-catalog"}},
+		{name: "metrics", file: "metrics.yaml", opts: rbac.Options{ConfigMaps: []string{"statusd-catalog"}}},
 		{name: "namespace-selector", file: "namespace-selector.yaml", opts: rbac.Options{
-			Name: "diag", Namespace: "monitoring", Lease: "diag-leader", ConfigMap: "diag-rules",
+			Name: "diag", Namespace: "monitoring", Lease: "diag-leader", ConfigMaps: []string{"diag-rules"},
 			Labels: map[string]string{"app.kubernetes.io/name": "statusd"},
 		}},
 	}
@@ -141,8 +141,14 @@ func TestRoleRules(t *testing.T) {
 		{name: "defaults grant no configmap", opts: rbac.Options{}, want: []string{
 			"leases create []", "leases get,update [statusd]",
 		}},
-		{name: "named lease and configmap", opts: rbac.Options{Lease: "l", ConfigMap: "cm"}, want: []string{
+		{name: "named lease and configmap", opts: rbac.Options{Lease: "l", ConfigMaps: []string{"cm"}}, want: []string{
 			"leases create []", "leases get,update [l]", "configmaps get,list,watch [cm]",
+		}},
+		{name: "catalogue and overlay configmaps in one rule", opts: rbac.Options{Lease: "l", ConfigMaps: []string{"cm", "", "overlay", "cm"}}, want: []string{
+			"leases create []", "leases get,update [l]", "configmaps get,list,watch [cm,overlay]",
+		}},
+		{name: "only empty names grant no configmap", opts: rbac.Options{ConfigMaps: []string{""}}, want: []string{
+			"leases create []", "leases get,update [statusd]",
 		}},
 	}
 	for _, tt := range tests {

@@ -163,7 +163,7 @@ func TestConfigMapWatcherAppliesEditsWithinTwoSeconds(t *testing.T) {
 	_, err = cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "other"}, Data: map[string]string{"catalog.yaml": broken}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 
-	w := NewConfigMapWatcher(client, "reload-test", "statusd-catalog", Options{})
+	w := NewConfigMapWatcher(client, []ConfigMapRef{{Namespace: "reload-test", Name: "statusd-catalog"}}, Options{})
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	u := next(t, w.Updates(), 10*time.Second)
@@ -202,6 +202,160 @@ func TestConfigMapWatcherAppliesEditsWithinTwoSeconds(t *testing.T) {
 	}
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// overlay returns a CatalogOverlay that overrides nothing shipped, adds
+// reason name, and disables PodPending when disable is true.
+func overlay(name string, disable bool) string {
+	s := `apiVersion: statusd.io/v1alpha1
+kind: CatalogOverlay
+metadata: {name: ops, version: "1"}
+reasons:
+- name: ` + name + `
+  subject: pods
+  when: object.?status.?phase.orValue("") == "Failed"
+  summary: failed
+  suppressedBy: [{reason: PodPending, join: sameWorkload}]
+`
+	if disable {
+		s = strings.Replace(s, "  suppressedBy: [{reason: PodPending, join: sameWorkload}]\n", "", 1) + "disable: [PodPending]\n"
+	}
+	return s
+}
+
+// TestConfigMapWatcherMergesConfigMaps: the shipped catalogue in one
+// ConfigMap and an operator's overlay in another load as one catalogue; an
+// edit of either reloads it, a broken overlay is refused whole, and an
+// overlay ConfigMap that does not exist yet is named in the refusal until
+// it is created.
+func TestConfigMapWatcherMergesConfigMaps(t *testing.T) {
+	env := testenv.Shared()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	client := env.Client()
+	_, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "reload-overlay"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	cms := client.CoreV1().ConfigMaps("reload-overlay")
+	shipped, err := cms.Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "statusd-catalog"},
+		Data:       map[string]string{"catalog.yaml": catalogue("1")},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	refs := []ConfigMapRef{{Namespace: "reload-overlay", Name: "statusd-catalog"}, {Namespace: "reload-overlay", Name: "statusd-overlay"}}
+	w := NewConfigMapWatcher(client, refs, Options{})
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+
+	// The overlay ConfigMap does not exist yet: the catalogue is incomplete.
+	u := next(t, w.Updates(), 10*time.Second)
+	require.True(t, u.Rejected())
+	assert.Contains(t, u.Problems.Error(), "configmap/reload-overlay/statusd-overlay: catalogue ConfigMap reload-overlay/statusd-overlay not found")
+	assert.Equal(t, "configmap/reload-overlay/statusd-catalog,configmap/reload-overlay/statusd-overlay", u.Origin)
+
+	over, err := cms.Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "statusd-overlay"},
+		Data:       map[string]string{"ops.yaml": overlay("PodFailed", false)},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	u = next(t, w.Updates(), 2*time.Second)
+	require.False(t, u.Rejected(), u.Problems.Error())
+	assert.Equal(t, "1+ops.1", u.Catalog.Source.Metadata.Version)
+	require.NotNil(t, u.Catalog.Reason("PodFailed"))
+	require.NotNil(t, u.Catalog.Reason("PodPending"))
+	assert.Equal(t, "configmap/reload-overlay/statusd-overlay/ops.yaml", u.Catalog.Reason("PodFailed").Pos.File, "elements keep the file they came from")
+	obj, ok := u.Object.(*corev1.ConfigMap)
+	require.True(t, ok)
+	assert.Equal(t, "statusd-overlay", obj.Name)
+
+	tests := []struct {
+		name     string
+		cm       **corev1.ConfigMap
+		key      string
+		content  string
+		rejected string // a fragment of the problems; "" when it loads
+		check    func(t *testing.T, u *Update)
+	}{
+		{
+			name: "an overlay edit reloads", cm: &over, key: "ops.yaml", content: overlay("PodBroken", false),
+			check: func(t *testing.T, u *Update) {
+				assert.NotNil(t, u.Catalog.Reason("PodBroken"))
+				assert.Nil(t, u.Catalog.Reason("PodFailed"))
+			},
+		},
+		{
+			name: "a broken overlay is refused whole", cm: &over, key: "ops.yaml", content: overlay("PodBroken", false) + "  when: object.status.phase +\n",
+			rejected: "configmap/reload-overlay/statusd-overlay/ops.yaml:",
+		},
+		{
+			name: "an overlay naming a shipped reason that is not there is refused", cm: &over, key: "ops.yaml",
+			content: strings.Replace(overlay("PodBroken", false), "reason: PodPending", "reason: PodPendng", 1), rejected: `no cause reason "PodPendng"`,
+		},
+		{
+			name: "an overlay disabling a shipped reason", cm: &over, key: "ops.yaml", content: overlay("PodBroken", true),
+			check: func(t *testing.T, u *Update) {
+				assert.Nil(t, u.Catalog.Reason("PodPending"))
+				assert.NotNil(t, u.Catalog.Reason("PodBroken"))
+			},
+		},
+		{
+			name: "a shipped catalogue edit reloads with the overlay", cm: &shipped, key: "catalog.yaml", content: catalogue("2"),
+			check: func(t *testing.T, u *Update) {
+				assert.Equal(t, "2+ops.1", u.Catalog.Source.Metadata.Version)
+				assert.NotNil(t, u.Catalog.Reason("PodBroken"))
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cm := *tc.cm
+			cm.Data[tc.key] = tc.content
+			began := time.Now()
+			cm, err := cms.Update(ctx, cm, metav1.UpdateOptions{})
+			require.NoError(t, err)
+			*tc.cm = cm
+			u := next(t, w.Updates(), 2*time.Second)
+			t.Logf("reload latency %s", time.Since(began))
+			if tc.rejected != "" {
+				require.True(t, u.Rejected())
+				assert.Contains(t, u.Problems.Error(), tc.rejected)
+				return
+			}
+			require.False(t, u.Rejected(), u.Problems.Error())
+			tc.check(t, u)
+		})
+	}
+	// Deleting the overlay leaves the catalogue in force: nothing is
+	// offered.
+	require.NoError(t, cms.Delete(ctx, "statusd-overlay", metav1.DeleteOptions{}))
+	none(t, w.Updates(), time.Second)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestParseConfigMapRef(t *testing.T) {
+	tests := []struct {
+		in, err string
+		want    ConfigMapRef
+	}{
+		{in: "monitoring/statusd-catalog", want: ConfigMapRef{Namespace: "monitoring", Name: "statusd-catalog"}},
+		{in: "statusd-catalog", err: `configmap "statusd-catalog": want NAMESPACE/NAME`},
+		{in: "/x", err: "want NAMESPACE/NAME"},
+		{in: "x/", err: "want NAMESPACE/NAME"},
+		{in: "a/b/c", err: "want NAMESPACE/NAME"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseConfigMapRef(tt.in)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }
 
 // TestTrackerRetriesWhatTheConsumerRefused checks the tracker's memory:

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/snapshot"
 	"statusd.io/statusd/pkg/yamlpos"
@@ -52,8 +54,12 @@ type Case struct {
 	// by source, then by series (name{labels} or {labels}), in promtool's
 	// notation with one value per step: the n-th value is what the query
 	// returned at the n-th step, _ or stale that the series was absent
-	// then. A query source not listed here is absent (no Prometheus); a
-	// step fails a query with sources: {name: {status: failed, error: ...}}.
+	// then. A query source not listed here is not configured, as when
+	// statusd runs without Prometheus: cluster.sourceStatus says absent
+	// and any other read makes the condition false
+	// (cel.ErrQueryNotConfigured); list it with no series ({}) for a query
+	// that answered with none. A step fails a query with sources: {name:
+	// {status: failed, error: ...}}.
 	Queries map[string]map[string]string `json:"queries,omitempty"`
 	// Steps are the snapshots, in increasing time.
 	Steps []Step `json:"steps"`
@@ -88,6 +94,11 @@ type Step struct {
 	Metrics []snapshot.Scrape `json:"metrics,omitempty"`
 	// Expect is what must hold after the step's tick.
 	Expect Expect `json:"expect,omitempty"`
+
+	// objectNodes are the YAML nodes Objects were decoded from, in src, so
+	// that a run checks them together with the objectFiles' objects.
+	objectNodes []*yaml.Node
+	src         *yamlpos.File
 }
 
 // Expect lists expected findings by state.
@@ -183,6 +194,7 @@ func Decode(f *yamlpos.File) (*File, error) {
 	for i := range out.Cases {
 		validateCase(&out.Cases[i], &errs)
 	}
+	checkObjects(f, root, &out, &errs)
 	if len(errs) > 0 {
 		errs.AttachSnippets([]*yamlpos.File{f})
 		errs.Sort()
@@ -220,4 +232,61 @@ func validateCase(c *Case, errs *catalog.ErrorList) {
 			errs.Errorf(si.Interval.Pos, "", "case %q: interval must be a duration", c.Name)
 		}
 	}
+}
+
+// checkObjects checks each step's inline objects (snapshot.Checker) with
+// their positions, so that a malformed object fails the file when it is
+// read, every problem at once, rather than making a case's findings wrong.
+// The objects named by objectFiles are checked, together with these, when
+// the step runs.
+func checkObjects(f *yamlpos.File, root *yaml.Node, out *File, errs *catalog.ErrorList) {
+	cases := seq(yamlpos.Field(root, "cases"))
+	for i := range out.Cases {
+		if i >= len(cases) {
+			return
+		}
+		steps := seq(yamlpos.Field(resolve(cases[i]), "steps"))
+		for j := range out.Cases[i].Steps {
+			s := &out.Cases[i].Steps[j]
+			if j >= len(steps) || len(s.Objects) == 0 {
+				continue
+			}
+			nodes := seq(yamlpos.Field(resolve(steps[j]), "objects"))
+			if len(nodes) != len(s.Objects) {
+				continue // the decoder has reported why
+			}
+			c := snapshot.NewChecker()
+			for k := range s.Objects {
+				s.Objects[k] = snapshot.Normalize(s.Objects[k]).(map[string]any)
+				c.Add(f, nodes[k], s.Objects[k])
+			}
+			if err := c.Err(); err != nil {
+				var list yamlpos.ErrorList
+				if errors.As(err, &list) {
+					for _, e := range list {
+						e.Kind = nil // in a rule-test file: ErrInvalid, stamped by Decode
+					}
+					*errs = append(*errs, list...)
+				}
+			}
+			s.objectNodes, s.src = nodes, f
+		}
+	}
+}
+
+// seq returns the items of a sequence node, through aliases; nil for any
+// other node.
+func seq(n *yaml.Node) []*yaml.Node {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package ruletest
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -16,13 +17,16 @@ import (
 // holds (notFiring on a pod that does not exist) is true of every
 // catalogue, so it fails the case, at its position, instead of passing and
 // counting towards coverage. A reason that is Unknown where the case does
-// not say so fails too, when the expression itself failed (a field read
-// that is absent, a type mismatch, the cost limit): an Unknown reason
-// neither fires nor clears, so a case that passes with it proves nothing
-// about the reason. An Unknown that reports a data outage (no series, a
-// window not yet covered, a failed or stale scrape, a source that cannot be read) is how a metrics
-// reason behaves on objects nothing scrapes; it is the cluster's state,
-// not a mistake in the catalogue, and a case need not list it.
+// not say so fails the case too: an Unknown reason neither fires nor
+// clears, so a case that passes with it proves nothing about the reason.
+// The one exemption is an outage the case's own input explains (see
+// exemptUnknown): a source the case marks unreadable, an object the case
+// scraped nothing for, a window the case's scrapes do not yet cover, a
+// scrape the case made fail. That is how a metrics reason behaves on
+// objects nothing scrapes, the cluster's state rather than a mistake, and
+// a case about something else need not list it. An error of the expression
+// (a field read that is absent, a type mismatch, a misspelt metric on a
+// target the case did scrape) is never exempt.
 
 // expectations lists every expectation of a step with its kind.
 func (s *Step) expectations() []struct {
@@ -128,7 +132,7 @@ func missingSubjects(c *Case, seen subjectSet) []string {
 func unexpectedUnknown(c *Case, si int, res *engine.Result) string {
 	var msg string
 	for _, f := range res.Findings {
-		if f.State != engine.Unknown || dataOutage(f.Err) || expectsUnknown(c, f) {
+		if f.State != engine.Unknown || exemptUnknown(f.Err) || expectsUnknown(c, f) {
 			continue
 		}
 		msg += fmt.Sprintf("  - %s is Unknown on %s: %s\n    (an Unknown reason neither fires nor clears; fix the expression or the objects, or expect it: unknown: [{reason: %s}])\n",
@@ -137,20 +141,56 @@ func unexpectedUnknown(c *Case, si int, res *engine.Result) string {
 	if msg == "" {
 		return ""
 	}
-	return fmt.Sprintf("step %d (at %s):\n%s", si+1, c.Steps[si].At.D, msg[:len(msg)-1])
+	where := ""
+	if p := c.Steps[si].Pos; p.Line > 0 {
+		where = p.String() + ": "
+	}
+	return fmt.Sprintf("%sstep %d (at %s):\n%s", where, si+1, c.Steps[si].At.D, msg[:len(msg)-1])
 }
 
-// dataOutage reports whether an Unknown's error is about missing data
-// rather than the expression. Findings carry their error as text, so the
-// sentinels' messages are matched.
-func dataOutage(err string) bool {
-	for _, e := range []error{series.ErrNoData, series.ErrNotCovered, series.ErrStale, series.ErrScrapeFailed, series.ErrTooLarge, series.ErrInvalidPage, series.ErrOutOfOrder, cel.ErrBudget} {
-		if strings.Contains(err, e.Error()) {
-			return true
-		}
+// exemptUnknown reports whether an Unknown's error is an outage the case's
+// own input explains, which the case need not list:
+//   - a source the case marks unreadable (sources: {name: {status:
+//     failed}}): "source ... cannot be read";
+//   - metrics of an object the case scraped nothing for: "... is not
+//     scraped by any metrics source", "not scraped yet", "no pods to read
+//     metrics from";
+//   - the case's scrapes not (or no longer) answering: a window not yet
+//     covered, stale data, a failed, oversized, invalid or out-of-order
+//     scrape.
+//
+// Never exempt: an error of the expression itself (no such key, no such
+// overload, an index out of range, ...), even when it quotes a string
+// that reads like an outage (object.data["no data"]); a target the case
+// scraped that lacks the series the reason asks for ("no series
+// matches"), which may be a misspelt metric or label; and the tick's cost
+// budget. Findings carry their error as text, so the messages statusd's
+// sources and metrics code write are matched, as whole segments.
+func exemptUnknown(err string) bool {
+	if exprFailure.MatchString(err) {
+		return false
 	}
-	return strings.Contains(err, "cannot be read: ")
+	return inputOutage.MatchString(err)
 }
+
+var (
+	// exprFailure matches the errors CEL's evaluation itself reports.
+	exprFailure = regexp.MustCompile(`(^|: )(no such (key|overload|attribute|field|property)|no matching overload|unsupported|index out of range|division by zero|modulus by zero|divide by zero|type conversion error|integer overflow|int overflow|invalid argument)`)
+	// inputOutage matches the outages a case's input explains, each the
+	// whole of a segment that starts the error or follows ": ".
+	inputOutage = regexp.MustCompile(`(^|: )(` + strings.Join([]string{
+		`source "?[^" ]+"? cannot be read: `,
+		regexp.QuoteMeta(series.ErrNoData.Error()) + `: \S+ \S+ is not scraped by any metrics source$`,
+		regexp.QuoteMeta(series.ErrNoData.Error()) + `: not scraped yet$`,
+		regexp.QuoteMeta(series.ErrNoData.Error()) + `: no pods to read metrics from$`,
+		regexp.QuoteMeta(series.ErrNotCovered.Error()) + `: `,
+		regexp.QuoteMeta(series.ErrStale.Error()),
+		regexp.QuoteMeta(series.ErrScrapeFailed.Error()),
+		regexp.QuoteMeta(series.ErrTooLarge.Error()),
+		regexp.QuoteMeta(series.ErrInvalidPage.Error()),
+		regexp.QuoteMeta(series.ErrOutOfOrder.Error()),
+	}, "|") + `)`)
+)
 
 func expectsUnknown(c *Case, f *engine.Finding) bool {
 	for si := range c.Steps {

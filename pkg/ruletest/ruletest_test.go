@@ -98,7 +98,7 @@ func TestJUnit(t *testing.T) {
 func TestCollectFindsRuleTestsOnly(t *testing.T) {
 	files, err := Collect("testdata")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"testdata/bad.yaml", "testdata/empty.yaml", "testdata/fail.yaml", "testdata/pass.yaml", "testdata/queries/queries.yaml", "testdata/vacuous.yaml"}, files)
+	assert.Equal(t, []string{"testdata/bad.yaml", "testdata/empty.yaml", "testdata/fail.yaml", "testdata/objects/files.yaml", "testdata/objects/inline.yaml", "testdata/pass.yaml", "testdata/queries/queries.yaml", "testdata/unknown.yaml", "testdata/vacuous.yaml"}, files)
 }
 
 func TestNotationSlicesRoundTrip(t *testing.T) {
@@ -157,4 +157,98 @@ func TestExtendExample(t *testing.T) {
 	_, rep, out := run(t, Options{}, files...)
 	assert.Equal(t, 0, rep.Failed(), out)
 	assert.Len(t, rep.Cases, 3, out)
+}
+
+// TestUnknownExemption: a case fails when a reason is Unknown unless it
+// expects it, except for the outages the case's own input explains; no
+// error of the expression itself is exempt, however it reads.
+func TestUnknownExemption(t *testing.T) {
+	tests := []struct {
+		name string
+		// fails is whether the case fails; want is a part of its output.
+		fails bool
+		want  string
+	}{
+		{name: "nothing scraped", want: "PASS"},
+		{name: "window not yet covered", want: "PASS"},
+		{name: "a scraped target without the series", fails: true, want: `QueueMisspelt is Unknown on Pod/ml/vllm-0: avg_over_time(vllm:num_requests_waitng[2m]) on target "ml/vllm-0": no data: no series matches`},
+		{name: "a scraped target without the series, expected", want: "PASS"},
+		{name: "a failed scrape", want: "PASS"},
+		{name: "a field the object lacks", fails: true, want: "LabelMissing is Unknown on Pod/shop/web-0: no such key: labels"},
+		{name: "a key that reads like an outage", fails: true, want: "OutageLookalike is Unknown on ConfigMap/shop/c: no such key: no data: not scraped yet"},
+		{name: "a type error at run time", fails: true, want: "WidgetTooBig is Unknown on Widget/shop/w: no such overload"},
+		{name: "a source the case marks failed", want: "PASS"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, rep, out := run(t, Options{Run: regexp.MustCompile(": " + regexp.QuoteMeta(tc.name) + "$")}, "testdata/unknown.yaml")
+			require.Len(t, rep.Cases, 1, out)
+			assert.Equal(t, tc.fails, rep.Failed() == 1, out)
+			assert.Contains(t, out, tc.want)
+		})
+	}
+}
+
+func TestExemptUnknown(t *testing.T) {
+	tests := []struct {
+		err    string
+		exempt bool
+	}{
+		{`no data: Pod ml/vllm-0 is not scraped by any metrics source`, true},
+		{`variable podRestarts: no data: Pod sai/x is not scraped by any metrics source`, true},
+		{`x on target "ml/vllm-0": no data: not scraped yet`, true},
+		{`no data: no pods to read metrics from`, true},
+		{`variable r: window not yet covered: 2m of 15m scraped on target "a/b"`, true},
+		{`target "a/b": scrape failed 0s ago: connection refused`, true},
+		{`x on target "a/b": stale data: last scrape 10m ago`, true},
+		{`source widgets cannot be read: context deadline exceeded`, true},
+		{`source "widgets" cannot be read: forbidden`, true},
+		{`x on target "a/b": no data: no series matches`, false},
+		{`no such key: no data: not scraped yet`, false},
+		{`no such key: window not yet covered: `, false},
+		{`no such overload`, false},
+		{`found no matching overload for '_>_' applied to '(string, int)'`, false},
+		{`tick cost budget exhausted`, false},
+		{`operation cancelled: actual cost limit exceeded`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.err, func(t *testing.T) {
+			assert.Equal(t, tc.exempt, exemptUnknown(tc.err))
+		})
+	}
+}
+
+// TestMalformedObjects runs rule tests whose objects are malformed, inline
+// (refused when the file is read, every problem at once) and in objects
+// files (the case fails with every problem of the step); the output is
+// golden. A case of well-formed objects without uids passes: the uid each
+// is given is the same in every step, so the finding carries over.
+func TestMalformedObjects(t *testing.T) {
+	_, err := ReadFile("testdata/objects/inline.yaml")
+	require.Error(t, err)
+	require.ErrorIs(t, err, ErrInvalid)
+	for _, want := range []string{
+		`testdata/objects/inline.yaml:16:85: "HelmRelease/shop/web": lastTransitionTime "12" is not an RFC 3339 timestamp`,
+		`testdata/objects/inline.yaml:17:7: object has no metadata`,
+		`metadata.name "web_0" is not a valid Pod name`,
+		`creationTimestamp "yesterday" is not an RFC 3339 timestamp`,
+		`"Pod/shop/web-0": the same object as at testdata/objects/inline.yaml:29:7`,
+		`"Pod/shop/web-1": uid "a" is also the uid of the object at testdata/objects/inline.yaml:29:7`,
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+	golden(t, "objects/inline.out", []byte(err.Error()+"\n"))
+
+	_, rep, out := run(t, Options{}, "testdata/objects/files.yaml")
+	require.Len(t, rep.Cases, 2, out)
+	assert.Equal(t, 1, rep.Failed(), out)
+	assert.Contains(t, out, `testdata/objects/pods.objects.yaml:1:1: "Pod/shop/web-0": the same object as at testdata/objects/files.yaml:12:7`)
+	assert.Contains(t, out, `testdata/objects/pods.objects.yaml:11:63: "Pod/shop/web-1": deletionTimestamp "2026-13-01T00:00:00Z" is not an RFC 3339 timestamp`)
+	assert.True(t, rep.Cases[1].Passed(), out)
+	golden(t, "objects/files.out", []byte(stripDurations(out)))
+}
+
+// stripDurations drops the timings from a run's output.
+func stripDurations(s string) string {
+	return regexp.MustCompile(` \([0-9.]+[µmn]?s\)`).ReplaceAllString(s, "")
 }

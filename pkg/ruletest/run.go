@@ -222,20 +222,35 @@ func cmpOr(a, b string) string {
 	return b
 }
 
+// stepObjects returns a step's objects, inline and from its objectFiles,
+// checked together (snapshot.Checker): an object twice in one step, even
+// from two files, is an error.
 func stepObjects(f *File, s *Step) ([]map[string]any, error) {
 	objs := make([]map[string]any, 0, len(s.Objects))
-	for _, o := range s.Objects {
-		objs = append(objs, snapshot.Normalize(o).(map[string]any))
+	c := snapshot.NewChecker()
+	for i, o := range s.Objects {
+		o = snapshot.Normalize(o).(map[string]any)
+		if i < len(s.objectNodes) {
+			c.Add(s.src, s.objectNodes[i], o)
+		}
+		objs = append(objs, o)
 	}
 	for _, name := range s.ObjectFiles {
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(f.dir, name)
 		}
-		more, err := readObjects(name)
+		file, err := readCatalogFile(name)
+		if err != nil {
+			return nil, err
+		}
+		more, err := c.Decode(file)
 		if err != nil {
 			return nil, err
 		}
 		objs = append(objs, more...)
+	}
+	if err := c.Err(); err != nil {
+		return nil, err
 	}
 	return objs, nil
 }
@@ -360,14 +375,6 @@ func render(steps []series.Step) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-func readObjects(name string) ([]map[string]any, error) {
-	f, err := readCatalogFile(name)
-	if err != nil {
-		return nil, err
-	}
-	return snapshot.DecodeObjects(f)
 }
 
 // addQueries adds each query source's result at step si: the series whose

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"statusd.io/statusd/pkg/catalog"
@@ -38,9 +39,14 @@ type File struct {
 	// Metrics are scrape results, one per pod and scrape.
 	Metrics []Scrape `json:"metrics,omitempty"`
 	// Queries are the results of the catalogue's Prometheus query sources
-	// at the snapshot's time; a query source without one is absent, as
-	// when statusd runs without Prometheus.
+	// at the snapshot's time; a query source without one is not
+	// configured, as when statusd runs without Prometheus (its status is
+	// absent, and any other read of it makes a condition false).
 	Queries []QueryRecord `json:"queries,omitempty"`
+
+	// Notes are what decoding says without it being an error, such as
+	// objects given a generated uid (Checker); eval prints them.
+	Notes yamlpos.ErrorList `json:"-"`
 }
 
 // SourceState is a source's recorded status.
@@ -112,9 +118,16 @@ func Decode(f *yamlpos.File) (*File, error) {
 	if errs := d.Errors(); len(errs) > 0 {
 		return nil, errs
 	}
+	c := NewChecker()
+	objNodes := resolve(yamlpos.Field(root, "objects"))
 	for i := range out.Objects {
 		out.Objects[i] = Normalize(out.Objects[i]).(map[string]any)
+		c.Add(f, objNodes.Content[i], out.Objects[i])
 	}
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	out.Notes = c.Notes()
 	return &out, nil
 }
 
@@ -166,9 +179,25 @@ func Flatten(objs []map[string]any) []map[string]any {
 	return out
 }
 
-// DecodeObjects decodes a YAML stream of Kubernetes objects (one per
-// document, or Lists), as kubectl get -o yaml prints them.
+// DecodeObjects decodes and checks a YAML stream of Kubernetes objects (one
+// per document, or Lists), as kubectl get -o yaml prints them.
 func DecodeObjects(f *yamlpos.File) ([]map[string]any, error) {
+	c := NewChecker()
+	objs, err := c.Decode(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+// Decode decodes a YAML stream of Kubernetes objects (one per document, or
+// Lists), as kubectl get -o yaml prints them, and checks each object as Add
+// does, with what the Checker has already seen; the error is for a stream
+// that is not YAML of mappings, the objects' own problems are in Err.
+func (c *Checker) Decode(f *yamlpos.File) ([]map[string]any, error) {
 	docs, err := f.Documents()
 	if err != nil {
 		var perr *yamlpos.Error
@@ -180,10 +209,17 @@ func DecodeObjects(f *yamlpos.File) ([]map[string]any, error) {
 	var out []map[string]any
 	for _, doc := range docs {
 		var m map[string]any
+		if root := yamlpos.Root(doc); root.Kind != yaml.MappingNode {
+			// The file may be anything (a password file): say what it is
+			// and quote none of it.
+			return nil, &yamlpos.Error{Pos: yamlpos.Pos{File: f.Name, Line: root.Line, Col: root.Column}, Msg: "an object must be a mapping, got " + yamlpos.KindOf(root), Snippet: "…", Kind: ErrInvalid}
+		}
 		if err := yamlpos.Root(doc).Decode(&m); err != nil {
 			return nil, &yamlpos.Error{Pos: yamlpos.Pos{File: f.Name, Line: doc.Line}, Msg: fmt.Sprintf("object: %v", err), Kind: ErrInvalid}
 		}
-		out = append(out, Normalize(m).(map[string]any))
+		m = Normalize(m).(map[string]any)
+		c.Add(f, doc, m)
+		out = append(out, m)
 	}
 	return Flatten(out), nil
 }

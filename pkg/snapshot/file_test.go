@@ -181,9 +181,10 @@ func TestDecodeObjects(t *testing.T) {
 		names   []string
 		wantErr string
 	}{
-		{name: "documents and a List", data: "kind: Pod\nmetadata: {name: a}\n---\nkind: List\nitems:\n- kind: Pod\n  metadata: {name: b}\n", names: []string{"a", "b"}},
+		{name: "documents and a List", data: "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n", names: []string{"a", "b"}},
 		{name: "empty stream", data: "", names: nil},
-		{name: "not a mapping", data: "kind: Pod\n---\n- a\n", wantErr: "object: yaml: unmarshal errors"},
+		{name: "not a mapping", data: "kind: Pod\n---\n- a\n", wantErr: "objects.yaml:3:1: an object must be a mapping, got a list"},
+		{name: "a password file quotes nothing", data: "root:x:0:0:TOPSECRET:/root:/bin/bash\n", wantErr: "objects.yaml:1:1: an object must be a mapping, got a string\n | …"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -457,6 +458,9 @@ func TestAssembleGoodFileMetrics(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	matches, err := filepath.Glob("testdata/*.yaml")
 	require.NoError(f, err)
+	more, err := filepath.Glob("testdata/objects/*.yaml")
+	require.NoError(f, err)
+	matches = append(matches, more...)
 	for _, m := range matches {
 		data, err := os.ReadFile(m)
 		require.NoError(f, err)

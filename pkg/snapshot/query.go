@@ -194,3 +194,18 @@ func addQueries(b *Builder, c *catalog.Catalog, recs []QueryRecord, at time.Time
 	}
 	return nil
 }
+
+// WithQueries returns a copy of s holding results as its query results,
+// replacing any it had. The copy shares everything else with s, which
+// stays as it was: a snapshot is immutable once built, and the daemon
+// adds the tick's Prometheus results to the snapshot its sources built.
+func (s *Snapshot) WithQueries(results []*QueryResult) *Snapshot {
+	c := *s
+	c.queries = make(map[string]*QueryResult, len(results))
+	for _, r := range results {
+		if r != nil {
+			c.queries[r.Source] = r
+		}
+	}
+	return &c
+}

@@ -8,8 +8,8 @@ import (
 
 // Trim returns a copy of s whose objects are trimmed to their source's tree
 // in fields (a source without one, or with a nil tree, keeps whole
-// objects) and held in compact form, with the same time, cluster, statuses
-// and metrics. It is what
+// objects) and held in compact form, with the same time, cluster, statuses,
+// metrics and Prometheus query results. It is what
 // the daemon's watch caches hold, for checking that trimming changes no
 // finding: rule tests run with ruletest.Options.Prune and the benchmarks'
 // soundness test compare ticks over s and over Trim(s).
@@ -34,6 +34,11 @@ func Trim(s *Snapshot, fields map[string]*prune.Tree) *Snapshot {
 		if m := s.Metrics(ns, name); m != nil {
 			b.AddMetrics(m)
 		}
+	}
+	// Query results are not objects: nothing to trim, and a trimmed
+	// snapshot without them would read as statusd without Prometheus.
+	for _, name := range s.Queries() {
+		b.AddQuery(s.Query(name))
 	}
 	return b.Build()
 }

@@ -21,7 +21,11 @@
 //     chain up to A.
 //   - Joins compare keys computed on both subjects (NamedKeys, or a CEL key
 //     expression). A subject with no key for a join (a pod not yet on a
-//     node, under sameNode) is never joined.
+//     node, under sameNode) is never joined. sameWorkload, sameService and
+//     sameVolumeClaim read more than the subject (owner chains through the
+//     snapshot's ReplicaSets and Jobs, EndpointSlices' targetRefs): a
+//     Joiner per snapshot computes them, and SideProblem and Needs say
+//     which subjects and sources an edge needs, for lint.
 //   - When several causes match, firing beats pending, then the higher
 //     priority, then the reason name, so the answer is deterministic.
 package suppress

@@ -429,6 +429,11 @@ func DecodeSingle(f *File, what string, kind error, v any) (*yaml.Node, *Decoder
 	}
 	d := NewDecoder(f, kind)
 	root := Root(docs[0])
+	if root.Kind != yaml.MappingNode {
+		// The file may be anything (a password file, the wrong path): say
+		// what it is, quote none of it, and elide the snippet.
+		return nil, nil, &Error{Pos: d.Pos(root), Msg: fmt.Sprintf("a %s file must be a mapping, got %s", what, KindOf(root)), Snippet: "…", Kind: kind}
+	}
 	d.Decode(root, v)
 	return root, d, nil
 }

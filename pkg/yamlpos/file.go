@@ -99,8 +99,27 @@ func (f *File) syntaxError(err error) *Error {
 		e.Pos.Line = line
 		e.Pos.Col = 1
 		e.Snippet = f.Line(line)
+		if binary(f.Data) {
+			// Not a YAML file at all (a device, /proc/self/environ, an
+			// executable): say so and quote none of it, since it may be
+			// anything, the environment's secrets included.
+			e.Msg = "invalid YAML: the file holds control characters, so it is not a YAML file (" + strings.TrimPrefix(e.Msg, "invalid YAML: ") + ")"
+			e.Snippet = "…"
+		}
 	}
 	return e
+}
+
+// binary reports whether data holds a control character YAML never allows
+// (anything below space but tab, newline and carriage return, or DEL):
+// such a file is not YAML, and no part of it is quoted in errors.
+func binary(data []byte) bool {
+	for _, b := range data {
+		if (b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // yamlProblem is a YAML error's message without its "yaml: line N: " prefix.

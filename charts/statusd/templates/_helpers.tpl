@@ -49,6 +49,22 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-catalog" (include "statusd.fullname" .) | trunc 63 | trimSuffix "-") .Values.catalog.name }}
 {{- end }}
 
+{{/* The ConfigMap holding the operator's overlay, when it has its own. */}}
+{{- define "statusd.overlayName" -}}
+{{- default (printf "%s-catalog-overlay" (include "statusd.fullname" .) | trunc 63 | trimSuffix "-") .Values.catalog.overlay.name }}
+{{- end }}
+
+{{/*
+The catalogue ConfigMaps statusd watches, in the order their files merge:
+the catalogue's, then the overlay's when it has its own. One name a line.
+*/}}
+{{- define "statusd.catalogConfigMaps" -}}
+{{ include "statusd.catalogName" . }}
+{{- if .Values.catalog.overlay.separate }}
+{{ include "statusd.overlayName" . }}
+{{- end }}
+{{- end }}
+
 {{/*
 The leader-election Lease, in the release namespace: named like the release's
 objects, so that two releases in one namespace elect separately. The default
