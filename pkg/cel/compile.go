@@ -151,8 +151,10 @@ type Reason struct {
 	// Rank is the reason's position in evaluation order.
 	Rank int
 
-	// gates are the conjuncts of When remembered per object (memo.go).
-	gates []gate
+	// gates are the conjuncts of When remembered per object (memo.go);
+	// gateSet is the subject's resource, whose objects' memos number them.
+	gates   []gate
+	gateSet string
 }
 
 // Variable is a compiled variable.
@@ -178,8 +180,10 @@ type Catalog struct {
 	params    ref.Val
 	paramVals map[string]any
 	opts      Options
-	// gates counts the gates of every reason: the size of an object's memo.
-	gates int
+	// gates counts the gates of the reasons of each subject resource (a
+	// source's GVR): the size of the memo of an object of that resource,
+	// which no other resource's reasons ever have as subject.
+	gates map[string]int
 }
 
 // Reason returns the reason called name, or nil.
