@@ -185,6 +185,9 @@ type generator struct {
 	// freeKeys is set while a field whose map keys are not identifiers
 	// (freeKeys) is generated.
 	freeKeys bool
+	// freeInner is set while a field whose values' map keys are not
+	// identifiers (freeInnerKeys) is generated.
+	freeInner bool
 }
 
 // special returns the schema of the types whose YAML form is not a plain
@@ -258,6 +261,11 @@ var extra = map[string]func(n *node){
 // identifiers: series names with labels.
 var freeKeys = map[string]bool{"SeriesInput.values": true}
 
+// freeInnerKeys are the maps of maps, by Type.jsonName, whose own keys are
+// identifiers (query source names) and whose values' keys are not (series
+// with labels, such as {namespace="a", pod="p"}).
+var freeInnerKeys = map[string]bool{"Case.queries": true}
+
 // required overrides the json tags' omitempty, by Type.jsonName.
 var required = map[string]bool{
 	// A catalogue may be split over files, some holding no reasons.
@@ -319,11 +327,15 @@ func (g *generator) plain(t reflect.Type) *node {
 		}
 		// The catalogue's maps (params, sources) are keyed by names that
 		// expressions use as identifiers.
-		return &node{
-			Type:                 "object",
-			PropertyNames:        &node{Pattern: identPattern},
-			AdditionalProperties: g.schema(t.Elem()),
+		n := &node{Type: "object", PropertyNames: &node{Pattern: identPattern}}
+		if g.freeInner {
+			g.freeInner, g.freeKeys = false, true
+			n.AdditionalProperties = g.schema(t.Elem())
+			g.freeInner, g.freeKeys = true, false
+			return n
 		}
+		n.AdditionalProperties = g.schema(t.Elem())
+		return n
 	case reflect.String:
 		return &node{Type: "string"}
 	case reflect.Bool:
@@ -355,9 +367,9 @@ func (g *generator) object(t reflect.Type, desc string) *node {
 		if !ok {
 			g.errs = append(g.errs, fmt.Errorf("field %s.%s has no doc comment: the schema's description comes from it", t.Name(), f.Name))
 		}
-		g.freeKeys = freeKeys[key]
+		g.freeKeys, g.freeInner = freeKeys[key], freeInnerKeys[key]
 		s, typeDoc := g.schemaDoc(f.Type)
-		g.freeKeys = false
+		g.freeKeys, g.freeInner = false, false
 		s.Description = jsonLead(fieldDoc, f.Name, name)
 		if typeDoc {
 			s.Description += "\n\n" + g.docs.typeDoc(f.Type)

@@ -52,6 +52,9 @@ func TestRunKeepsLastGoodCatalogue(t *testing.T) {
 	env := testenv.Shared()
 	c := env.Client()
 	ctx := context.Background()
+	// The replica's Lease lives in statusd-run (start's --pod-namespace),
+	// which this test, run first in file order, must not assume exists.
+	ensureNamespace(t, "statusd-run")
 	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hostileNS}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	cm, err := c.CoreV1().ConfigMaps(hostileNS).Create(ctx, &corev1.ConfigMap{
@@ -83,11 +86,11 @@ func TestRunKeepsLastGoodCatalogue(t *testing.T) {
 	}{
 		{name: "YAML syntax error", data: map[string]string{"catalog.yaml": hostileCatalogWith("2", "", "") + "reasons: [\n"}, why: "invalid YAML"},
 		{name: "schema error", data: map[string]string{"catalog.yaml": strings.Replace(hostileCatalogWith("2", "", ""), "subject:", "subjekt:", 1)}, why: `unknown field "subjekt"`},
-		{name: "CEL type error", data: map[string]string{"catalog.yaml": hostileCatalogWith("2", "", `object.data.state + 1`)}, why: "no matching overload"},
+		{name: "CEL type error", data: map[string]string{"catalog.yaml": hostileCatalogWith("2", "", `object.data.state + 1`)}, why: "when must return bool, got int"},
 		{name: "over the size cap", data: map[string]string{"catalog.yaml": hostileCatalogWith("2", "", "") + "#" + strings.Repeat("x", maxBytes) + "\n"}, why: "raise it with --max-catalog-bytes"},
 		{name: "include escaping", data: map[string]string{"catalog.yaml": hostileCatalogWith("2", "includes: [../../../../etc/passwd]", "")}, why: `include "../../../../etc/passwd" uses ".."`},
 		{name: "absolute include", data: map[string]string{"catalog.yaml": hostileCatalogWith("2", "includes: [/proc/self/environ]", "")}, why: "is absolute"},
-		{name: "include of a key that is absent", data: map[string]string{"catalog.yaml": hostileCatalogWith("2", "includes: [missing.yaml]", "")}, why: "missing.yaml"},
+		{name: "include of a key that is absent", data: map[string]string{"catalog.yaml": hostileCatalogWith("2", "includes: [missing.yaml]", "")}, why: `include "missing.yaml" names no .yaml or .yml key of the ConfigMap`},
 		{name: "deeply nested literal", data: map[string]string{"catalog.yaml": hostileCatalogWith("2", "", `size(`+deep+`) > 0`)}, why: "recursion limit exceeded"},
 		{name: "not a catalogue at all", data: map[string]string{"catalog.yaml": "root:x:0:0:TOPSECRET:/root:/bin/bash\n"}, why: "a catalogue must be a mapping, got a string"},
 	}

@@ -233,9 +233,8 @@ func TestRunPublishesFaultsOnceAcrossRestartsAndFailover(t *testing.T) {
 	env := testenv.Shared()
 	c := env.Client()
 	ctx := context.Background()
-	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "statusd-run"}}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	_, err = c.CoreV1().ConfigMaps("statusd-run").Create(ctx, catalogConfigMap("1", "v1"), metav1.CreateOptions{})
+	ensureNamespace(t, "statusd-run") // the hostile-catalogue test may have made it
+	_, err := c.CoreV1().ConfigMaps("statusd-run").Create(ctx, catalogConfigMap("1", "v1"), metav1.CreateOptions{})
 	require.NoError(t, err)
 	leaderFlags := []string{
 		"--catalog-configmap", "statusd-run/statusd-catalog", "--leader-elect",

@@ -60,6 +60,24 @@ kubectl get events -A -l app.kubernetes.io/managed-by=statusd
   failed scrapes of statusd, no leader, growing Unknown evaluations and slow
   ticks).
 
+<<<<<<< HEAD
+## Sizing
+
+statusd's memory is a base plus a cost per object it caches (every pod,
+node and namespace, and the add-on objects the catalogue watches; its
+` + "`statusd_source_cached_objects`" + ` metric counts them, about 1.2 per pod):
+
+| | base | per cached object | 35,000 objects (30,000 pods) |
+|---|---:|---:|---:|
+| request (live heap) | 100 MiB | 5 KiB | 271 MiB |
+| limit (Go's GC lets the heap grow to twice what is live) | 100 MiB | 10 KiB | 442 MiB |
+
+The defaults (request 272Mi, limit 512Mi) fit about 30,000 pods. statusd
+sets its Go heap's soft limit to 90% of the memory limit: a limit below the
+formula is not an OOM kill but a garbage collector running almost
+continuously, which slows every tick. The figures come from the benchmarks
+in ` + "`docs/performance.md`" + ` and the runs in ` + "`docs/scale.md`" + `.
+=======
 ## Extend the shipped catalogue
 
 Write your reasons in a file of kind ` + "`CatalogOverlay`" + ` (see
@@ -92,6 +110,7 @@ The overlay can add sources, params, variables and reasons, override the
 shipped params, disable shipped reasons by name, and hide your reasons
 behind shipped causes (` + "`suppressedBy`" + `); the shipped files are never
 edited, so upgrading the chart brings their updates.
+>>>>>>> main
 
 ## Values
 

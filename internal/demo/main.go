@@ -263,14 +263,24 @@ func applyChart(ctx context.Context, env *testenv.Env, helmBin string) error {
 	if err != nil {
 		return err
 	}
+	// The chart's catalogue may span ConfigMaps (the shipped one and the
+	// operator's overlay), so every demo param must be in one of them.
+	found := map[string]bool{}
+	for _, obj := range objs {
+		if obj.GetKind() == "ConfigMap" {
+			if err := shortenWindows(obj, found); err != nil {
+				return err
+			}
+		}
+	}
+	for name := range demoParams {
+		if !found[name] {
+			return fmt.Errorf("catalogue has no param %s; update internal/demo", name)
+		}
+	}
 	for _, obj := range objs {
 		if obj.GetKind() == "Deployment" {
 			continue
-		}
-		if obj.GetKind() == "ConfigMap" {
-			if err := shortenWindows(obj); err != nil {
-				return err
-			}
 		}
 		if err := a.Apply(ctx, obj, false); err != nil {
 			return err
@@ -279,12 +289,12 @@ func applyChart(ctx context.Context, env *testenv.Env, helmBin string) error {
 	return nil
 }
 
-// shortenWindows rewrites the demo params in the catalogue ConfigMap,
-// refusing to go on if one is missing (the demo must fail loudly, not
-// silently wait five minutes, when the catalogue changes).
-func shortenWindows(cm *unstructured.Unstructured) error {
+// shortenWindows rewrites the demo params in a catalogue ConfigMap and
+// records which it found; the caller refuses to go on if one is missing
+// (the demo must fail loudly, not silently wait five minutes, when the
+// catalogue changes).
+func shortenWindows(cm *unstructured.Unstructured, found map[string]bool) error {
 	data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
-	found := map[string]bool{}
 	for key, text := range data {
 		for name, value := range demoParams {
 			re := regexp.MustCompile(`(?m)^(\s+` + name + `:\s*)\S+`)
@@ -294,11 +304,6 @@ func shortenWindows(cm *unstructured.Unstructured) error {
 			}
 		}
 		data[key] = text
-	}
-	for name := range demoParams {
-		if !found[name] {
-			return fmt.Errorf("catalogue has no param %s; update internal/demo", name)
-		}
 	}
 	return unstructured.SetNestedStringMap(cm.Object, data, "data")
 }

@@ -174,7 +174,10 @@ func rewrite(jsonPath, dir string, notes []string) error {
 	return r.write(dir)
 }
 
-// Targets from issue 8, at 30,000 pods on a 2-core machine.
+// Targets from issues 8 and 17, at 30,000 pods on a 2-core machine: issue
+// 17 holds the peak RSS (the process's high-water mark, what a memory
+// limit must fit) with Go's default GC settings, not the RSS at the end of
+// a window.
 const (
 	targetPods       = 30000
 	targetTickP50ms  = 100
@@ -309,7 +312,7 @@ func (r *results) markdown() string {
 }
 
 func (r *results) targets(p func(string, ...any)) {
-	p("## Targets (issue 8)")
+	p("## Targets (issues 8 and 17)")
 	p("")
 	if len(r.Steps) == 0 {
 		p("No step finished.")
@@ -335,15 +338,24 @@ func (r *results) targets(p func(string, ...any)) {
 	}
 	maxFault := 0.0
 	lists := 0.0
+	// A fault whose Event never arrived has no latency to count: the
+	// target is missed, not met by a p99 over the faults that were seen.
+	missed, injected := 0, 0
 	for _, s := range r.Steps {
 		maxFault = max(maxFault, s.FaultP99ms)
 		lists += s.StatusdLists
+		missed += s.FaultsInjected - s.FaultsSeen
+		injected += s.FaultsInjected
+	}
+	faultText := fmt.Sprintf("worst p99 over all sizes %.0f ms", maxFault)
+	if missed > 0 {
+		faultText += fmt.Sprintf("; %d of %d faults' Events never arrived", missed, injected)
 	}
 	p("| target | measured | verdict |")
 	p("|---|---|---|")
-	p("| tick p50 < %d ms at 30,000 pods | %.1f ms %s | %s |", targetTickP50ms, last.TickP50ms, at, verdict(last.TickP50ms < targetTickP50ms))
-	p("| RSS < %d MiB at 30,000 pods | %.0f MiB (peak %.0f MiB) %s | %s |", targetRSSMiB, last.RSSBytes/mib, last.PeakRSSBytes/mib, at, verdict(last.PeakRSSBytes/mib < targetRSSMiB))
-	p("| fault-to-Event < %d ms beyond grace | worst p99 over all sizes %.0f ms | %s |", targetFaultMs, maxFault, verdict(maxFault < targetFaultMs))
+	p("| tick p50 ≤ %d ms at 30,000 pods | %.1f ms %s | %s |", targetTickP50ms, last.TickP50ms, at, verdict(last.TickP50ms <= targetTickP50ms))
+	p("| peak RSS ≤ %d MiB at 30,000 pods, default flags and GC | peak %.0f MiB (%.0f MiB at the end of the window) %s | %s |", targetRSSMiB, last.PeakRSSBytes/mib, last.RSSBytes/mib, at, verdict(last.PeakRSSBytes/mib <= targetRSSMiB))
+	p("| fault-to-Event p99 ≤ %d ms beyond grace | %s | %s |", targetFaultMs, faultText, verdict(missed == 0 && maxFault <= targetFaultMs))
 	p("| %d LIST requests in steady state | %.0f over all windows | %s |", targetSteadyList, lists, verdict(lists == targetSteadyList))
 	if !reached && len(r.Steps) > 0 {
 		p("")

@@ -206,3 +206,37 @@ func TestParseSizeCap(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckIncludes checks the includes of a ConfigMap's keys, which are
+// not read through ReadFS: an include must name another key, and never
+// with an absolute path or "..".
+func TestCheckIncludes(t *testing.T) {
+	const dir = "configmap/ns/cm/"
+	tests := []struct {
+		name    string
+		include string
+		err     string // the one error expected; none: accepted
+	}{
+		{name: "another key", include: "part.yaml"},
+		{name: "a key that is absent", include: "missing.yaml", err: `configmap/ns/cm/main.yaml:5:3: include "missing.yaml" names no .yaml or .yml key of the ConfigMap`},
+		{name: "escaping with ..", include: "../../etc/passwd", err: `include "../../etc/passwd" uses ".."`},
+		{name: "dot segments that stay inside", include: "./sub/../part.yaml", err: `uses ".."`},
+		{name: "absolute", include: "/proc/self/environ", err: "is absolute"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			files := []*File{
+				NewFile(dir+"main.yaml", []byte(catalogWith("includes:\n- "+strconv.Quote(tc.include)+"\n", "A"))),
+				NewFile(dir+"part.yaml", []byte(partWith("B"))),
+			}
+			errs := CheckIncludes(files)
+			if tc.err == "" {
+				require.NoError(t, errs.Err())
+				return
+			}
+			require.Len(t, errs, 1, "%v", errs)
+			assert.Contains(t, errs[0].Error(), tc.err)
+			require.ErrorIs(t, errs.Err(), ErrInvalid)
+		})
+	}
+}

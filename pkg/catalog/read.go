@@ -248,3 +248,28 @@ func includesOf(f *File) []include {
 	}
 	return out
 }
+
+// CheckIncludes checks the includes of files that were not read through
+// ReadFiles or ReadFS, such as a ConfigMap's keys, all of which are the
+// catalogue already: each include must be a plain relative path (no
+// absolute path, no ".." segment) naming another of files, so that an
+// include a ConfigMap cannot satisfy is refused rather than ignored.
+func CheckIncludes(files []*File) ErrorList {
+	names := make(map[string]bool, len(files))
+	for _, f := range files {
+		names[path.Clean(filepath.ToSlash(f.Name))] = true
+	}
+	var errs ErrorList
+	for _, f := range files {
+		for _, inc := range includesOf(f) {
+			if err := checkInclude(inc.path); err != nil {
+				errs = append(errs, &Error{Pos: inc.pos, Msg: err.Error()})
+				continue
+			}
+			if !names[path.Join(path.Dir(filepath.ToSlash(f.Name)), filepath.ToSlash(inc.path))] {
+				errs = append(errs, &Error{Pos: inc.pos, Msg: fmt.Sprintf("include %q names no .yaml or .yml key of the ConfigMap", yamlpos.Token(inc.path))})
+			}
+		}
+	}
+	return errs.WithKind(ErrInvalid)
+}

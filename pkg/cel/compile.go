@@ -28,9 +28,17 @@ import (
 // PerCallLimit because one statusd expression may legitimately scan a
 // namespace's pods; the tick budget bounds the sum, so a catalogue cannot
 // stall the daemon whatever its expressions do.
+//
+// DefaultTickBudget is calibrated on CPU time (internal/bench
+// BenchmarkTickBudget, 2 cores): the costliest reasons per unit measured,
+// scans and string building over a namespace's pods, take about 35 ns of
+// CPU a unit, so 30 million units, with the quarter more a tick's
+// decisions may draw (Evaluator.Reserve), are about 1.3 s of CPU. The
+// shipped catalogue spends about 6 million units on a cold tick at 30,000
+// pods. The previous default, 2e9, allowed over a minute.
 const (
 	DefaultCostLimit      uint64 = 10_000_000
-	DefaultTickBudget     uint64 = 2_000_000_000
+	DefaultTickBudget     uint64 = 30_000_000
 	DefaultSourceSizeHint uint64 = 100_000
 	// defaultElementHint is the size assumed for lists, maps and strings
 	// inside an object. Objects are schema-less (dyn), so one hint serves
@@ -143,8 +151,10 @@ type Reason struct {
 	// Rank is the reason's position in evaluation order.
 	Rank int
 
-	// gates are the conjuncts of When remembered per object (memo.go).
-	gates []gate
+	// gates are the conjuncts of When remembered per object (memo.go);
+	// gateSet is the subject's resource, whose objects' memos number them.
+	gates   []gate
+	gateSet string
 }
 
 // Variable is a compiled variable.
@@ -170,8 +180,10 @@ type Catalog struct {
 	params    ref.Val
 	paramVals map[string]any
 	opts      Options
-	// gates counts the gates of every reason: the size of an object's memo.
-	gates int
+	// gates counts the gates of the reasons of each subject resource (a
+	// source's GVR): the size of the memo of an object of that resource,
+	// which no other resource's reasons ever have as subject.
+	gates map[string]int
 }
 
 // Reason returns the reason called name, or nil.
@@ -209,8 +221,10 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 		return nil, catalog.ErrorList{{Msg: fmt.Sprintf("internal error: build CEL environment: %v", err)}}
 	}
 	c := &Catalog{Source: src, byName: map[string]*Reason{}, varIndex: map[string]int{}, opts: opts}
-	cm := &compiler{env: env, cat: c, src: src, opts: opts,
-		budget: budget{clock: opts.CompileClock, start: opts.CompileClock(), limit: opts.CompileBudget}}
+	cm := &compiler{
+		env: env, cat: c, src: src, opts: opts,
+		budget: budget{clock: opts.CompileClock, start: opts.CompileClock(), limit: opts.CompileBudget},
+	}
 	c.paramVals, c.params = cm.params()
 	cm.typed = cm.newTyper()
 	for i, v := range src.Variables {
@@ -255,6 +269,7 @@ func Compile(src *catalog.Catalog, opts Options) (*Catalog, catalog.ErrorList) {
 			r.Edges = append(r.Edges, ce)
 			edges = append(edges, suppress.Edge{Cause: r.Name, Symptom: e.Reason, Join: string(e.Join.Kind), Index: j})
 		}
+		cm.checkSelfScans(r)
 		if _, dup := c.byName[r.Name]; !dup {
 			c.byName[r.Name] = r
 		}

@@ -182,7 +182,10 @@ func TestCompile(t *testing.T) {
 			name: "cost-near-limit",
 			body: pods + "reasons:\n" + reason("A", `cluster.objects("pods").exists(p, p.metadata.name == "x")`),
 			opts: cel.Options{CostLimit: 1_000_000},
-			want: []string{`t.yaml:6:47: warning: reason A: when: estimated cost 600003 is near the limit 1000000`},
+			want: []string{
+				`t.yaml:6:47: warning: reason A: when: estimated cost 600003 is near the limit 1000000`,
+				`t.yaml:6:62: warning: reason A: when scans the pods objects of cluster.objects("pods", ...) for every pods subject (estimated cost 600003 per subject): the work grows with the square of a namespace's size; use an indexed look-up instead: cluster.lookup("pods", namespace, name) for one object, cluster.ownedBy("pods", uid) for an owner's, cluster.onNode("pods", node) for a node's, or make the namespace the subject`,
+			},
 		},
 		{
 			name: "unused-declarations",
@@ -229,6 +232,25 @@ func TestCompile(t *testing.T) {
 				"- {name: B, subject: pods, summary: s, when: 'true', suppresses: [{reason: C, join: cluster}]}\n" +
 				"- {name: C, subject: pods, summary: s, when: 'true', suppresses: [{reason: A, join: cluster}]}\n",
 			want: []string{`t.yaml:7:67: reason A: suppression cycle: A → B → C → A`},
+		},
+		{
+			// The issue's O(n²) case: every pod scans its namespace's pods.
+			name: "self-scan-of-the-namespace",
+			body: pods + "reasons:\n" + reason("A", `cluster.inNamespace("pods", object.metadata.namespace).exists(p, p.metadata.name == object.metadata.name + "-x")`),
+			want: []string{`t.yaml:6:66: warning: reason A: when scans the pods objects of cluster.inNamespace("pods", ...) for every pods subject (estimated cost 58004 per subject): the work grows with the square of a namespace's size; use an indexed look-up instead: cluster.lookup("pods", namespace, name) for one object, cluster.ownedBy("pods", uid) for an owner's, cluster.onNode("pods", node) for a node's, or make the namespace the subject`},
+		},
+		{
+			name: "self-scan-through-a-variable-and-a-filter",
+			body: pods + "variables:\n- {name: mates, expression: 'cluster.objects(\"pods\").filter(p, p.metadata.namespace == object.metadata.namespace)'}\nreasons:\n" +
+				reason("A", `variables.mates.exists(p, p.metadata.name == "x")`),
+			want: []string{`t.yaml:6:45: warning: reason A: variables.mates, read by this reason, scans the pods objects of cluster.objects("pods", ...) for every pods subject (estimated cost 4100013 per subject): the work grows with the square of a namespace's size; use an indexed look-up instead: cluster.lookup("pods", namespace, name) for one object, cluster.ownedBy("pods", uid) for an owner's, cluster.onNode("pods", node) for a node's, or make the namespace the subject`},
+		},
+		{
+			name: "indexed-scans-and-scans-of-another-resource-are-fine",
+			body: "sources: {pods: {version: v1, resource: pods}, nodes: {version: v1, resource: nodes}}\nreasons:\n" +
+				reason("A", `cluster.onNode("pods", object.spec.?nodeName.orValue("")).exists(p, p.metadata.name == object.metadata.name + "-x")`) +
+				reason("B", `cluster.ownedBy("pods", object.metadata.uid).exists(p, p.metadata.name == "x")`) +
+				"- {name: C, subject: nodes, summary: s, when: 'cluster.objects(\"pods\").exists(p, p.spec.?nodeName.orValue(\"\") == object.metadata.name)'}\n",
 		},
 		{
 			name: "literals-at-the-nesting-limit",

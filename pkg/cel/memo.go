@@ -27,7 +27,8 @@ import (
 
 // gate is one remembered test of a reason.
 type gate struct {
-	// slot is the gate's index in an object's memo.
+	// slot is the gate's index in an object's memo, among the gates of
+	// the reasons whose subject is of the same resource.
 	slot int
 	prg  *Program
 	// whole is set when the gate is the entire condition, so that a true
@@ -51,10 +52,38 @@ type objCache struct {
 	memo atomic.Pointer[memo]
 }
 
-// memo holds the gate outcomes of one catalogue; a reload starts a new one.
+// memo holds the gate outcomes of one catalogue for one object; a reload
+// starts a new one. It is sized for the gates of the object's resource
+// only, two bits an outcome: it is kept on every cached object, so a pod
+// pays for the pod reasons' gates and not for every gate of the
+// catalogue.
 type memo struct {
 	cat   *Catalog
-	slots []atomic.Uint32
+	words []atomic.Uint32
+}
+
+// memoPerWord is how many outcomes a memo word holds.
+const memoPerWord = 16
+
+func newMemo(cat *Catalog, gates int) *memo {
+	return &memo{cat: cat, words: make([]atomic.Uint32, (gates+memoPerWord-1)/memoPerWord)}
+}
+
+// load returns the outcome in slot.
+func (m *memo) load(slot int) uint32 {
+	return m.words[slot/memoPerWord].Load() >> (2 * (slot % memoPerWord)) & 3
+}
+
+// store sets the outcome in slot, leaving the word's other slots as
+// another evaluator may have just set them.
+func (m *memo) store(slot int, v uint32) {
+	w, shift := &m.words[slot/memoPerWord], 2*(slot%memoPerWord)
+	for {
+		old := w.Load()
+		if w.CompareAndSwap(old, old&^(3<<shift)|v<<shift) {
+			return
+		}
+	}
 }
 
 func cacheOf(o *snapshot.Object) *objCache {
@@ -70,10 +99,14 @@ func (c *objCache) value(o *snapshot.Object) ref.Val {
 	return c.val
 }
 
-func (c *objCache) memoFor(cat *Catalog) *memo {
+// memoFor returns the object's memo under cat with room for the gates of
+// set, the resource of the reasons evaluated on it. An object is only ever
+// the subject of its own resource's reasons; should one be read under
+// another's, a memo too small is replaced, which only forgets outcomes.
+func (c *objCache) memoFor(cat *Catalog, set string) *memo {
 	m := c.memo.Load()
-	if m == nil || m.cat != cat {
-		m = &memo{cat: cat, slots: make([]atomic.Uint32, cat.gates)}
+	if n := cat.gates[set]; m == nil || m.cat != cat || len(m.words)*memoPerWord < n {
+		m = newMemo(cat, n)
 		c.memo.Store(m)
 	}
 	return m
@@ -85,10 +118,9 @@ func (e *Evaluator) gated(r *Reason, o *snapshot.Object) (out Outcome, cost uint
 	if len(r.gates) == 0 {
 		return Unknown, 0, false // no memo is made for reasons that cannot use it
 	}
-	m := cacheOf(o).memoFor(e.cat)
+	m := cacheOf(o).memoFor(e.cat, r.gateSet)
 	for _, g := range r.gates {
-		slot := &m.slots[g.slot]
-		v := slot.Load()
+		v := m.load(g.slot)
 		if v == memoUnset {
 			e.setSubject(o)
 			res, c, err := e.eval(g.prg)
@@ -104,7 +136,7 @@ func (e *Evaluator) gated(r *Reason, o *snapshot.Object) (out Outcome, cost uint
 			if b {
 				v = memoTrue
 			}
-			slot.Store(v)
+			m.store(g.slot, v)
 		}
 		switch {
 		case v == memoFalse:
@@ -182,11 +214,17 @@ func (cm *compiler) planGates(r *Reason, p *purity) {
 	if r.When == nil {
 		return
 	}
+	if cm.cat.gates == nil {
+		cm.cat.gates = map[string]int{}
+	}
+	if src, ok := cm.cat.Source.Sources[r.Subject]; ok {
+		r.gateSet = src.GVR()
+	}
 	native := r.When.ast.NativeRep()
 	root := native.Expr()
 	if p.pure(root) {
-		r.gates = []gate{{slot: cm.cat.gates, prg: r.When, whole: true}}
-		cm.cat.gates++
+		r.gates = []gate{{slot: cm.cat.gates[r.gateSet], prg: r.When, whole: true}}
+		cm.cat.gates[r.gateSet]++
 		return
 	}
 	for _, c := range conjuncts(root) {
@@ -202,7 +240,7 @@ func (cm *compiler) planGates(r *Reason, p *purity) {
 		if err != nil {
 			continue // a gate is an optimisation; the condition still works
 		}
-		r.gates = append(r.gates, gate{slot: cm.cat.gates, prg: &Program{Expr: r.When.Expr, Field: "when", ast: r.When.ast, prg: prg}})
-		cm.cat.gates++
+		r.gates = append(r.gates, gate{slot: cm.cat.gates[r.gateSet], prg: &Program{Expr: r.When.Expr, Field: "when", ast: r.When.ast, prg: prg}})
+		cm.cat.gates[r.gateSet]++
 	}
 }

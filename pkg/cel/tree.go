@@ -281,17 +281,13 @@ func (m *cmpMap) Size() ref.Val { return types.Int(m.m.Len()) }
 
 // Iterator yields the keys in sorted order, the entries' own.
 func (m *cmpMap) Iterator() traits.Iterator {
-	keys := make([]string, 0, m.m.Len())
-	for _, e := range m.m.Entries() {
-		keys = append(keys, e.Key)
-	}
-	return &keyIter{keys: keys}
+	return &keyIter{keys: m.m.Keys()}
 }
 
 func (m *cmpMap) Equal(other ref.Val) ref.Val {
 	return mapEqual(m, func(yield func(string) bool) {
-		for _, e := range m.m.Entries() {
-			if !yield(e.Key) {
+		for _, k := range m.m.Keys() {
+			if !yield(k) {
 				return
 			}
 		}

@@ -2,8 +2,11 @@ package compact
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
+	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,6 +71,43 @@ func TestGet(t *testing.T) {
 		keys = append(keys, e.Key)
 	}
 	assert.IsIncreasing(t, keys, "entries are sorted")
+}
+
+// boxData is where an interface's value is: two interfaces holding one
+// boxed copy of a string point to the same place.
+func boxData(v any) unsafe.Pointer {
+	return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1]
+}
+
+// TestShared checks that maps with the same keys share them, that short
+// values are shared between maps and long ones are not, that a resource
+// version is never shared, and that the tables stay within tableMax
+// however many distinct keys and values go through them.
+func TestShared(t *testing.T) {
+	a := FromMap(decode(t, `{"type":"Ready","status":"True","message":"a long message no other map has","resourceVersion":"42"}`))
+	b := FromMap(decode(t, `{"type":"Ready","status":"False","message":"another long message","resourceVersion":"42"}`))
+	assert.Same(t, a.keys, b.keys, "the same keys are one shape")
+	assert.Same(t, &a.Keys()[0], &b.Keys()[0])
+	assert.Equal(t, []string{"message", "resourceVersion", "status", "type"}, a.Keys())
+	boxOf := func(m *Map, k string) any {
+		i, _ := slices.BinarySearch(m.Keys(), k)
+		return m.values[i]
+	}
+	assert.Equal(t, boxData(boxOf(a, "type")), boxData(boxOf(b, "type")), "a short value is one boxed copy")
+	assert.NotEqual(t, boxData(boxOf(a, "resourceVersion")), boxData(boxOf(b, "resourceVersion")), "a resource version is not shared")
+	c := FromMap(decode(t, `{"type":"Ready"}`))
+	assert.NotSame(t, a.keys, c.keys, "other keys, another shape")
+
+	for i := range 3 * tableMax {
+		FromMap(map[string]any{fmt.Sprintf("key-%d", i): fmt.Sprintf("v%d", i)})
+	}
+	tables.mu.Lock()
+	values, shapes := len(tables.values), len(tables.shapes)
+	tables.mu.Unlock()
+	assert.LessOrEqual(t, values, tableMax)
+	assert.LessOrEqual(t, shapes, tableMax)
+	d := FromMap(decode(t, `{"type":"Ready","status":"True","message":"x","resourceVersion":"42"}`))
+	assert.Equal(t, a.Native()["type"], d.Native()["type"], "values stay right across a table reset")
 }
 
 // TestSavesMemory holds the compact form of a pod to half the heap of the

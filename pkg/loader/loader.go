@@ -100,6 +100,7 @@ func ConfigMap(cm *corev1.ConfigMap, opts cel.Options) *Result {
 	if len(files) == 0 {
 		errs.Errorf(catalog.Pos{File: origin}, "", "no catalogue files found: no data key ends in .yaml or .yml")
 	}
+	errs = append(errs, catalog.CheckIncludes(files)...)
 	return Files(files, errs, origin, opts)
 }
 

@@ -8,11 +8,14 @@
 // expression ranges over (Iterated) keeps a map whole, since a map's keys
 // are then data, and applies its children to each element of a list.
 //
-// Whatever the tree, Tree.Apply keeps apiVersion, kind, metadata (without
-// metadata.managedFields and the kubectl last-applied-configuration
-// annotation, which statusd has never cached) and spec.nodeName: snapshot
-// indexes, suppression joins, Events and scraping read those outside any
-// expression. A nil *Tree keeps everything: it is what a caller uses when it
+// Whatever the tree, Tree.Apply keeps apiVersion, kind, the metadata in
+// Metadata (identity, resource version, labels, owner and controller UIDs,
+// creation and deletion times) and spec.nodeName: snapshot indexes,
+// selectors, suppression joins, Events and scraping read those outside any
+// expression. The rest of metadata (annotations, the rest of each owner
+// reference, generateName, finalizers) is kept only where the tree reads
+// it, and managedFields and the kubectl last-applied-configuration
+// annotation, which statusd has never cached, only where it names them. A nil *Tree keeps everything: it is what a caller uses when it
 // cannot tell what is read.
 //
 // pkg/cel computes the trees of a compiled catalogue (Catalog.Fields);

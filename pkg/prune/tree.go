@@ -326,8 +326,9 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 // Apply returns obj trimmed to t. It never modifies obj: maps it trims are
 // rebuilt (a Go map does not shrink when keys are deleted, so rebuilding is
 // what frees the memory), and subtrees kept whole are shared with obj. It
-// keeps apiVersion, kind, metadata (less managedFields and the last-applied
-// annotation) and spec.nodeName whatever t says, never removes a list
+// keeps apiVersion, kind, the metadata statusd reads outside expressions
+// (Metadata) and spec.nodeName whatever t says, never keeps managedFields
+// or the last-applied annotation unless t reads them, never removes a list
 // element, and is idempotent: Apply of its own result changes nothing. A
 // nil tree returns obj itself.
 func (t *Tree) Apply(obj map[string]any) map[string]any {
@@ -341,7 +342,11 @@ func (t *Tree) Apply(obj map[string]any) map[string]any {
 		case "apiVersion", "kind":
 			out[k] = v
 		case "metadata":
-			out[k] = trimMetadata(v)
+			if whole {
+				out[k] = trimMetadata(v)
+			} else {
+				out[k] = pruneMetadata(v, t.children[k])
+			}
 		case "spec":
 			if whole {
 				out[k] = v
@@ -419,6 +424,84 @@ func pruneSpec(v any, n *Tree) (any, bool) {
 		}
 	}
 	return out, true
+}
+
+// Metadata is the metadata every trimmed object keeps, whatever its tree
+// reads: what snapshot.NewObject parses (identity, labels for the sources'
+// and namespaces' selectors and cluster.withLabels, the owner and
+// controller UIDs for ownedBy and suppression joins, creation and deletion
+// times), what client-go's store reads (the resource version) and what the
+// typed CEL environment declares always present (pkg/cel alwaysServedMeta).
+// Everything else of metadata (annotations, generateName, generation,
+// finalizers, the rest of each owner reference, managedFields) is kept
+// only when the tree reads it: on a pod managed by a controller, that is
+// most of what a trimmed pod would otherwise hold.
+var Metadata = MustParse(`{creationTimestamp*,deletionTimestamp*,labels*,name*,namespace*,ownerReferences{controller*,uid*},resourceVersion*,uid*}`)
+
+// pruneMetadata trims metadata to Metadata and what n (t's metadata node,
+// nil when the tree reads none of it) reads. A node kept whole keeps all
+// of metadata less managedFields and the last-applied annotation, as
+// before trees existed; so does the last-applied annotation stay out when
+// an expression ranges over annotations, since statusd has never cached
+// it.
+func pruneMetadata(v any, n *Tree) any {
+	if n != nil && (n.all || n.iterated) {
+		return trimMetadata(v)
+	}
+	out := pruneUnion(v, Metadata, n, true)
+	md, ok := out.(map[string]any)
+	if !ok {
+		return out
+	}
+	if ann, ok := md["annotations"].(map[string]any); ok {
+		if _, has := ann[lastApplied]; has {
+			a := make(map[string]any, len(ann)-1)
+			for ak, av := range ann {
+				if ak != lastApplied {
+					a[ak] = av
+				}
+			}
+			md["annotations"] = a // md is new: pruneUnion copies a map it trims
+		}
+	}
+	return md
+}
+
+// pruneUnion trims v to what a or b keeps (either may be nil, for
+// nothing, but not both), as Union(a, b).prune would, without building
+// the union for every object.
+func pruneUnion(v any, a, b *Tree, top bool) any {
+	switch {
+	case a == nil && b == nil:
+		return v
+	case a == nil:
+		return b.prune(v, top)
+	case b == nil:
+		return a.prune(v, top)
+	case a.all || b.all:
+		return v
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if top && (a.iterated || b.iterated) {
+			return x
+		}
+		out := make(map[string]any, min(len(x), len(a.children)+len(b.children)))
+		for k, cv := range x {
+			ac, bc := a.children[k], b.children[k]
+			if ac != nil || bc != nil {
+				out[k] = pruneUnion(cv, ac, bc, true)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = pruneUnion(e, a, b, false)
+		}
+		return out
+	}
+	return v
 }
 
 // trimMetadata copies metadata without managedFields (a third or more of

@@ -29,8 +29,15 @@ func TestApply(t *testing.T) {
 			"containerStatuses": [{"name": "c", "state": {"running": {"startedAt": "x"}}}]}
 	}`
 	always := `{"apiVersion": "v1", "kind": "Pod",
-		"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}, "annotations": {"keep": "me"}},
+		"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}},
 		"spec": {"nodeName": "n1"}}`
+	const meta = `{"metadata": {"name": "a", "generateName": "a-", "namespace": "ns", "uid": "u1", "resourceVersion": "7", "generation": 3,
+		"creationTimestamp": "2026-01-01T00:00:00Z", "deletionTimestamp": "2026-01-02T00:00:00Z", "finalizers": ["f"],
+		"labels": {"app": "x", "tier": "web"},
+		"annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "shop", "big": "x"},
+		"ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "o1", "controller": true, "blockOwnerDeletion": true},
+			{"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "o2"}],
+		"managedFields": [{"manager": "kubelet"}]}}`
 	cases := []struct {
 		name string
 		tree string
@@ -41,37 +48,37 @@ func TestApply(t *testing.T) {
 		{
 			name: "a leaf field", tree: `{status{phase*}}`, in: pod,
 			want: `{"apiVersion": "v1", "kind": "Pod",
-				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}, "annotations": {"keep": "me"}},
+				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}},
 				"spec": {"nodeName": "n1"}, "status": {"phase": "Running"}}`,
 		},
 		{
 			name: "lists are transparent and keep every element", tree: `{spec{containers{name*}}}`, in: pod,
 			want: `{"apiVersion": "v1", "kind": "Pod",
-				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}, "annotations": {"keep": "me"}},
+				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}},
 				"spec": {"nodeName": "n1", "containers": [{"name": "c"}, {"name": "d"}]}}`,
 		},
 		{
 			name: "presence keeps an empty map", tree: `{status{conditions}}`, in: pod,
 			want: `{"apiVersion": "v1", "kind": "Pod",
-				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}, "annotations": {"keep": "me"}},
+				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}},
 				"spec": {"nodeName": "n1"}, "status": {"conditions": [{}]}}`,
 		},
 		{
 			name: "an iterated list applies children to elements", tree: `{status{conditions~{type*}}}`, in: pod,
 			want: `{"apiVersion": "v1", "kind": "Pod",
-				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}, "annotations": {"keep": "me"}},
+				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}},
 				"spec": {"nodeName": "n1"}, "status": {"conditions": [{"type": "Ready"}]}}`,
 		},
 		{
 			name: "an iterated map is kept whole", tree: `{status{containerStatuses{state~}}}`, in: pod,
 			want: `{"apiVersion": "v1", "kind": "Pod",
-				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}, "annotations": {"keep": "me"}},
+				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}},
 				"spec": {"nodeName": "n1"}, "status": {"containerStatuses": [{"state": {"running": {"startedAt": "x"}}}]}}`,
 		},
 		{
 			name: "spec read with nodeName kept", tree: `{spec{restartPolicy*}}`, in: pod,
 			want: `{"apiVersion": "v1", "kind": "Pod",
-				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}, "annotations": {"keep": "me"}},
+				"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "x"}},
 				"spec": {"nodeName": "n1", "restartPolicy": "Always"}}`,
 		},
 		{
@@ -91,6 +98,51 @@ func TestApply(t *testing.T) {
 			name: "annotations left empty go", tree: `{}`,
 			in:   `{"metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}}}`,
 			want: `{"metadata": {}}`,
+		},
+		{
+			name: "metadata keeps identity, labels, owners' UIDs and times; the rest only when read", tree: `{}`, in: meta,
+			want: `{"metadata": {"name": "a", "namespace": "ns", "uid": "u1", "resourceVersion": "7",
+				"creationTimestamp": "2026-01-01T00:00:00Z", "deletionTimestamp": "2026-01-02T00:00:00Z",
+				"labels": {"app": "x", "tier": "web"},
+				"ownerReferences": [{"uid": "o1", "controller": true}, {"uid": "o2"}]}}`,
+		},
+		{
+			name: "an annotation read is kept, the others go", tree: `{metadata{annotations{team*}}}`, in: meta,
+			want: `{"metadata": {"name": "a", "namespace": "ns", "uid": "u1", "resourceVersion": "7",
+				"creationTimestamp": "2026-01-01T00:00:00Z", "deletionTimestamp": "2026-01-02T00:00:00Z",
+				"labels": {"app": "x", "tier": "web"}, "annotations": {"team": "shop"},
+				"ownerReferences": [{"uid": "o1", "controller": true}, {"uid": "o2"}]}}`,
+		},
+		{
+			name: "owner reference fields read join the UIDs", tree: `{metadata{ownerReferences~{kind*,name*},finalizers*}}`, in: meta,
+			want: `{"metadata": {"name": "a", "namespace": "ns", "uid": "u1", "resourceVersion": "7",
+				"creationTimestamp": "2026-01-01T00:00:00Z", "deletionTimestamp": "2026-01-02T00:00:00Z",
+				"labels": {"app": "x", "tier": "web"}, "finalizers": ["f"],
+				"ownerReferences": [{"uid": "o1", "controller": true, "kind": "ReplicaSet", "name": "rs"}, {"uid": "o2", "kind": "Job", "name": "j"}]}}`,
+		},
+		{
+			name: "annotations ranged over are kept whole but last-applied", tree: `{metadata{annotations~}}`, in: meta,
+			want: `{"metadata": {"name": "a", "namespace": "ns", "uid": "u1", "resourceVersion": "7",
+				"creationTimestamp": "2026-01-01T00:00:00Z", "deletionTimestamp": "2026-01-02T00:00:00Z",
+				"labels": {"app": "x", "tier": "web"}, "annotations": {"team": "shop", "big": "x"},
+				"ownerReferences": [{"uid": "o1", "controller": true}, {"uid": "o2"}]}}`,
+		},
+		{
+			name: "metadata read whole keeps all but managed fields and last-applied", tree: `{metadata*}`, in: meta,
+			want: `{"metadata": {"name": "a", "namespace": "ns", "uid": "u1", "resourceVersion": "7", "generateName": "a-", "generation": 3,
+				"creationTimestamp": "2026-01-01T00:00:00Z", "deletionTimestamp": "2026-01-02T00:00:00Z", "finalizers": ["f"],
+				"labels": {"app": "x", "tier": "web"}, "annotations": {"team": "shop", "big": "x"},
+				"ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "o1", "controller": true, "blockOwnerDeletion": true},
+					{"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "o2"}]}}`,
+		},
+		{
+			name: "managed fields read are kept", tree: `{metadata{managedFields~{manager*}}}`,
+			in:   `{"metadata": {"name": "a", "managedFields": [{"manager": "kubelet", "fieldsV1": {}}]}}`,
+			want: `{"metadata": {"name": "a", "managedFields": [{"manager": "kubelet"}]}}`,
+		},
+		{
+			name: "metadata that is not a map is kept", tree: `{}`, in: `{"metadata": "odd"}`,
+			want: `{"metadata": "odd"}`,
 		},
 		{
 			name: "missing fields stay missing", tree: `{status{phase*,podIP*}}`, in: `{"status": {}}`,

@@ -168,5 +168,6 @@ func (w *ConfigMapWatcher) files(latest []*corev1.ConfigMap) ([]*catalog.File, c
 		files = append(files, loader.ConfigMapFiles(cm)...)
 		obj = cm
 	}
+	errs = append(errs, catalog.CheckIncludes(files)...)
 	return files, errs, obj
 }

@@ -1,7 +1,9 @@
 // Package reload keeps statusd's catalogue current: it watches the
-// catalogue's files (a mounted ConfigMap) or the ConfigMap itself through
-// the API, and offers a new compiled catalogue only when the content
-// changed and every file decodes, compiles and passes the graph checks
+// catalogue's files (a mounted ConfigMap) or the ConfigMaps themselves
+// through the API (the shipped catalogue's and an operator's overlay,
+// merged in a defined order into one catalogue), and offers a new
+// compiled catalogue only when the content changed and every file
+// decodes, compiles and passes the graph checks
 // (pkg/loader). Anything less is rejected whole and the previous catalogue
 // stays in force, as Prometheus keeps its last good rule set.
 //

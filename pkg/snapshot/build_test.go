@@ -62,7 +62,7 @@ func newReference(added []*snapshot.Object) *reference {
 func (r *reference) selectObjects(ns string, sel labels.Selector) []*snapshot.Object {
 	var out []*snapshot.Object
 	for _, o := range r.objects {
-		if (ns == "" || o.Namespace == ns) && sel.Matches(labels.Set(o.Labels)) {
+		if (ns == "" || o.Namespace == ns) && sel.Matches(o.Labels()) {
 			out = append(out, o)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/yamlpos"
@@ -265,15 +266,12 @@ func ServedDefault(c *catalog.Catalog, cluster Cluster) Cluster {
 // absent; states override a source's status (forbidden, failed).
 func (b *Builder) Select(c *catalog.Catalog, contents []map[string]any, states map[string]SourceState) {
 	objs := make([]*Object, 0, len(contents))
-	nsLabels := map[string]map[string]string{}
+	nsLabels := map[string]labels.Labels{}
 	for _, m := range Flatten(contents) {
 		o := NewObject(m)
 		objs = append(objs, o)
 		if o.Kind == "Namespace" && o.APIVersion == "v1" {
-			nsLabels[o.Name] = o.Labels
-			if nsLabels[o.Name] == nil {
-				nsLabels[o.Name] = map[string]string{}
-			}
+			nsLabels[o.Name] = o.Labels()
 		}
 	}
 	for _, name := range c.SourceNames() {

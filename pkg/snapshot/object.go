@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"statusd.io/statusd/pkg/compact"
@@ -26,9 +27,10 @@ type Object struct {
 	Name       string
 	UID        string
 	// Node is the node the object is on: spec.nodeName for pods, the name
-	// itself for Nodes.
-	Node   string
-	Labels map[string]string
+	// itself for Nodes. Labels are read from the content when asked
+	// (Labels): a parsed map on every cached object would cost more than
+	// the labels themselves.
+	Node string
 	// Owners are the UIDs of every ownerReference.
 	Owners []string
 	// Controller is the UID of the controlling ownerReference, if any.
@@ -52,14 +54,6 @@ func NewObject(content map[string]any) *Object {
 	o.Namespace, _ = md["namespace"].(string)
 	o.Name, _ = md["name"].(string)
 	o.UID, _ = md["uid"].(string)
-	if ls, ok := md["labels"].(map[string]any); ok {
-		o.Labels = make(map[string]string, len(ls))
-		for k, v := range ls {
-			if s, ok := v.(string); ok {
-				o.Labels[k] = s
-			}
-		}
-	}
 	if refs, ok := md["ownerReferences"].([]any); ok {
 		for _, r := range refs {
 			ref, _ := r.(map[string]any)
@@ -112,6 +106,68 @@ func (o *Object) Map() map[string]any {
 		return o.compact.Native()
 	}
 	return o.Content
+}
+
+// Labels returns the object's metadata.labels for label selectors to
+// match, read from the content on each call without copying. A label whose
+// value is not a string is absent, as it was never served.
+func (o *Object) Labels() labels.Labels { return (*objectLabels)(o) }
+
+// LabelMap returns a copy of the object's labels; nil when it has none.
+func (o *Object) LabelMap() map[string]string {
+	var out map[string]string
+	switch ls := o.labels().(type) {
+	case *compact.Map:
+		out = make(map[string]string, ls.Len())
+		for _, e := range ls.Entries() {
+			if s, ok := e.Value.(string); ok {
+				out[e.Key] = s
+			}
+		}
+	case map[string]any:
+		out = make(map[string]string, len(ls))
+		for k, v := range ls {
+			if s, ok := v.(string); ok {
+				out[k] = s
+			}
+		}
+	}
+	return out
+}
+
+// labels returns metadata.labels as held: a *compact.Map, a
+// map[string]any, or nil.
+func (o *Object) labels() any {
+	ls, _ := compact.Lookup(o.Tree(), "metadata", "labels")
+	return ls
+}
+
+// objectLabels is an Object seen as labels.Labels: a pointer, so passing
+// it to Selector.Matches allocates nothing.
+type objectLabels Object
+
+var _ labels.Labels = (*objectLabels)(nil)
+
+// Has implements labels.Labels.
+func (l *objectLabels) Has(key string) bool {
+	_, ok := l.Lookup(key)
+	return ok
+}
+
+// Get implements labels.Labels.
+func (l *objectLabels) Get(key string) string {
+	v, _ := l.Lookup(key)
+	return v
+}
+
+// Lookup implements labels.Labels.
+func (l *objectLabels) Lookup(key string) (string, bool) {
+	v, ok := compact.Lookup((*Object)(l).labels(), key)
+	if !ok {
+		return "", false
+	}
+	s, ok := v.(string)
+	return s, ok
 }
 
 func parseTime(v any) time.Time {

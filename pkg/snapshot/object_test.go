@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"statusd.io/statusd/pkg/snapshot"
@@ -16,6 +18,7 @@ func TestNewObject(t *testing.T) {
 		name    string
 		content map[string]any
 		want    snapshot.Object
+		labels  map[string]string
 		ref     string
 		id      string
 		gv      schema.GroupVersion
@@ -40,13 +43,13 @@ func TestNewObject(t *testing.T) {
 			},
 			want: snapshot.Object{
 				APIVersion: "v1", Kind: "Pod", Namespace: "shop", Name: "web-1", UID: "pod-1", Node: "node-a",
-				Labels:     map[string]string{"app": "web"},
 				Owners:     []string{"cm-1", "rs-1"},
 				Controller: "rs-1",
 				Created:    created,
 				Deleting:   created.Add(time.Hour),
 			},
-			ref: "Pod/shop/web-1", id: "pod-1", gv: schema.GroupVersion{Version: "v1"},
+			labels: map[string]string{"app": "web"},
+			ref:    "Pod/shop/web-1", id: "pod-1", gv: schema.GroupVersion{Version: "v1"},
 		},
 		{
 			name: "owner that is not the controller",
@@ -67,8 +70,9 @@ func TestNewObject(t *testing.T) {
 				"metadata": map[string]any{"name": "node-a", "uid": "node-1", "labels": map[string]any{}},
 				"spec":     map[string]any{"nodeName": "ignored"},
 			},
-			want: snapshot.Object{APIVersion: "v1", Kind: "Node", Name: "node-a", UID: "node-1", Node: "node-a", Labels: map[string]string{}},
-			ref:  "Node/node-a", id: "node-1", gv: schema.GroupVersion{Version: "v1"},
+			want:   snapshot.Object{APIVersion: "v1", Kind: "Node", Name: "node-a", UID: "node-1", Node: "node-a"},
+			labels: map[string]string{},
+			ref:    "Node/node-a", id: "node-1", gv: schema.GroupVersion{Version: "v1"},
 		},
 		{
 			name: "namespace",
@@ -76,8 +80,9 @@ func TestNewObject(t *testing.T) {
 				"apiVersion": "v1", "kind": "Namespace",
 				"metadata": map[string]any{"name": "shop", "labels": map[string]any{"team": "web"}},
 			},
-			want: snapshot.Object{APIVersion: "v1", Kind: "Namespace", Name: "shop", Labels: map[string]string{"team": "web"}},
-			ref:  "Namespace/shop", id: "Namespace/shop", gv: schema.GroupVersion{Version: "v1"},
+			want:   snapshot.Object{APIVersion: "v1", Kind: "Namespace", Name: "shop"},
+			labels: map[string]string{"team": "web"},
+			ref:    "Namespace/shop", id: "Namespace/shop", gv: schema.GroupVersion{Version: "v1"},
 		},
 		{
 			name:    "missing metadata",
@@ -118,7 +123,7 @@ func TestNewObject(t *testing.T) {
 			assert.Equal(t, tt.want.Name, o.Name)
 			assert.Equal(t, tt.want.UID, o.UID)
 			assert.Equal(t, tt.want.Node, o.Node)
-			assert.Equal(t, tt.want.Labels, o.Labels)
+			assert.Equal(t, tt.labels, o.LabelMap())
 			assert.Equal(t, tt.want.Owners, o.Owners)
 			assert.Equal(t, tt.want.Controller, o.Controller)
 			assert.True(t, tt.want.Created.Equal(o.Created), "created %v, want %v", o.Created, tt.want.Created)
@@ -128,6 +133,41 @@ func TestNewObject(t *testing.T) {
 			assert.Equal(t, tt.gv, o.GroupVersion())
 		})
 	}
+}
+
+// TestObjectLabels checks that label selectors read an object's labels the
+// same whether it is held decoded or compact, that a label whose value is
+// not a string is absent, and that an object without labels has none.
+func TestObjectLabels(t *testing.T) {
+	content := func() map[string]any {
+		return map[string]any{"kind": "Pod", "metadata": map[string]any{"name": "p", "labels": map[string]any{"app": "web", "tier": "", "replicas": int64(3)}}}
+	}
+	for _, tc := range []struct {
+		name string
+		obj  *snapshot.Object
+	}{
+		{"decoded", snapshot.NewObject(content())},
+		{"compact", snapshot.NewCompactObject(content())},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ls := tc.obj.Labels()
+			v, ok := ls.Lookup("app")
+			assert.True(t, ok)
+			assert.Equal(t, "web", v)
+			assert.True(t, ls.Has("tier"), "an empty value is a label")
+			assert.False(t, ls.Has("replicas"), "a value that is not a string is no label")
+			assert.Empty(t, ls.Get("missing"))
+			assert.Equal(t, map[string]string{"app": "web", "tier": ""}, tc.obj.LabelMap())
+			for sel, want := range map[string]bool{"app=web": true, "app=web,tier=": true, "app!=web": false, "replicas": false, "!replicas": true} {
+				s, err := labels.Parse(sel)
+				require.NoError(t, err)
+				assert.Equal(t, want, s.Matches(ls), sel)
+			}
+		})
+	}
+	none := snapshot.NewCompactObject(map[string]any{"kind": "Pod", "metadata": map[string]any{"name": "p"}})
+	assert.False(t, none.Labels().Has("app"))
+	assert.Nil(t, none.LabelMap())
 }
 
 func TestObjectCached(t *testing.T) {

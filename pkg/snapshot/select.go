@@ -71,9 +71,9 @@ func (s *Selection) Names() []string {
 func (s *Selection) Selector() labels.Selector { return s.selector }
 
 // NamespaceMatches reports whether namespace ns (with labels nsLabels, which
-// may be nil when unknown) is selected. Cluster-scoped objects (ns == "")
+// are nil when unknown) is selected. Cluster-scoped objects (ns == "")
 // always match: a namespace selection restricts namespaced objects only.
-func (s *Selection) NamespaceMatches(ns string, nsLabels map[string]string) bool {
+func (s *Selection) NamespaceMatches(ns string, nsLabels labels.Labels) bool {
 	if ns == "" || (len(s.names) == 0 && len(s.globs) == 0 && s.nsSelector == nil) {
 		return true
 	}
@@ -88,17 +88,17 @@ func (s *Selection) NamespaceMatches(ns string, nsLabels map[string]string) bool
 		}
 	}
 	if s.nsSelector != nil && nsLabels != nil {
-		return s.nsSelector.Matches(labels.Set(nsLabels))
+		return s.nsSelector.Matches(nsLabels)
 	}
 	return false
 }
 
 // Matches reports whether o belongs to the source: same group, version and
 // resource, a selected namespace, and matching labels.
-func (s *Selection) Matches(o *Object, nsLabels map[string]string) bool {
+func (s *Selection) Matches(o *Object, nsLabels labels.Labels) bool {
 	gv := o.GroupVersion()
 	if gv.Group != s.Group || gv.Version != s.Version || ResourceFor(o.Kind) != s.Resource {
 		return false
 	}
-	return s.NamespaceMatches(o.Namespace, nsLabels) && s.selector.Matches(labels.Set(o.Labels))
+	return s.NamespaceMatches(o.Namespace, nsLabels) && s.selector.Matches(o.Labels())
 }

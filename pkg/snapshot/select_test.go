@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/snapshot"
@@ -61,7 +62,11 @@ func TestSelection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := snapshot.NewSelection(tt.src)
-			assert.Equal(t, tt.want, s.Matches(tt.obj, tt.nsLabels))
+			var ns labels.Labels
+			if tt.nsLabels != nil {
+				ns = labels.Set(tt.nsLabels)
+			}
+			assert.Equal(t, tt.want, s.Matches(tt.obj, ns))
 		})
 	}
 }

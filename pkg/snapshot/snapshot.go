@@ -235,7 +235,7 @@ func (s *Set) withLabel(key, value string) []*Object {
 	idx.once.Do(func() {
 		idx.byValue = map[string][]*Object{}
 		for _, o := range s.objects {
-			if v, ok := o.Labels[key]; ok {
+			if v, ok := o.Labels().Lookup(key); ok {
 				idx.byValue[v] = append(idx.byValue[v], o)
 			}
 		}
@@ -272,7 +272,7 @@ func (s *Set) Select(ns string, sel labels.Selector) []*Object {
 	}
 	var out []*Object
 	for _, o := range candidates {
-		if (ns == "" || o.Namespace == ns) && sel.Matches(labels.Set(o.Labels)) {
+		if (ns == "" || o.Namespace == ns) && sel.Matches(o.Labels()) {
 			out = append(out, o)
 		}
 	}

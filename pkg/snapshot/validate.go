@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -273,7 +273,7 @@ func nameErrors(group, kind, name string) []string {
 	case group == "rbac.authorization.k8s.io",
 		group == "certificates.k8s.io" && kind == "CertificateSigningRequest",
 		group == "flowcontrol.apiserver.k8s.io":
-		return path.IsValidPathSegmentName(name)
+		return content.IsPathSegmentName(name)
 	}
 	return validation.IsDNS1123Subdomain(name)
 }

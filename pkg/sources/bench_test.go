@@ -37,7 +37,7 @@ func cachedSources(tb testing.TB, n int) *Sources {
 		u.SetLabels(map[string]string{"app": fmt.Sprintf("app-%d", n%500), "tier": "web"})
 		require.NoError(tb, unstructured.SetNestedField(u.Object, fmt.Sprintf("node-%d", n%50), "spec", "nodeName"))
 		o := snapshot.NewCompactObject(u.Object)
-		i.set(objectKey(o), o)
+		i.set(o)
 	}
 	s.informers[key] = i
 	return s
@@ -67,13 +67,13 @@ func BenchmarkSnapshot(b *testing.B) {
 						next++
 						switch next % 10 {
 						case 0: // a pod deleted and another created
-							i.delete(o.Key())
-							i.set(o.Key()+"-new", snapshot.NewObject(map[string]any{"metadata": map[string]any{"namespace": o.Namespace, "name": o.Name + "-new"}}))
+							i.delete(objectKey(o))
+							i.set(snapshot.NewObject(map[string]any{"metadata": map[string]any{"namespace": o.Namespace, "name": o.Name + "-new"}}))
 						case 1:
-							i.delete(o.Key() + "-new")
-							i.set(o.Key(), o)
+							i.delete(nameKey{o.Namespace, o.Name + "-new"})
+							i.set(o)
 						default: // a status update
-							i.set(o.Key(), o)
+							i.set(o)
 						}
 					}
 					snap := s.Snapshot(now)

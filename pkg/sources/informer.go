@@ -62,9 +62,9 @@ type informer struct {
 	synced func() bool
 
 	mu        sync.RWMutex
-	objects   map[string]*snapshot.Object // by namespace/name
-	err       error                       // the last list or watch error since the last success
-	forbidden bool                        // err is a 403
+	objects   map[nameKey]*snapshot.Object // by namespace and name, the object's own strings
+	err       error                        // the last list or watch error since the last success
+	forbidden bool                         // err is a 403
 
 	// sorted is objects in snapshot.Compare order as of the last call to
 	// sortedObjects, which hands it to snapshots: it is never modified,
@@ -72,7 +72,7 @@ type informer struct {
 	// that so many changed (the first list, a relist) that sorting afresh
 	// is cheaper than patching, and changed is no longer kept.
 	sorted  []*snapshot.Object
-	changed map[string]struct{}
+	changed map[nameKey]struct{}
 	stale   bool
 }
 
@@ -81,8 +81,8 @@ type informer struct {
 func newInformer(key informerKey) *informer {
 	return &informer{
 		key:     key,
-		objects: map[string]*snapshot.Object{},
-		changed: map[string]struct{}{},
+		objects: map[nameKey]*snapshot.Object{},
+		changed: map[nameKey]struct{}{},
 		synced:  func() bool { return false },
 	}
 }
@@ -187,20 +187,18 @@ func (s *Sources) failed(i *informer, err error) {
 	}
 }
 
-// objectKey is namespace/name, the informer's own key.
-func objectKey(o *snapshot.Object) string {
-	if o.Namespace != "" {
-		return o.Namespace + "/" + o.Name
-	}
-	return o.Name
-}
+// objectKey is the informer's own key of o: its namespace and name. A
+// struct of the object's own strings rather than a "namespace/name"
+// string, which would cost every cached object a second copy of both
+// (client-go's store keeps one already).
+func objectKey(o *snapshot.Object) nameKey { return nameKey{o.Namespace, o.Name} }
 
 func (s *Sources) put(i *informer, obj any) {
 	c, ok := obj.(*cached)
 	if !ok {
 		return
 	}
-	i.set(objectKey(c.obj), c.obj)
+	i.set(c.obj)
 	s.notify(i)
 }
 
@@ -214,12 +212,16 @@ func (s *Sources) update(i *informer, old, obj any) {
 }
 
 func (s *Sources) remove(i *informer, obj any) {
-	var key string
+	var key nameKey
 	switch o := obj.(type) {
 	case *cached:
 		key = objectKey(o.obj)
 	case cache.DeletedFinalStateUnknown:
-		key = o.Key
+		ns, name, err := cache.SplitMetaNamespaceKey(o.Key)
+		if err != nil {
+			return
+		}
+		key = nameKey{ns, name}
 	default:
 		return
 	}
@@ -275,8 +277,9 @@ func (i *informer) len() int {
 	return len(i.objects)
 }
 
-// set caches o under key (namespace/name).
-func (i *informer) set(key string, o *snapshot.Object) {
+// set caches o under its namespace and name.
+func (i *informer) set(o *snapshot.Object) {
+	key := objectKey(o)
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.objects[key] = o
@@ -284,7 +287,7 @@ func (i *informer) set(key string, o *snapshot.Object) {
 }
 
 // delete drops key from the cache.
-func (i *informer) delete(key string) {
+func (i *informer) delete(key nameKey) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	delete(i.objects, key)
@@ -295,14 +298,14 @@ func (i *informer) delete(key string) {
 // cache holds, patching the sorted slice would cost about what a sort
 // does, so the informer stops counting and sorts afresh. The caller holds
 // mu.
-func (i *informer) touch(key string) {
+func (i *informer) touch(key nameKey) {
 	if i.stale {
 		return
 	}
 	i.changed[key] = struct{}{}
 	if len(i.changed) > len(i.objects)/2 {
 		i.stale = true
-		i.changed = map[string]struct{}{}
+		i.changed = map[nameKey]struct{}{}
 	}
 }
 
@@ -344,8 +347,7 @@ func (i *informer) patch() []*snapshot.Object {
 	edits := make([]edit, 0, len(i.changed))
 	size := len(i.sorted)
 	for key := range i.changed {
-		ns, name, _ := cache.SplitMetaNamespaceKey(key)
-		at, found := slices.BinarySearchFunc(i.sorted, nameKey{ns, name}, compareKey)
+		at, found := slices.BinarySearchFunc(i.sorted, key, compareKey)
 		o := i.objects[key]
 		switch {
 		case found:

@@ -31,15 +31,11 @@ func TestInformerSortedObjects(t *testing.T) {
 				for range rng.IntN([]int{2, 10, 200}[rng.IntN(3)]) {
 					ns := []string{"", "a", "b", "c"}[rng.IntN(4)]
 					name := fmt.Sprintf("o-%d", rng.IntN(60))
-					key := name
-					if ns != "" {
-						key = ns + "/" + name
-					}
 					if rng.IntN(4) == 0 {
-						i.delete(key)
+						i.delete(nameKey{ns, name})
 						continue
 					}
-					i.set(key, snapshot.NewObject(map[string]any{"metadata": map[string]any{"namespace": ns, "name": name}}))
+					i.set(snapshot.NewObject(map[string]any{"metadata": map[string]any{"namespace": ns, "name": name}}))
 				}
 				want := slices.SortedFunc(maps.Values(i.objects), snapshot.Compare)
 				got := i.sortedObjects()
@@ -67,12 +63,12 @@ func nilIfEmpty(objs []*snapshot.Object) []*snapshot.Object {
 func TestInformerSortedObjectsShared(t *testing.T) {
 	i := newInformer(informerKey{})
 	for n := range 10 {
-		i.set(fmt.Sprintf("ns/o-%d", n), snapshot.NewObject(map[string]any{"metadata": map[string]any{"namespace": "ns", "name": fmt.Sprintf("o-%d", n)}}))
+		i.set(snapshot.NewObject(map[string]any{"metadata": map[string]any{"namespace": "ns", "name": fmt.Sprintf("o-%d", n)}}))
 	}
 	first := i.sortedObjects()
 	require.Len(t, first, 10)
 	assert.Same(t, &first[0], &i.sortedObjects()[0], "unchanged: the same slice")
-	i.set("ns/o-3", snapshot.NewObject(map[string]any{"metadata": map[string]any{"namespace": "ns", "name": "o-3"}}))
+	i.set(snapshot.NewObject(map[string]any{"metadata": map[string]any{"namespace": "ns", "name": "o-3"}}))
 	assert.False(t, i.stale, "one change among ten is patched")
 	second := i.sortedObjects()
 	assert.NotSame(t, &first[0], &second[0], "changed: a new slice")

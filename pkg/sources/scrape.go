@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/clock"
 
 	"statusd.io/statusd/pkg/catalog"
@@ -485,7 +486,7 @@ func (s *Sources) targets() []target {
 	defer s.mu.Unlock()
 	var out []target
 	seen := map[string]bool{}
-	var nsLabels map[string]map[string]string
+	var nsLabels map[string]labels.Labels
 	for _, name := range slices.Sorted(maps.Keys(s.sources)) {
 		src := s.sources[name]
 		if src.metrics == nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/snapshot"
 )
@@ -38,7 +40,7 @@ func (s *Sources) Snapshot(now time.Time) *snapshot.Snapshot {
 // and, when Ready, the objects it selects: one run per informer, each in
 // snapshot.Compare order, never to be modified. The caller holds s.mu.
 func (s *Sources) selected(states map[string]sourceState, fn func(name string, st sourceState, runs [][]*snapshot.Object)) {
-	var nsLabels map[string]map[string]string
+	var nsLabels map[string]labels.Labels
 	for _, name := range slices.Sorted(maps.Keys(s.sources)) {
 		src := s.sources[name]
 		if src.metrics != nil {
@@ -102,18 +104,12 @@ func selectNamespaces(objs []*snapshot.Object, match func(ns string) bool) []*sn
 }
 
 // namespaceLabels returns each namespace's labels from the namespaces
-// informer; a namespace without labels has an empty map, so that it is
-// known. The caller holds s.mu.
-func (s *Sources) namespaceLabels() map[string]map[string]string {
-	out := map[string]map[string]string{}
+// informer, read from the cached objects; a namespace without labels has
+// empty ones, so that it is known. The caller holds s.mu.
+func (s *Sources) namespaceLabels() map[string]labels.Labels {
+	out := map[string]labels.Labels{}
 	if i := s.informers[namespacesKey]; i != nil {
-		i.each(func(o *snapshot.Object) {
-			ls := o.Labels
-			if ls == nil {
-				ls = map[string]string{}
-			}
-			out[o.Name] = ls
-		})
+		i.each(func(o *snapshot.Object) { out[o.Name] = o.Labels() })
 	}
 	return out
 }

@@ -193,7 +193,7 @@ func (j *Joiner) serviceKeys(o *snapshot.Object) []string {
 		}
 		return []string{o.Namespace + "/" + o.Name}
 	case isKind(o, "discovery.k8s.io", "EndpointSlice"):
-		if svc := o.Labels[serviceNameLabel]; svc != "" && o.Namespace != "" {
+		if svc := o.Labels().Get(serviceNameLabel); svc != "" && o.Namespace != "" {
 			return []string{o.Namespace + "/" + svc}
 		}
 		return nil
@@ -214,7 +214,7 @@ func (j *Joiner) podServices(pod *snapshot.Object) []string {
 	}
 	keys = append(keys, j.podServicesByName[pod.Namespace+"/"+pod.Name]...)
 	for _, s := range j.unsliced[pod.Namespace] {
-		if s.sel.Matches(labels.Set(pod.Labels)) {
+		if s.sel.Matches(pod.Labels()) {
 			keys = append(keys, s.key)
 		}
 	}
@@ -232,7 +232,7 @@ func (j *Joiner) indexServices() {
 	sliced := map[string]bool{}
 	for _, set := range j.sets[resEndpointSlices] {
 		for _, sl := range set.Objects() {
-			svc := sl.Labels[serviceNameLabel]
+			svc := sl.Labels().Get(serviceNameLabel)
 			if svc == "" || sl.Namespace == "" {
 				continue
 			}

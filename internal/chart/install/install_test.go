@@ -287,20 +287,26 @@ func TestServiceAccountPermissions(t *testing.T) {
 		assert.True(t, apierrors.IsForbidden(err), "a Lease in another namespace: %v", err)
 	})
 
-	t.Run("reads its catalogue ConfigMap and no other", func(t *testing.T) {
+	t.Run("reads its catalogue ConfigMaps and no other", func(t *testing.T) {
 		cms := sa.CoreV1().ConfigMaps(ns)
-		_, err := cms.Get(t.Context(), configMap, metav1.GetOptions{})
-		require.NoError(t, err)
-		// What pkg/reload does: list and watch with a field selector on
-		// the name, which RBAC authorizes as a request for that name.
-		byName := metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", configMap).String()}
-		list, err := cms.List(t.Context(), byName)
-		require.NoError(t, err)
-		require.Len(t, list.Items, 1)
-		assert.NotEmpty(t, list.Items[0].Data)
-		w, err := cms.Watch(t.Context(), byName)
-		require.NoError(t, err)
-		w.Stop()
+		// The shipped catalogue's, and the operator's overlay's (empty
+		// until an overlay is given).
+		for _, cm := range []string{configMap, name + "-catalog-overlay"} {
+			_, err := cms.Get(t.Context(), cm, metav1.GetOptions{})
+			require.NoError(t, err)
+			// What pkg/reload does: list and watch with a field selector on
+			// the name, which RBAC authorizes as a request for that name.
+			byName := metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", cm).String()}
+			list, err := cms.List(t.Context(), byName)
+			require.NoError(t, err)
+			require.Len(t, list.Items, 1)
+			if cm == configMap {
+				assert.NotEmpty(t, list.Items[0].Data)
+			}
+			w, err := cms.Watch(t.Context(), byName)
+			require.NoError(t, err)
+			w.Stop()
+		}
 
 		_, err = cms.List(t.Context(), metav1.ListOptions{})
 		assert.True(t, apierrors.IsForbidden(err), "list every ConfigMap: %v", err)
