@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"statusd.io/statusd/internal/promstack"
 	"statusd.io/statusd/internal/testenv"
@@ -100,15 +99,6 @@ func (r *replica) metric(t *testing.T, prefix string) float64 {
 	return 0
 }
 
-func alertsLeader(t *testing.T, c kubernetes.Interface) string {
-	t.Helper()
-	l, err := c.CoordinationV1().Leases("statusd-alerts").Get(context.Background(), "statusd-alerts", metav1.GetOptions{})
-	if err != nil || l.Spec.HolderIdentity == nil {
-		return ""
-	}
-	return *l.Spec.HolderIdentity
-}
-
 // TestRunPagesThroughAlertmanager runs statusd against the local control
 // plane, a real Prometheus scraping a test exporter and a real
 // Alertmanager routing to a webhook on 127.0.0.1, and asserts what a
@@ -155,7 +145,7 @@ func TestRunPagesThroughAlertmanager(t *testing.T) {
 	b.waitReady(t)
 	var leader, standby *replica
 	require.Eventually(t, func() bool {
-		switch alertsLeader(t, c) {
+		switch leaseHolder(t, c, "statusd-alerts", "statusd-alerts") {
 		case "alerts-a":
 			leader, standby = a, b
 		case "alerts-b":
@@ -203,7 +193,7 @@ func TestRunPagesThroughAlertmanager(t *testing.T) {
 	// Failover (the leader stops), a fresh replica, and a catalogue
 	// reload: the same alerts are re-sent, and nobody is paged again.
 	leader.stop(t)
-	require.Eventually(t, func() bool { return alertsLeader(t, c) == standby.name }, 15*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return leaseHolder(t, c, "statusd-alerts", "statusd-alerts") == standby.name }, 15*time.Second, 100*time.Millisecond)
 	leader = standby
 	fresh := start(t, "alerts-c", flags...)
 	fresh.waitReady(t)

@@ -217,9 +217,11 @@ func waitEventIn(t *testing.T, c kubernetes.Interface, ns, reason string, within
 	return got
 }
 
-func leaseHolder(t *testing.T, c kubernetes.Interface) string {
+// leaseHolder is the holder of Lease namespace/name, empty when there is
+// none (or the Lease cannot be read yet).
+func leaseHolder(t *testing.T, c kubernetes.Interface, namespace, name string) string {
 	t.Helper()
-	l, err := c.CoordinationV1().Leases("statusd-run").Get(context.Background(), "statusd", metav1.GetOptions{})
+	l, err := c.CoordinationV1().Leases(namespace).Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil || l.Spec.HolderIdentity == nil {
 		return ""
 	}
@@ -245,7 +247,10 @@ func TestRunPublishesFaultsOnceAcrossRestartsAndFailover(t *testing.T) {
 	b := start(t, "replica-b", leaderFlags...)
 	a.waitReady(t)
 	b.waitReady(t)
-	require.Eventually(t, func() bool { h := leaseHolder(t, c); return h == "replica-a" || h == "replica-b" }, 30*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool {
+		h := leaseHolder(t, c, "statusd-run", "statusd")
+		return h == "replica-a" || h == "replica-b"
+	}, 30*time.Second, 100*time.Millisecond)
 
 	// A fault: exactly one Warning Event, on the right object.
 	began := time.Now()
@@ -276,12 +281,12 @@ func TestRunPublishesFaultsOnceAcrossRestartsAndFailover(t *testing.T) {
 	// The leader dies without releasing the Lease: the standby takes over
 	// within the lease duration and continues the same Event.
 	leader, standby := a, b
-	if leaseHolder(t, c) == "replica-b" {
+	if leaseHolder(t, c, "statusd-run", "statusd") == "replica-b" {
 		leader, standby = b, a
 	}
 	leader.kill(t)
 	killed := time.Now()
-	require.Eventually(t, func() bool { return leaseHolder(t, c) == standby.name }, 15*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return leaseHolder(t, c, "statusd-run", "statusd") == standby.name }, 15*time.Second, 100*time.Millisecond)
 	t.Logf("failover: %s", time.Since(killed))
 	cm.Data["detail"] = "disk full, seen by the new leader"
 	cm, err = c.CoreV1().ConfigMaps("statusd-run").Update(ctx, cm, metav1.UpdateOptions{})
@@ -296,7 +301,7 @@ func TestRunPublishesFaultsOnceAcrossRestartsAndFailover(t *testing.T) {
 	standby.stop(t)
 	c2 := start(t, "replica-c", leaderFlags...)
 	c2.waitReady(t)
-	require.Eventually(t, func() bool { return leaseHolder(t, c) == "replica-c" }, 15*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return leaseHolder(t, c, "statusd-run", "statusd") == "replica-c" }, 15*time.Second, 100*time.Millisecond)
 	time.Sleep(3 * time.Second) // several ticks of the new replica
 	require.Len(t, events(t, c, "ConfigBroken"), 1)
 	assert.Empty(t, events(t, c, "ConfigBrokenResolved"))
@@ -346,7 +351,7 @@ func TestRunPublishesFaultsOnceAcrossRestartsAndFailover(t *testing.T) {
 
 	// SIGTERM: the replica finishes its tick, releases the Lease, exits 0.
 	c2.stop(t)
-	assert.Empty(t, leaseHolder(t, c), "the Lease is released on SIGTERM")
+	assert.Empty(t, leaseHolder(t, c, "statusd-run", "statusd"), "the Lease is released on SIGTERM")
 }
 
 // TestRunShippedCatalogue is the done-when: statusd run with the
