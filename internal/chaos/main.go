@@ -186,17 +186,11 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	cl, err := loadgen.Prepare(ctx, cs, cfg, "chaos", partOf)
 	if err != nil {
-		return fmt.Errorf("dynamic client: %w", err)
-	}
-	if err := fixtures.CreateHelmReleaseCRD(ctx, dyn); err != nil {
 		return err
 	}
-	cl := &loadgen.Cluster{Client: cs, Dynamic: dyn, Name: "chaos", PartOf: partOf}
-	if err := cl.CreateFlux(ctx); err != nil {
-		return err
-	}
+	dyn := cl.Dynamic
 	say("Applying the chart's objects (ServiceAccount, RBAC, catalogue ConfigMap)")
 	if err := applyChart(ctx, env, c.HelmBin); err != nil {
 		return err

@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"statusd.io/statusd/internal/fixtures"
 	"statusd.io/statusd/internal/testenv"
@@ -83,6 +84,25 @@ type Cluster struct {
 	Name string
 	// PartOf is the value of the app.kubernetes.io/part-of label.
 	PartOf string
+}
+
+// Prepare returns the cluster of add-ons called name on the API server
+// cfg reaches, with the HelmRelease CRD and Flux's controllers in place:
+// where both the scale and the chaos run start. cs may speak a faster
+// content type than cfg; the dynamic client speaks JSON over cfg.
+func Prepare(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, name, partOf string) (*Cluster, error) {
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	if err := fixtures.CreateHelmReleaseCRD(ctx, dyn); err != nil {
+		return nil, err
+	}
+	c := &Cluster{Client: cs, Dynamic: dyn, Name: name, PartOf: partOf}
+	if err := c.CreateFlux(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Namespace is add-on i's namespace.

@@ -24,7 +24,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -170,15 +169,8 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	cl, err := loadgen.Prepare(ctx, cs, cfg, "scale", partOf)
 	if err != nil {
-		return fmt.Errorf("dynamic client: %w", err)
-	}
-	if err := fixtures.CreateHelmReleaseCRD(ctx, dyn); err != nil {
-		return err
-	}
-	cl := &loadgen.Cluster{Client: cs, Dynamic: dyn, Name: "scale", PartOf: partOf}
-	if err := cl.CreateFlux(ctx); err != nil {
 		return err
 	}
 
