@@ -89,8 +89,9 @@ fmt: ## Format the code.
 	gofmt -w $$(git ls-files '*.go')
 
 .PHONY: lint
-lint: $(GOLANGCI_LINT) ## Run gofmt, go vet and golangci-lint.
+lint: $(GOLANGCI_LINT) ## Run gofmt, a check for committed merge conflict markers, go vet and golangci-lint.
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	@markers=$$(git grep -n -E '^(<<<<<<<|=======|>>>>>>>)( |$$)' -- . ':!*.golden' ':!testdata/' || true); if [ -n "$$markers" ]; then echo "merge conflict markers committed:"; echo "$$markers"; exit 1; fi
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run ./...
 

@@ -60,7 +60,6 @@ kubectl get events -A -l app.kubernetes.io/managed-by=statusd
   failed scrapes of statusd, no leader, growing Unknown evaluations and slow
   ticks).
 
-<<<<<<< HEAD
 ## Sizing
 
 statusd's memory is a base plus a cost per object it caches (every pod,
@@ -77,7 +76,7 @@ sets its Go heap's soft limit to 90% of the memory limit: a limit below the
 formula is not an OOM kill but a garbage collector running almost
 continuously, which slows every tick. The figures come from the benchmarks
 in ` + "`docs/performance.md`" + ` and the runs in ` + "`docs/scale.md`" + `.
-=======
+
 ## Extend the shipped catalogue
 
 Write your reasons in a file of kind ` + "`CatalogOverlay`" + ` (see
@@ -110,7 +109,6 @@ The overlay can add sources, params, variables and reasons, override the
 shipped params, disable shipped reasons by name, and hide your reasons
 behind shipped causes (` + "`suppressedBy`" + `); the shipped files are never
 edited, so upgrading the chart brings their updates.
->>>>>>> main
 
 ## Values
 
