@@ -364,7 +364,7 @@ func (e *Evaluator) set(src ref.Val) (*snapshot.Set, ref.Val) {
 		if msg == "" {
 			msg = string(set.Status)
 		}
-		return nil, types.NewErr("source %q cannot be read: %s", name, msg)
+		return nil, types.WrapErr(&unreadableError{name: name, why: msg})
 	}
 	return set, nil
 }

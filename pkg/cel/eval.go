@@ -302,6 +302,10 @@ func classify(err error) error {
 		// Kept matchable: it turns the condition False, not Unknown.
 		return &sentinelError{msg: msg, is: ErrQueryNotConfigured}
 	}
+	if Outage(err) {
+		// Kept matchable: an outage's Unknown is not the catalogue's.
+		return &sentinelError{msg: msg, is: errOutage}
+	}
 	return errors.New(msg)
 }
 

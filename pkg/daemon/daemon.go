@@ -64,6 +64,8 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -74,6 +76,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/leaderelection"
@@ -96,6 +99,12 @@ type Catalogs interface {
 	Run(ctx context.Context) error
 	// Updates delivers each new catalogue, the first one first.
 	Updates() <-chan *reload.Update
+}
+
+// pendingCatalogs is a Catalogs that can say why its first catalogue has
+// not come yet (reload.ConfigMapWatcher.Pending).
+type pendingCatalogs interface {
+	Pending(ctx context.Context) error
 }
 
 // Sources is what the daemon needs of the live sources.
@@ -177,7 +186,11 @@ type Options struct {
 	// ones are swapped in. Required.
 	Catalogs Catalogs
 	// FirstCatalogTimeout bounds the wait for the first catalogue (a
-	// ConfigMap's arrives through its watch); 1m by default.
+	// ConfigMap's arrives through its watch); 1m by default. While the
+	// catalogue's source says the API server cannot be reached, the wait
+	// goes on, a warning logged each time the bound passes: restarting
+	// would not bring the API server back, and a replica restarted while
+	// the control plane is down would only crash-loop.
 	FirstCatalogTimeout time.Duration
 	// Sources are the live sources. Required.
 	Sources Sources
@@ -296,15 +309,22 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.log.Error("Catalogue watch failed", "err", err)
 		}
 	})
+	// HTTP is served from the start, so that the liveness probe passes
+	// while the first catalogue is awaited (readiness waits for a tick).
+	ln, err := d.listen()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	defer func() { _ = srv.Close() }()
+	if ln != nil {
+		d.goLog(&wg, "http", func() error { return ignoreClosed(srv.Serve(ln)) })
+	}
 	first, err := d.first(ctx)
 	if err != nil || first == nil {
 		return err
 	}
 	if err := d.start(first); err != nil {
-		return err
-	}
-	ln, err := d.listen()
-	if err != nil {
 		return err
 	}
 	// Background work stops only after the loop has finished its last
@@ -318,10 +338,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.goLog(&wg, "alerts", func() error { return d.opts.Alerts.Run(bg) })
 	}
 	wg.Go(func() { d.follow(bg) })
-	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	if ln != nil {
-		d.goLog(&wg, "http", func() error { return ignoreClosed(srv.Serve(ln)) })
-	}
 	runErr := d.evaluate(ctx)
 	drain, stopDrain := context.WithTimeout(context.WithoutCancel(ctx), d.opts.DrainTimeout)
 	defer stopDrain()
@@ -334,21 +350,61 @@ func (d *Daemon) Run(ctx context.Context) error {
 }
 
 // first waits for the first catalogue; it is nil, without error, when ctx
-// ended first.
+// ended first. It gives up after FirstCatalogTimeout unless the
+// catalogue's source is waiting for an API server it cannot reach.
 func (d *Daemon) first(ctx context.Context) (*reload.Update, error) {
 	timeout := d.clock.NewTimer(d.opts.FirstCatalogTimeout)
 	defer timeout.Stop()
-	select {
-	case u := <-d.opts.Catalogs.Updates():
-		if u.Rejected() {
-			return nil, fmt.Errorf("catalogue from %s rejected:\n%s", u.Origin, u.Problems.Errors().Error())
+	start := d.clock.Now()
+	for {
+		select {
+		case u := <-d.opts.Catalogs.Updates():
+			if u.Rejected() {
+				return nil, fmt.Errorf("catalogue from %s rejected:\n%s", u.Origin, u.Problems.Errors().Error())
+			}
+			return u, nil
+		case <-timeout.C():
+			var cause error
+			if p, ok := d.opts.Catalogs.(pendingCatalogs); ok {
+				pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				cause = p.Pending(pctx)
+				cancel()
+			}
+			if cause == nil {
+				return nil, fmt.Errorf("no catalogue within %s (does the catalogue ConfigMap exist?)", d.opts.FirstCatalogTimeout)
+			}
+			if !transient(cause) {
+				return nil, fmt.Errorf("no catalogue within %s: %w", d.opts.FirstCatalogTimeout, cause)
+			}
+			d.log.Warn("No catalogue yet; still waiting for the API server", "waited", d.clock.Since(start).Round(time.Second).String(), "err", cause)
+			timeout.Reset(d.opts.FirstCatalogTimeout)
+		case <-ctx.Done():
+			return nil, nil
 		}
-		return u, nil
-	case <-timeout.C():
-		return nil, fmt.Errorf("no catalogue within %s (does the catalogue ConfigMap exist?)", d.opts.FirstCatalogTimeout)
-	case <-ctx.Done():
-		return nil, nil
 	}
+}
+
+// transient reports whether err is one waiting can cure: the API server
+// unreachable, overloaded or failing (a connection error, a timeout, 429 or
+// 5xx). A 4xx answer (forbidden, unauthorized, a bad request) or a
+// certificate the client does not trust is configuration that stays wrong
+// until someone fixes it.
+func transient(err error) bool {
+	var (
+		unknownAuthority x509.UnknownAuthorityError
+		invalid          x509.CertificateInvalidError
+		hostname         x509.HostnameError
+		verification     *tls.CertificateVerificationError
+	)
+	if errors.As(err, &unknownAuthority) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verification) {
+		return false
+	}
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return true
+	}
+	code := status.Status().Code
+	return code == 0 || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
 }
 
 // start prepares the sources and the engine for the first catalogue.

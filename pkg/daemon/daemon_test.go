@@ -2,15 +2,20 @@ package daemon
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,7 +29,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
@@ -54,8 +61,14 @@ func compile(t *testing.T, version string) *reload.Update {
 	return u
 }
 
-// memCatalogs is a catalogue watcher fed by the test.
-type memCatalogs struct{ updates chan *reload.Update }
+// memCatalogs is a catalogue watcher fed by the test; pending is what it
+// says about a first catalogue not yet come.
+type memCatalogs struct {
+	updates chan *reload.Update
+	pending error
+}
+
+func (m *memCatalogs) Pending(context.Context) error { return m.pending }
 
 func (m *memCatalogs) Run(ctx context.Context) error {
 	<-ctx.Done()
@@ -320,6 +333,90 @@ func TestRunWaitsForTheFirstCatalogue(t *testing.T) {
 			assert.Empty(t, h.src.applied, "nothing started")
 		})
 	}
+}
+
+// TestRunWaitsOutAnUnreachableAPIServer: a replica started while the API
+// server is down keeps waiting for its catalogue past FirstCatalogTimeout,
+// serving /healthz meanwhile, and starts once the catalogue comes; an error
+// waiting cannot cure ends the wait at the bound, naming it.
+func TestRunWaitsOutAnUnreachableAPIServer(t *testing.T) {
+	refused := &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/api/v1/namespaces/statusd/configmaps", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: "configmaps"}, "statusd-catalog", errors.New("RBAC: access denied"))
+	tests := []struct {
+		name    string
+		pending error
+		want    string // the error Run ends with; empty: it keeps waiting
+	}{
+		{name: "connection refused", pending: fmt.Errorf("list catalogue configmap statusd/catalog: %w", refused)},
+		{name: "server unavailable", pending: apierrors.NewServiceUnavailable("etcd is down")},
+		{name: "too many requests", pending: apierrors.NewTooManyRequests("slow down", 1)},
+		{name: "forbidden", pending: forbidden, want: `no catalogue within 1m0s: configmaps "statusd-catalog" is forbidden: RBAC: access denied`},
+		{name: "unauthorized", pending: apierrors.NewUnauthorized("token expired"), want: "no catalogue within 1m0s: token expired"},
+		{name: "certificate", pending: &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/", Err: x509.UnknownAuthorityError{}}, want: "no catalogue within 1m0s: Get \"https://127.0.0.1:6443/\": x509: certificate signed by unknown authority"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := freeAddr(t)
+			h := setup(t, Options{Listen: addr})
+			first := <-h.catalogs.updates
+			h.catalogs.pending = tt.pending
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- h.d.Run(ctx) }()
+			require.Eventually(t, func() bool {
+				resp, err := http.Get("http://" + addr + "/healthz")
+				if err != nil {
+					return false
+				}
+				_ = resp.Body.Close()
+				return resp.StatusCode == http.StatusOK
+			}, 10*time.Second, 10*time.Millisecond, "/healthz is served before the first catalogue")
+			resp, err := http.Get("http://" + addr + "/readyz")
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "not ready without a catalogue")
+			for range 3 {
+				for !h.clock.HasWaiters() {
+					runtime.Gosched()
+				}
+				h.clock.Step(time.Minute)
+				if tt.want != "" {
+					break
+				}
+			}
+			if tt.want != "" {
+				err := <-done
+				require.Error(t, err)
+				assert.Equal(t, tt.want, err.Error())
+				assert.Empty(t, h.src.applied, "nothing started")
+				return
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("Run gave up after 3m of an unreachable API server: %v", err)
+			default:
+			}
+			h.catalogs.updates <- first
+			require.Eventually(t, func() bool {
+				h.src.mu.Lock()
+				defer h.src.mu.Unlock()
+				return len(h.src.applied) == 1
+			}, 10*time.Second, time.Millisecond, "the catalogue that comes at last is applied")
+			cancel()
+			require.NoError(t, <-done)
+		})
+	}
+}
+
+// freeAddr is a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
 }
 
 func TestReloadSwapsOrKeepsTheCatalogue(t *testing.T) {

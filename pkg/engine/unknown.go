@@ -33,10 +33,12 @@ type unknownStreak struct {
 	ticks int
 }
 
-// tally counts one tick's outcomes of one reason.
+// tally counts one tick's outcomes of one reason; outage counts the
+// Unknowns the cluster's data explains (cel.Outage), err is the first
+// error of the others.
 type tally struct {
-	evaluated, unknown int
-	err                string
+	evaluated, unknown, outage int
+	err                        string
 }
 
 // count records one evaluation's outcome of the reason being evaluated
@@ -44,17 +46,23 @@ type tally struct {
 func (t *tick) count(res cel.Result) {
 	c := t.cur
 	c.evaluated++
-	if res.Outcome == cel.Unknown {
-		c.unknown++
-		if res.Err != nil && c.err == "" {
-			c.err = res.Err.Error()
-		}
+	if res.Outcome != cel.Unknown {
+		return
+	}
+	c.unknown++
+	switch {
+	case cel.Outage(res.Err):
+		c.outage++
+	case res.Err != nil && c.err == "":
+		c.err = res.Err.Error()
 	}
 }
 
 // closeUnknown extends or ends every reason's streak after a tick and
 // reports those at or past the threshold. A reason that evaluated no
-// subject keeps its streak as it is: nothing was learnt. A streak ends at
+// subject keeps its streak as it is: nothing was learnt; so does one whose
+// every Unknown was an outage of the data it reads (a source forbidden,
+// Prometheus down), which says nothing about the catalogue. A streak ends at
 // the first tick where one subject evaluates; the reason then drops out of
 // UnknownReasons (so out of /status and the metric) without an
 // announcement of its own, since the Warning it caused was about the
@@ -80,6 +88,8 @@ func (t *tick) closeUnknown() {
 			continue
 		case c.unknown < c.evaluated:
 			s.ticks = 0
+			continue
+		case c.outage == c.unknown:
 			continue
 		}
 		s.ticks++

@@ -2,11 +2,14 @@ package reload
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -58,6 +61,11 @@ type ConfigMapWatcher struct {
 	client kubernetes.Interface
 	refs   []ConfigMapRef
 	t      *tracker
+
+	// mu guards synced, which Run sets once every watch has synced and
+	// Pending reads from the daemon's goroutine.
+	mu     sync.Mutex
+	synced bool
 }
 
 // NewConfigMapWatcher returns a watcher of the ConfigMaps refs, merged in
@@ -69,6 +77,28 @@ func NewConfigMapWatcher(client kubernetes.Interface, refs []ConfigMapRef, opts 
 
 // Updates delivers the outcome of each change, the latest first.
 func (w *ConfigMapWatcher) Updates() <-chan *Update { return w.t.out }
+
+// Pending says why the first update has not come yet, by reading each
+// ConfigMap once: the API server's refusal (forbidden, unauthorized), a
+// connection that failed (the API server down), or, when every read
+// succeeds, that the watches have yet to sync. It is for the daemon, which
+// waits for an API server that is down and gives up on access it lacks;
+// the watches themselves retry a refused connection without saying so.
+func (w *ConfigMapWatcher) Pending(ctx context.Context) error {
+	w.mu.Lock()
+	synced := w.synced
+	w.mu.Unlock()
+	if synced {
+		return nil
+	}
+	for _, ref := range w.refs {
+		_, err := w.client.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("read catalogue configmap %s: %w", ref, err)
+		}
+	}
+	return errors.New("catalogue configmaps readable, their watches not yet synced")
+}
 
 // cmEvent is one ConfigMap's new state: nil after a deletion.
 type cmEvent struct {
@@ -129,6 +159,9 @@ func (w *ConfigMapWatcher) Run(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return nil
 	}
+	w.mu.Lock()
+	w.synced = true
+	w.mu.Unlock()
 	latest := make([]*corev1.ConfigMap, len(w.refs))
 	for {
 		// Drain what is queued: a burst of edits compiles once.

@@ -2,6 +2,8 @@ package reload
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"statusd.io/statusd/internal/testenv"
 	"statusd.io/statusd/pkg/catalog"
@@ -202,6 +207,80 @@ func TestConfigMapWatcherAppliesEditsWithinTwoSeconds(t *testing.T) {
 	}
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// TestConfigMapWatcherSaysWhyItWaits: before its first update the watcher
+// reports the API server's answer to a read of its ConfigMaps, so that the
+// daemon can wait for an API server that is down and give up on access it
+// lacks; once the watch has synced there is nothing pending.
+func TestConfigMapWatcherSaysWhyItWaits(t *testing.T) {
+	env := testenv.Shared()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "reload-pending"}}
+	_, err := env.Client().CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = env.Client().CoreV1().ConfigMaps("reload-pending").Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "statusd-catalog"},
+		Data:       map[string]string{"catalog.yaml": catalogue("1")},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	refs := []ConfigMapRef{{Namespace: "reload-pending", Name: "statusd-catalog"}}
+
+	// Nothing listens on a port just closed: the API server is down.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	downCfg := env.Config()
+	downCfg.Host = "https://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	tests := []struct {
+		name   string
+		config *rest.Config
+		check  func(t *testing.T, err error)
+	}{
+		{name: "API server down", config: downCfg, check: func(t *testing.T, err error) {
+			var status apierrors.APIStatus
+			assert.False(t, errors.As(err, &status), "no answer from an API server: %v", err)
+			assert.ErrorContains(t, err, "connection refused")
+			assert.ErrorContains(t, err, "read catalogue configmap reload-pending/statusd-catalog")
+		}},
+		{name: "forbidden", config: env.ConfigFor("reload-nobody"), check: func(t *testing.T, err error) {
+			assert.True(t, apierrors.IsForbidden(err), "want forbidden, got %v", err)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wctx, stop := context.WithCancel(ctx)
+			defer stop()
+			w := NewConfigMapWatcher(kubernetes.NewForConfigOrDie(tt.config), refs, Options{})
+			done := make(chan error, 1)
+			go func() { done <- w.Run(wctx) }()
+			pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
+			defer pcancel()
+			err := w.Pending(pctx)
+			require.Error(t, err)
+			tt.check(t, err)
+			select {
+			case u := <-w.Updates():
+				t.Fatalf("an update without reading the ConfigMap: %+v", u)
+			case <-time.After(time.Second):
+			}
+			stop()
+			require.NoError(t, <-done)
+		})
+	}
+
+	t.Run("synced", func(t *testing.T) {
+		w := NewConfigMapWatcher(env.Client(), refs, Options{})
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		u := next(t, w.Updates(), 10*time.Second)
+		require.False(t, u.Rejected(), u.Problems.Error())
+		assert.NoError(t, w.Pending(ctx))
+		cancel()
+		require.NoError(t, <-done)
+	})
 }
 
 // overlay returns a CatalogOverlay that overrides nothing shipped, adds
