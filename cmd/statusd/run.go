@@ -60,6 +60,7 @@ type runFlags struct {
 	renewDeadline  time.Duration
 	retryPeriod    time.Duration
 	listen         string
+	profiling      bool
 	resync         time.Duration
 	debounce       time.Duration
 	eventNamespace string
@@ -86,6 +87,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.renewDeadline, "renew-deadline", 10*time.Second, "how long the leader retries renewing before it gives up")
 	fs.DurationVar(&f.retryPeriod, "retry-period", 2*time.Second, "how often candidates retry the Lease")
 	fs.StringVar(&f.listen, "listen", ":8080", "address of /metrics, /healthz, /readyz, /status and /explain")
+	fs.BoolVar(&f.profiling, "profiling", false, "also serve Go's profiles under /debug/pprof/ on --listen (heap, CPU, goroutines)")
 	fs.DurationVar(&f.resync, "resync", 30*time.Second, "longest time between ticks")
 	fs.DurationVar(&f.debounce, "debounce", 250*time.Millisecond, "delay between a cluster change and its tick")
 	fs.StringVar(&f.eventNamespace, "event-namespace", "", "write every Event in this namespace (such as kube-system) instead of the subject's")
@@ -237,7 +239,7 @@ func runDaemon(ctx context.Context, f *runFlags, log *slog.Logger) error {
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), writer, daemon.SourcesCollector(src.Stats))
 	opts := daemon.Options{
-		Catalogs: catalogs, Sources: src, Publisher: writer, Notifier: notifier, Listen: f.listen,
+		Catalogs: catalogs, Sources: src, Publisher: writer, Notifier: notifier, Listen: f.listen, Profiling: f.profiling,
 		Resync: f.resync, Debounce: f.debounce, LeaderElection: le, Registry: reg, Logger: log,
 		Cluster: f.alerts.cluster,
 	}

@@ -12,7 +12,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -62,6 +64,9 @@ type config struct {
 	// MemoryLimit is statusd's --memory-limit, the soft limit of its Go
 	// heap; empty runs it with Go's defaults, as outside a container.
 	MemoryLimit string `json:"memoryLimit,omitempty"`
+	// ProfileDir, when set, runs statusd with --profiling and keeps a CPU
+	// profile of each window and a heap profile at its end there.
+	ProfileDir string `json:"-"`
 }
 
 func main() {
@@ -80,6 +85,7 @@ func main() {
 	flag.StringVar(&c.StatusdBin, "statusd", "bin/statusd", "statusd binary")
 	flag.StringVar(&c.Catalog, "catalog", "rules/", "catalogue statusd runs")
 	flag.StringVar(&c.MemoryLimit, "memory-limit", "", "statusd's --memory-limit (soft heap limit, such as 250Mi); empty for Go's defaults")
+	flag.StringVar(&c.ProfileDir, "profile-dir", "", "run statusd with --profiling and write a CPU profile of each window and a heap profile at its end (step-N-cpu.pprof, step-N-heap.pprof) into this directory")
 	flag.BoolVar(&c.Tune, "tune", true, "raise the control plane's client rate limits, node Lease duration and GOGC and narrow the scheduler's node scoring, so pods appear faster; false keeps testenv's defaults")
 	flag.IntVar(&c.Creators, "creators", 8, "add-on namespaces created concurrently")
 	flag.IntVar(&c.GrowthNice, "growth-nice", 10, "statusd's nice value while the cluster grows, so the control plane gets the CPU first; 0 before each measurement, and 0 here leaves it alone")
@@ -180,6 +186,11 @@ func run(ctx context.Context, c config) error {
 	}
 	defer sd.stop()
 	say("statusd ready at http://%s (logs in %s)", sd.addr, sd.logPath)
+	if c.ProfileDir != "" {
+		pctx, stopPeak := context.WithCancel(ctx)
+		defer stopPeak()
+		go sd.profilePeaks(pctx, c.ProfileDir, say)
+	}
 	// Let the informers settle, then take the empty cluster's RSS as the
 	// baseline of memory per cached object.
 	time.Sleep(5 * time.Second)
@@ -227,7 +238,7 @@ func run(ctx context.Context, c config) error {
 		say("Step %d: %d pods available after %s (%.1f per second); measuring for %s under churn",
 			step, avail, settle.Round(time.Second), float64(avail-prevAvail)/settle.Seconds(), c.Window)
 		prevAvail = avail
-		m, err := measure(ctx, c, env, cl, sd, faults, created)
+		m, err := measure(ctx, c, env, cl, sd, faults, created, step)
 		if err != nil {
 			return err
 		}
@@ -286,6 +297,9 @@ func startStatusd(ctx context.Context, c config, env *testenv.Env) (*statusd, er
 	}
 	if c.MemoryLimit != "" {
 		args = append(args, "--memory-limit", c.MemoryLimit)
+	}
+	if c.ProfileDir != "" {
+		args = append(args, "--profiling")
 	}
 	cmd := exec.Command(c.StatusdBin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -346,6 +360,80 @@ func (s *statusd) sample() (sample, error) {
 	return out, nil
 }
 
+// profilePeaks keeps a heap profile and the metrics of statusd's highest
+// RSS so far (peak-heap.pprof, peak-metrics.txt in dir), checked every 5
+// seconds, so that what the peak RSS is made of can be read afterwards.
+func (s *statusd) profilePeaks(ctx context.Context, dir string, say func(string, ...any)) {
+	var best float64
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rss, _ := loadgen.ProcStatus(s.cmd.Process.Pid)
+		if rss <= best*1.05 {
+			continue
+		}
+		best = rss
+		if err := s.profile(ctx, "heap", filepath.Join(dir, "peak-heap.pprof")); err != nil {
+			continue
+		}
+		if err := s.saveMetrics(ctx, filepath.Join(dir, "peak-metrics.txt")); err != nil {
+			continue
+		}
+		say("  peak RSS so far %.0f MiB: heap profile in %s", rss/(1<<20), filepath.Join(dir, "peak-heap.pprof"))
+	}
+}
+
+// saveMetrics saves statusd's /metrics page to path.
+func (s *statusd) saveMetrics(ctx context.Context, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+"/metrics", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// profile saves statusd's /debug/pprof/<what> to path.
+func (s *statusd) profile(ctx context.Context, what, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+"/debug/pprof/"+what, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", req.URL, resp.Status)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 // faultWatch watches statusd's AddonInstallFailed Events and times them
 // against the faults injected.
 type faultWatch struct {
@@ -399,7 +487,7 @@ func (f *faultWatch) watch(ctx context.Context, cs kubernetes.Interface) {
 }
 
 // measure runs one steady-state window under churn and returns what it saw.
-func measure(ctx context.Context, c config, env *testenv.Env, cl *loadgen.Cluster, sd *statusd, faults *faultWatch, namespaces int) (stepResult, error) {
+func measure(ctx context.Context, c config, env *testenv.Env, cl *loadgen.Cluster, sd *statusd, faults *faultWatch, namespaces, step int) (stepResult, error) {
 	// Give statusd a moment to catch up with the growth.
 	time.Sleep(10 * time.Second)
 	before, err := sd.sample()
@@ -413,6 +501,15 @@ func measure(ctx context.Context, c config, env *testenv.Env, cl *loadgen.Cluste
 	wctx, cancel := context.WithTimeout(ctx, c.Window)
 	defer cancel()
 	var wg sync.WaitGroup
+	if c.ProfileDir != "" {
+		// Most of the window: the profile's request must end before it.
+		secs := max(1, int(c.Window.Seconds())-5)
+		wg.Go(func() {
+			if err := sd.profile(ctx, fmt.Sprintf("profile?seconds=%d", secs), filepath.Join(c.ProfileDir, fmt.Sprintf("step-%d-cpu.pprof", step))); err != nil {
+				fmt.Fprintf(os.Stderr, "cpu profile: %v\n", err)
+			}
+		})
+	}
 	var churnErrs, podsDeleted int
 	wg.Go(func() { podsDeleted, churnErrs = cl.ChurnPods(wctx, namespaces, c.PodChurn) })
 	var latencies []float64
@@ -450,6 +547,11 @@ func measure(ctx context.Context, c config, env *testenv.Env, cl *loadgen.Cluste
 		}
 	})
 	wg.Wait()
+	if c.ProfileDir != "" {
+		if err := sd.profile(ctx, "heap", filepath.Join(c.ProfileDir, fmt.Sprintf("step-%d-heap.pprof", step))); err != nil {
+			fmt.Fprintf(os.Stderr, "heap profile: %v\n", err)
+		}
+	}
 	after, err := sd.sample()
 	if err != nil {
 		return stepResult{}, err

@@ -1,7 +1,6 @@
 package cel
 
 import (
-	"sync"
 	"sync/atomic"
 
 	gocel "github.com/google/cel-go/cel"
@@ -46,11 +45,18 @@ const (
 
 // objCache is what the evaluator keeps on a snapshot object: its CEL value,
 // converted on first use, and the outcomes of gates under one catalogue.
+// The value, with the wrappers of every map and list read through it, is
+// dropped by Forget once no evaluation has read it for a tick: in the
+// steady state the gates rule most objects out without reading them, and
+// their wrappers would otherwise be a third of what an object costs.
 type objCache struct {
-	once sync.Once
-	val  ref.Val
+	val  atomic.Pointer[valBox]
+	used atomic.Bool // read since the last Forget
 	memo atomic.Pointer[memo]
 }
+
+// valBox holds a converted value, so that it can be swapped atomically.
+type valBox struct{ v ref.Val }
 
 // memo holds the gate outcomes of one catalogue for one object; a reload
 // starts a new one. It is sized for the gates of the object's resource
@@ -95,8 +101,44 @@ func cacheOf(o *snapshot.Object) *objCache {
 }
 
 func (c *objCache) value(o *snapshot.Object) ref.Val {
-	c.once.Do(func() { c.val = toVal(o.Tree()) })
-	return c.val
+	if !c.used.Load() {
+		c.used.Store(true)
+	}
+	for {
+		if b := c.val.Load(); b != nil {
+			return b.v
+		}
+		// Two readers may convert at once; the first stored wins, and
+		// the other's conversion is only garbage.
+		if b := (&valBox{v: toVal(o.Tree())}); c.val.CompareAndSwap(nil, b) {
+			return b.v
+		}
+	}
+}
+
+// Forget drops the converted values of snap's objects that no evaluation
+// read since the previous Forget of them, keeping the gate outcomes: an
+// object read again is converted again, which costs what its first read
+// did. The engine calls it after each tick.
+func Forget(snap *snapshot.Snapshot) {
+	// Two passes, since sets share objects (a source of pods and one of
+	// the add-ons' pods): an object is dropped only when unread, whichever
+	// set it is met in first.
+	sets := snap.Sets()
+	for _, name := range sets {
+		for _, o := range snap.Set(name).Objects() {
+			if c, ok := o.Cached().(*objCache); ok && !c.used.Load() && c.val.Load() != nil {
+				c.val.Store(nil)
+			}
+		}
+	}
+	for _, name := range sets {
+		for _, o := range snap.Set(name).Objects() {
+			if c, ok := o.Cached().(*objCache); ok && c.used.Load() {
+				c.used.Store(false)
+			}
+		}
+	}
 }
 
 // memoFor returns the object's memo under cat with room for the gates of

@@ -200,6 +200,12 @@ type Options struct {
 	Notifier Notifier
 	// Listen is the HTTP address; empty serves nothing.
 	Listen string
+	// Profiling serves Go's profiles under /debug/pprof/ on Listen, as
+	// Kubernetes components do with --profiling: how a heap or CPU
+	// profile of a live statusd is taken. Off by default, since a profile
+	// costs CPU and shows the process's internals to whoever reaches the
+	// port.
+	Profiling bool
 	// Resync is the longest time between ticks, 30s by default.
 	Resync time.Duration
 	// Debounce is how long after a change the tick runs, so that a burst

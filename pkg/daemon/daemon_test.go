@@ -574,3 +574,27 @@ func TestHeldByOwnClock(t *testing.T) {
 	le.leading.Store(false)
 	assert.False(t, le.Held(), "leadership lost")
 }
+
+// TestProfiling serves Go's profiles only when asked to.
+func TestProfiling(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprint(on), func(t *testing.T) {
+			h := setup(t, Options{Profiling: on})
+			srv := httptest.NewServer(h.d.Handler())
+			defer srv.Close()
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/goroutine?debug=1"} {
+				resp, err := http.Get(srv.URL + path)
+				require.NoError(t, err)
+				body, err := io.ReadAll(resp.Body)
+				require.NoError(t, err)
+				_ = resp.Body.Close()
+				if !on {
+					assert.Equal(t, http.StatusNotFound, resp.StatusCode, path)
+					continue
+				}
+				assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+				assert.NotEmpty(t, body, path)
+			}
+		})
+	}
+}

@@ -232,6 +232,9 @@ func (e *Engine) Tick(ctx context.Context, snap *snapshot.Snapshot) *Result {
 	t.prioritise()
 	t.closeUnknown()
 	t.res.Cost = t.ev.Spent()
+	// What this tick did not read, the next is unlikely to: the memory of
+	// a large cluster's cache is mostly objects the gates rule out.
+	cel.Forget(snap)
 	return t.res
 }
 
