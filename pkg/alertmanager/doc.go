@@ -28,10 +28,13 @@
 // Prometheus sends them) what it delivered last. A firing alert is sent
 // when it starts and re-sent every ResendInterval with endsAt four
 // intervals ahead, so Alertmanager resolves it by itself only if statusd
-// stops sending; a finding that resolves, or stops being published
-// (suppressed by a new cause, demoted below another), is sent once more
-// with endsAt set, and forgotten once every member has it. A finding held
-// firing by an Unknown tick keeps being sent: absence of evidence is not
+// stops sending; a finding that resolves is sent once more with endsAt
+// set, and forgotten once every member has it. A paged finding that stops
+// being published while it still holds (suppressed by a new cause,
+// demoted below another reason on its subject) keeps being sent until it
+// clears, as an alert Alertmanager inhibits stays active: "resolved" would
+// tell whoever was paged that the problem went away. A finding held firing
+// by an Unknown tick keeps being sent too: absence of evidence is not
 // recovery.
 //
 // A failed POST is retried with exponential backoff (RetryBase up to

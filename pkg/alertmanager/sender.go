@@ -293,13 +293,22 @@ func (s *Sender) Publish(res *engine.Result) {
 			// Held, or Unknown before it fired: whatever was sent stays
 			// as it is, since nothing is known to have changed.
 			keep[k] = true
+		case f.State == engine.Suppressed || f.State == engine.Firing:
+			// Paged, then hidden by a new cause or outranked by another
+			// reason on its subject: the problem is still there, so the
+			// page stays until the finding clears, as an alert
+			// Alertmanager inhibits stays active; "resolved" would tell
+			// whoever was paged that it went away. One not paged yet
+			// stays unsent.
+			if a := s.alerts[k]; a != nil && a.firing() {
+				keep[k] = true
+			}
 		}
 	}
 	for k, a := range s.alerts {
 		if a.firing() && !keep[k] {
-			// Resolved, suppressed by a new cause, demoted below another
-			// reason, or gone with its reason: statusd no longer pages for
-			// it.
+			// Resolved, or gone with its reason: statusd no longer pages
+			// for it.
 			s.resolveLocked(a, at)
 		}
 	}

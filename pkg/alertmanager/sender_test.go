@@ -172,6 +172,40 @@ func TestSenderPublishesRootCausesOnly(t *testing.T) {
 		"the delivered resolution is forgotten")
 }
 
+// TestSenderKeepsAPageANewCauseHides: a paged symptom that a cause found
+// later hides stays firing, since the problem is still there; it resolves
+// when it clears.
+func TestSenderKeepsAPageANewCauseHides(t *testing.T) {
+	am := newFakeAM(t)
+	h := start(t, Options{URLs: []string{am.srv.URL}})
+	e := engine.New(compile(t, "1"), engine.Options{})
+	w := newWorld()
+	w.broken["p3"] = true
+	w.tick(t, e, h.s)
+	h.settled(t)
+	require.Len(t, am.named("PodBroken", "p3"), 1)
+
+	w.down["n2"] = true
+	res := w.tick(t, e, h.s)
+	h.settled(t)
+	require.Len(t, am.named("NodeDown", "n2"), 1)
+	for _, f := range res.Findings {
+		if f.Reason == "PodBroken" {
+			require.Equal(t, engine.Suppressed, f.State, "n2 hides p3")
+		}
+	}
+	p3 := am.named("PodBroken", "p3")
+	assert.True(t, p3[len(p3)-1].EndsAt.After(h.clock.Now()), "still firing: p3 is still broken")
+	assert.Equal(t, 2, h.s.Stats().Firing)
+
+	w.broken["p3"] = false
+	res = w.tick(t, e, h.s)
+	h.settled(t)
+	p3 = am.named("PodBroken", "p3")
+	require.Len(t, p3, 2)
+	assert.True(t, p3[1].EndsAt.Equal(res.Time), "resolved when it cleared")
+}
+
 func TestSenderResendsBeforeEndsAtLapses(t *testing.T) {
 	am := newFakeAM(t)
 	h := start(t, Options{URLs: []string{am.srv.URL}, ResendInterval: time.Minute})
