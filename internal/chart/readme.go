@@ -64,18 +64,19 @@ kubectl get events -A -l app.kubernetes.io/managed-by=statusd
 
 statusd's memory is a base plus a cost per object it caches (every pod,
 node and namespace, and the add-on objects the catalogue watches; its
-` + "`statusd_source_cached_objects`" + ` metric counts them, about 1.2 per pod):
+` + "`statusd_source_cached_objects`" + ` metric counts them, about 1.3 per pod),
+fitted to ` + "`make scale`" + ` at 10,000 to 30,000 pods:
 
-| | base | per cached object | 35,000 objects (30,000 pods) |
+| | base | per cached object | 38,000 objects (30,000 pods) |
 |---|---:|---:|---:|
-| request (live heap) | 100 MiB | 5 KiB | 271 MiB |
-| limit (Go's GC lets the heap grow to twice what is live) | 100 MiB | 10 KiB | 442 MiB |
+| request (resident memory in the steady state) | 140 MiB | 6 KiB | 363 MiB |
+| limit (the peak while thousands of pods start at once, a tenth to spare) | 160 MiB | 10 KiB | 531 MiB |
 
-The defaults (request 272Mi, limit 512Mi) fit about 30,000 pods. statusd
+The defaults (request 384Mi, limit 544Mi) fit about 30,000 pods. statusd
 sets its Go heap's soft limit to 90% of the memory limit: a limit below the
 formula is not an OOM kill but a garbage collector running almost
-continuously, which slows every tick. The figures come from the benchmarks
-in ` + "`docs/performance.md`" + ` and the runs in ` + "`docs/scale.md`" + `.
+continuously, which slows every tick. The runs are in ` + "`docs/scale.md`" + ` and
+the benchmarks in ` + "`docs/performance.md`" + `.
 
 ## Extend the shipped catalogue
 
