@@ -33,9 +33,11 @@ reasons:
 	cat, cerrs := Compile(src, Options{Schemas: apischema.Chain{}})
 	require.NoError(t, cerrs.Err())
 	pod := func(name, phase, app string) *snapshot.Object {
-		return snapshot.NewObject(map[string]any{"apiVersion": "v1", "kind": "Pod",
+		return snapshot.NewObject(map[string]any{
+			"apiVersion": "v1", "kind": "Pod",
 			"metadata": map[string]any{"name": name, "namespace": "ns", "uid": name, "creationTimestamp": "2026-01-01T00:00:00Z", "labels": map[string]any{"app": app}},
-			"status":   map[string]any{"phase": phase}})
+			"status":   map[string]any{"phase": phase},
+		})
 	}
 	idle, web := pod("idle", "Running", "db"), pod("web", "Running", "web")
 	at := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)

@@ -100,8 +100,10 @@ reasons:
 		at := start.Add(time.Duration(i) * time.Minute)
 		b := snapshot.NewBuilder(at, snapshot.ServedDefault(src, snapshot.Cluster{}))
 		b.Select(src, []map[string]any{pod}, nil)
-		q := &snapshot.QueryResult{Source: "restarts", Status: snapshot.StatusReady, At: at,
-			Samples: []snapshot.QuerySample{{Labels: map[string]string{"pod": "a", "namespace": "ns"}, Value: 0}}}
+		q := &snapshot.QueryResult{
+			Source: "restarts", Status: snapshot.StatusReady, At: at,
+			Samples: []snapshot.QuerySample{{Labels: map[string]string{"pod": "a", "namespace": "ns"}, Value: 0}},
+		}
 		if !prometheusUp {
 			q = &snapshot.QueryResult{Source: "restarts", Status: snapshot.StatusFailed, Err: "connection refused", At: at}
 			b.SetStatus("nodes", snapshot.StatusForbidden, `nodes is forbidden: User "statusd" cannot list resource "nodes"`)
