@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/yaml"
 
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/daemon"
@@ -107,6 +109,53 @@ func TestTestRulesCommand(t *testing.T) {
 			assert.Contains(t, out.String()+errOut.String(), tc.want)
 		})
 	}
+}
+
+// TestTestRulesOutput: -o json and -o yaml print one document on stdout,
+// the cases with their failures and each catalogue's coverage gaps; the
+// exit code is the table's.
+func TestTestRulesOutput(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		check    func(t *testing.T, doc testRulesReport)
+	}{
+		{name: "json, passing", args: []string{"test", "rules", "-o", "json", "../../pkg/ruletest/testdata/pass.yaml"}, check: func(t *testing.T, doc testRulesReport) {
+			assert.Equal(t, 2, doc.Passed)
+			assert.Zero(t, doc.Failed)
+			require.Len(t, doc.Cases, 2)
+			assert.True(t, doc.Cases[0].Passed)
+			assert.Equal(t, "../../pkg/ruletest/testdata/pass.yaml", doc.Cases[0].File)
+			require.Len(t, doc.Coverage, 1)
+			assert.Empty(t, doc.Coverage[0].Gaps)
+		}},
+		{name: "yaml, failing", args: []string{"test", "rules", "-o", "yaml", "../../pkg/ruletest/testdata/fail.yaml"}, wantCode: 1, check: func(t *testing.T, doc testRulesReport) {
+			assert.Positive(t, doc.Failed)
+			var failures []string
+			for _, c := range doc.Cases {
+				failures = append(failures, c.Failures...)
+			}
+			assert.Contains(t, strings.Join(failures, "\n"), "- firing ReleaseBroken on HelmRelease/shop/web: no such finding")
+		}},
+		{name: "json, coverage required and missed", args: []string{"test", "rules", "-o", "json", "--require-coverage", "--run", "queue", "../../pkg/ruletest/testdata/pass.yaml"}, wantCode: 1, check: func(t *testing.T, doc testRulesReport) {
+			require.Len(t, doc.Coverage, 1)
+			assert.Len(t, doc.Coverage[0].Gaps, 3)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tc.args, &out, &errOut)
+			require.Equal(t, tc.wantCode, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+			var doc testRulesReport
+			require.NoError(t, yaml.UnmarshalStrict(out.Bytes(), &doc), "stdout is one document:\n%s", out.String())
+			tc.check(t, doc)
+		})
+	}
+	var out, errOut bytes.Buffer
+	assert.Equal(t, 2, run([]string{"test", "rules", "-o", "xml", "../../pkg/ruletest/testdata/pass.yaml"}, &out, &errOut))
+	assert.Contains(t, errOut.String(), `-o "xml": want table, json or yaml`)
 }
 
 func TestTestRulesWritesJUnit(t *testing.T) {

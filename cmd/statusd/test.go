@@ -31,12 +31,47 @@ func defineTestRules(fs *flag.FlagSet) func(*cobra.Command, []string) int {
 	junit := fs.String("junit", "", "also write a JUnit XML report to this file")
 	requireCoverage := fs.Bool("require-coverage", false, "fail when a reason or suppression edge is not exercised by any case (lists every gap)")
 	verbose := fs.Bool("verbose", false, "list every coverage gap, not only their number")
+	output := fs.String("output", "table", "output format: table (a line per case, a diff on failure), json or yaml (every case with its failures, and each catalogue's coverage gaps)")
 	return func(c *cobra.Command, args []string) int {
-		return testRules(args, *run, *junit, *requireCoverage, *verbose, c.OutOrStdout(), c.ErrOrStderr())
+		return testRules(args, *run, *junit, *output, *requireCoverage, *verbose, c.OutOrStdout(), c.ErrOrStderr())
 	}
 }
 
-func testRules(args []string, run, junit string, requireCoverage, verbose bool, stdout, stderr io.Writer) int {
+// testRulesReport is test rules' -o json and -o yaml: what the table says,
+// for CI systems that read it.
+type testRulesReport struct {
+	Passed   int                `json:"passed"`
+	Failed   int                `json:"failed"`
+	Cases    []testRulesCase    `json:"cases"`
+	Coverage []testRulesCatalog `json:"coverage"`
+}
+
+type testRulesCase struct {
+	File            string   `json:"file"`
+	Name            string   `json:"name"`
+	Passed          bool     `json:"passed"`
+	Failures        []string `json:"failures,omitempty"`
+	DurationSeconds float64  `json:"durationSeconds"`
+}
+
+// testRulesCatalog is one catalogue's coverage: every reason and
+// suppression edge no case exercised.
+type testRulesCatalog struct {
+	Catalog string   `json:"catalog"`
+	Gaps    []string `json:"gaps"`
+}
+
+func testRules(args []string, run, junit, output string, requireCoverage, verbose bool, stdout, stderr io.Writer) int {
+	if err := checkOutput(output); err != nil {
+		fmt.Fprintf(stderr, "statusd test rules: %v\n", err)
+		return 2
+	}
+	// With -o json or yaml, stdout holds the document only; what the
+	// table would say besides goes to stderr.
+	table, say := stdout, stdout
+	if output != "table" {
+		table, say = io.Discard, stderr
+	}
 	var opts ruletest.Options
 	if run != "" {
 		re, err := regexp.Compile(run)
@@ -56,8 +91,21 @@ func testRules(args []string, run, junit string, requireCoverage, verbose bool, 
 		return 1
 	}
 	r := ruletest.NewRunner(opts)
-	rep := r.RunAll(context.Background(), files, stdout)
-	gaps := r.WriteSummary(stdout, rep, verbose || requireCoverage)
+	rep := r.RunAll(context.Background(), files, table)
+	gaps := r.WriteSummary(table, rep, verbose || requireCoverage)
+	if output != "table" {
+		doc := testRulesReport{Passed: len(rep.Cases) - rep.Failed(), Failed: rep.Failed(), Cases: []testRulesCase{}, Coverage: []testRulesCatalog{}}
+		for _, c := range rep.Cases {
+			doc.Cases = append(doc.Cases, testRulesCase{File: c.File, Name: c.Name, Passed: c.Passed(), Failures: c.Failures, DurationSeconds: c.Duration.Seconds()})
+		}
+		for _, cov := range r.Coverages() {
+			doc.Coverage = append(doc.Coverage, testRulesCatalog{Catalog: cov.Catalog, Gaps: append([]string{}, cov.Gaps()...)})
+		}
+		if err := printAs(stdout, output, doc, nil); err != nil {
+			fmt.Fprintf(stderr, "statusd test rules: %v\n", err)
+			return 1
+		}
+	}
 	if junit != "" {
 		f, err := os.Create(junit)
 		if err != nil {
@@ -78,13 +126,13 @@ func testRules(args []string, run, junit string, requireCoverage, verbose bool, 
 		return 1
 	case len(rep.Cases) == 0 && run != "":
 		// A run that executes nothing proves nothing.
-		fmt.Fprintf(stdout, "no case ran: --run %q matches no case (it is matched against \"FILE: CASE NAME\")\n", run)
+		fmt.Fprintf(say, "no case ran: --run %q matches no case (it is matched against \"FILE: CASE NAME\")\n", run)
 		return 1
 	case len(rep.Cases) == 0:
-		fmt.Fprintln(stdout, "no case ran: the rule-test files hold no cases")
+		fmt.Fprintln(say, "no case ran: the rule-test files hold no cases")
 		return 1
 	case requireCoverage && gaps > 0:
-		fmt.Fprintf(stdout, "coverage required: %d gaps\n", gaps)
+		fmt.Fprintf(say, "coverage required: %d gaps\n", gaps)
 		return 1
 	}
 	return 0
