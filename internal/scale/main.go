@@ -390,25 +390,17 @@ func (s *statusd) profilePeaks(ctx context.Context, dir string, say func(string,
 
 // saveMetrics saves statusd's /metrics page to path.
 func (s *statusd) saveMetrics(ctx context.Context, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+"/metrics", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
+	return s.save(ctx, "/metrics", path)
 }
 
 // profile saves statusd's /debug/pprof/<what> to path.
 func (s *statusd) profile(ctx context.Context, what, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+"/debug/pprof/"+what, nil)
+	return s.save(ctx, "/debug/pprof/"+what, path)
+}
+
+// save writes what statusd serves at urlPath to the file path.
+func (s *statusd) save(ctx context.Context, urlPath, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+urlPath, nil)
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"statusd.io/statusd/internal/fixtures"
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/engine"
@@ -356,7 +357,8 @@ func TestRunWaitsOutAnUnreachableAPIServer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			addr := freeAddr(t)
+			addr, err := fixtures.FreeAddr()
+			require.NoError(t, err)
 			h := setup(t, Options{Listen: addr})
 			first := <-h.catalogs.updates
 			h.catalogs.pending = tt.pending
@@ -409,15 +411,6 @@ func TestRunWaitsOutAnUnreachableAPIServer(t *testing.T) {
 	}
 }
 
-// freeAddr is a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
 
 func TestReloadSwapsOrKeepsTheCatalogue(t *testing.T) {
 	h := setup(t, Options{Resync: time.Hour})
