@@ -411,7 +411,6 @@ func TestRunWaitsOutAnUnreachableAPIServer(t *testing.T) {
 	}
 }
 
-
 func TestReloadSwapsOrKeepsTheCatalogue(t *testing.T) {
 	h := setup(t, Options{Resync: time.Hour})
 	h.run(t)
