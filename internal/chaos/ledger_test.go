@@ -279,3 +279,21 @@ func TestRecoveryQuantiles(t *testing.T) {
 	assert.InDelta(t, 10.0, r.RecoveryP99, 1e-9)
 	assert.InDelta(t, 10.0, r.RecoveryMax, 1e-9)
 }
+
+// TestSharedNote says the machine was shared only when the load says so.
+func TestSharedNote(t *testing.T) {
+	tests := []struct {
+		name  string
+		loads []float64
+		want  string
+	}{
+		{name: "not sampled", want: ""},
+		{name: "quiet", loads: []float64{0.3, 3, 6.2}, want: ""},
+		{name: "shared", loads: []float64{20, 40, 60}, want: " **Other work shared these 2 cores during the run**: the recovery times include waiting for a core."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, sharedNote(tt.loads, 2))
+		})
+	}
+}

@@ -170,8 +170,8 @@ func (r *report) markdown() string {
 	p("")
 	p("## Machine")
 	p("")
-	p("%s, %d cores, %s, %s, %s. **Seven other engineers' builds and tests shared these %d cores during the run**; the one-minute load average during the faults was %s.",
-		r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Kernel, r.Machine.Go, r.Machine.Cores, loadSummary(r.LoadAverages))
+	p("%s, %d cores, %s, %s, %s. The one-minute load average during the faults was %s.%s",
+		r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Kernel, r.Machine.Go, loadSummary(r.LoadAverages), sharedNote(r.LoadAverages, r.Machine.Cores))
 	p("The run took %s in all.", time.Duration(r.Duration*float64(time.Second)).Round(time.Second))
 	p("")
 	p("## Results")
@@ -290,6 +290,24 @@ func loadSummary(l []float64) string {
 		sum += v
 	}
 	return fmt.Sprintf("%.1f on average (%.1f to %.1f)", sum/float64(len(l)), slices.Min(l), slices.Max(l))
+}
+
+// sharedNote warns, when the load averaged more than twice the cores
+// (the control plane, kwok and two replicas keep about two busy), that
+// other work shared the machine and the recovery times include waiting
+// for a core.
+func sharedNote(l []float64, cores int) string {
+	if len(l) == 0 || cores == 0 {
+		return ""
+	}
+	sum := 0.0
+	for _, v := range l {
+		sum += v
+	}
+	if sum/float64(len(l)) <= 2*float64(cores) {
+		return ""
+	}
+	return fmt.Sprintf(" **Other work shared these %d cores during the run**: the recovery times include waiting for a core.", cores)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
