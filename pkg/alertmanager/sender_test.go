@@ -176,13 +176,7 @@ func TestSenderPublishesRootCausesOnly(t *testing.T) {
 // later hides stays firing, since the problem is still there; it resolves
 // when it clears.
 func TestSenderKeepsAPageANewCauseHides(t *testing.T) {
-	am := newFakeAM(t)
-	h := start(t, Options{URLs: []string{am.srv.URL}})
-	e := engine.New(compile(t, "1"), engine.Options{})
-	w := newWorld()
-	w.broken["p3"] = true
-	w.tick(t, e, h.s)
-	h.settled(t)
+	am, h, e, w := pagedP3(t)
 	require.Len(t, am.named("PodBroken", "p3"), 1)
 
 	w.down["n2"] = true
@@ -286,7 +280,10 @@ func secondsOf(ds []time.Duration) []time.Duration {
 	return out
 }
 
-func TestSenderHoldsAlertsWhileUnknown(t *testing.T) {
+// pagedP3 is a Sender on a fake Alertmanager that has been sent the one
+// root cause of its world: pod p3 broken.
+func pagedP3(t *testing.T) (*fakeAM, *harness, *engine.Engine, *world) {
+	t.Helper()
 	am := newFakeAM(t)
 	h := start(t, Options{URLs: []string{am.srv.URL}})
 	e := engine.New(compile(t, "1"), engine.Options{})
@@ -294,6 +291,11 @@ func TestSenderHoldsAlertsWhileUnknown(t *testing.T) {
 	w.broken["p3"] = true
 	w.tick(t, e, h.s)
 	h.settled(t)
+	return am, h, e, w
+}
+
+func TestSenderHoldsAlertsWhileUnknown(t *testing.T) {
+	am, h, e, w := pagedP3(t)
 
 	// The pods source cannot be read: the finding is held, not resolved.
 	h.s.Publish(e.Tick(context.Background(), snapshotWithFailedPods(t, e, w)))
