@@ -51,8 +51,13 @@ func FuzzDecodeSingle(f *testing.F) {
 			}
 			return
 		}
-		// YAML breaks lines at \r\n, \n and a lone \r alike.
-		lines := strings.Count(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") + strings.Count(strings.ReplaceAll(string(data), "\r\n", ""), "\r") + 1
+		// yaml.v3 breaks lines at LF, CR, NEL, LS and PS (the catalogue's
+		// fuzz test counts them so too); \r\n counts twice here, which
+		// only loosens the bound.
+		lines := 1
+		for _, brk := range []string{"\n", "\r", "\u0085", "\u2028", "\u2029"} {
+			lines += strings.Count(string(data), brk)
+		}
 		for _, e := range d.Errors() {
 			if !errors.Is(e, errKind) {
 				t.Fatalf("error without the format's kind: %v", e)
