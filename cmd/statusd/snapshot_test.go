@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"statusd.io/statusd/internal/promstack"
 	"statusd.io/statusd/internal/testenv"
@@ -70,13 +71,11 @@ func TestSnapshotThenEval(t *testing.T) {
 	env := testenv.Shared()
 	client := env.Client()
 	ctx := t.Context()
-	ns, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "snapshot-"}}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = client.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{}) })
+	ns := tempNamespace(t, client, "snapshot-")
 
 	// A pod no node can take.
 	pods := client.CoreV1().Pods(ns.Name)
-	_, err = pods.Create(ctx, &corev1.Pod{
+	_, err := pods.Create(ctx, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "big"},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{
 			Name: "c", Image: "registry.invalid/c:1",
@@ -217,11 +216,9 @@ func TestSnapshotRecordsQueries(t *testing.T) {
 	env := testenv.Shared()
 	client := env.Client()
 	ctx := t.Context()
-	ns, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "snapshot-query-"}}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = client.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{}) })
+	ns := tempNamespace(t, client, "snapshot-query-")
 	for _, name := range []string{"web-1", "web-2"} {
-		_, err = client.CoreV1().Pods(ns.Name).Create(ctx, &corev1.Pod{
+		_, err := client.CoreV1().Pods(ns.Name).Create(ctx, &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: name},
 			Spec:       corev1.PodSpec{SchedulerName: "statusd-test-nobody", Containers: []corev1.Container{{Name: "c", Image: "registry.invalid/c:1"}}},
 		}, metav1.CreateOptions{})
@@ -325,4 +322,14 @@ func waitScraped(t *testing.T, prom *promstack.Prometheus, metric string, n int)
 			assert.Len(c, body.Data.Result, n)
 		}
 	}, 60*time.Second, 250*time.Millisecond, "prometheus never scraped %s:\n%s", metric, prom.Log())
+}
+
+// tempNamespace creates a namespace named from prefix, deleted when the
+// test ends.
+func tempNamespace(t *testing.T, client kubernetes.Interface, prefix string) *corev1.Namespace {
+	t.Helper()
+	ns, err := client.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = client.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{}) })
+	return ns
 }

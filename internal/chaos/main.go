@@ -20,11 +20,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -122,15 +120,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "chaos: need nodes >= 1, namespaces >= 4, pods >= namespaces, replicas >= 1, rounds >= 1, duration >= 1m, 0 < addon-fault-min <= addon-fault-max, addon-fault-every > 0")
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
-	defer cancel()
-	if err := run(ctx, c); err != nil {
-		fmt.Fprintf(os.Stderr, "\nchaos failed: %v\n", err)
-		cancel()
-		os.Exit(1) //nolint:gocritic // deferred cancels have run: run stopped everything it started
-	}
+	loadgen.Main("chaos", c.Timeout, func(ctx context.Context) error { return run(ctx, c) })
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
@@ -143,11 +133,8 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
-var began = time.Now()
-
-func say(format string, args ...any) {
-	fmt.Printf("%6s  %s\n", time.Since(began).Round(time.Second), fmt.Sprintf(format, args...))
-}
+// say prints a step of the run (loadgen.Say).
+var say = loadgen.Say
 
 // run is the whole run; every process it starts is stopped before it
 // returns (deferred), whatever happens.
@@ -308,7 +295,7 @@ func run(ctx context.Context, c config) error {
 	rep.memory(replicas, obs, float64(limit.Value()), chaosStart)
 	rep.selfWarnings(obs, ld)
 	rep.LoadAverages = inj.loads
-	rep.Duration = seconds(time.Since(began))
+	rep.Duration = seconds(loadgen.Elapsed())
 	if err := rep.write(c.Out); err != nil {
 		return err
 	}
@@ -365,15 +352,7 @@ func applyChart(ctx context.Context, env *testenv.Env, helmBin string) error {
 	if err != nil {
 		return err
 	}
-	for _, obj := range objs {
-		if obj.GetKind() == "Deployment" {
-			continue
-		}
-		if err := a.Apply(ctx, obj, false); err != nil {
-			return err
-		}
-	}
-	return nil
+	return a.ApplyExcept(ctx, objs, "Deployment")
 }
 
 // startReplicas starts two statusd replicas as the chart runs them: the

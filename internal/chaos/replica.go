@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"sync"
 	"syscall"
 	"time"
 
+	"statusd.io/statusd/internal/fixtures"
 	"statusd.io/statusd/internal/loadgen"
 )
 
@@ -207,20 +207,10 @@ func (r *replica) startedPIDs() []int {
 
 // ready waits until the replica's /readyz answers 200.
 func (r *replica) ready(ctx context.Context) error {
-	for {
-		resp, err := http.Get("http://" + r.addr + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s never became ready (log %s): %w", r.name, r.logPath, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
+	if err := fixtures.WaitReady(ctx, r.addr); err != nil {
+		return fmt.Errorf("%s (log %s): %w", r.name, r.logPath, err)
 	}
+	return nil
 }
 
 const mib = 1 << 20

@@ -88,3 +88,19 @@ func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, dry
 	}
 	return nil
 }
+
+// ApplyExcept applies every object of objs but those of kind skip, in
+// order: how the demo and the chaos run install the chart on kwok's nodes,
+// which run no containers, leaving out the Deployment and running statusd
+// as local processes with the chart's ServiceAccount.
+func (a *Applier) ApplyExcept(ctx context.Context, objs []*unstructured.Unstructured, skip string) error {
+	for _, obj := range objs {
+		if obj.GetKind() == skip {
+			continue
+		}
+		if err := a.Apply(ctx, obj, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -278,15 +278,7 @@ func applyChart(ctx context.Context, env *testenv.Env, helmBin string) error {
 			return fmt.Errorf("catalogue has no param %s; update internal/demo", name)
 		}
 	}
-	for _, obj := range objs {
-		if obj.GetKind() == "Deployment" {
-			continue
-		}
-		if err := a.Apply(ctx, obj, false); err != nil {
-			return err
-		}
-	}
-	return nil
+	return a.ApplyExcept(ctx, objs, "Deployment")
 }
 
 // shortenWindows rewrites the demo params in a catalogue ConfigMap and

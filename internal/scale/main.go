@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -104,15 +103,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "scale: need steps >= 1, namespaces >= steps, pods >= namespaces, nodes >= 1, replicas >= 1, creators >= 1, 0 <= growth-nice <= 19")
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
-	defer cancel()
-	if err := run(ctx, c); err != nil {
-		fmt.Fprintf(os.Stderr, "\nscale failed: %v\n", err)
-		cancel()
-		os.Exit(1) //nolint:gocritic // deferred cancels have run: run stopped everything it started
-	}
+	loadgen.Main("scale", c.Timeout, func(ctx context.Context) error { return run(ctx, c) })
 }
 
 // notesFlag collects repeated --note flags.
@@ -125,11 +116,8 @@ func (n *notesFlag) Set(v string) error {
 	return nil
 }
 
-var began = time.Now()
-
-func say(format string, args ...any) {
-	fmt.Printf("%6s  %s\n", time.Since(began).Round(time.Second), fmt.Sprintf(format, args...))
-}
+// say prints a step of the run (loadgen.Say).
+var say = loadgen.Say
 
 func run(ctx context.Context, c config) error {
 	if _, err := os.Stat(c.StatusdBin); err != nil {
@@ -257,7 +245,7 @@ func run(ctx context.Context, c config) error {
 			return err
 		}
 	}
-	res.Duration = seconds(time.Since(began))
+	res.Duration = seconds(loadgen.Elapsed())
 	if err := res.write(c.Out); err != nil {
 		return err
 	}
