@@ -23,12 +23,38 @@ type Injection struct {
 // the run put in place on Subject ("Kind/namespace/name") at Start and
 // removed at End (zero when it was still in place when the run ended).
 // Grace is the reason's grace: statusd may not report it earlier.
+//
+// A status write that timed out or lost its connection may still have
+// landed, so the run retries it and counts the fault from the attempt that
+// landed; StartTried and EndTried keep when the first attempt began, when
+// an attempt failed first. From then on statusd may already see the
+// change, so an Event after it is not false: a Warning's firing-since or a
+// Resolved before Start or End but after the first attempt.
 type AppFault struct {
-	Reason  string        `json:"reason"`
-	Subject string        `json:"subject"`
-	Start   time.Time     `json:"start"`
-	End     time.Time     `json:"end,omitzero"`
-	Grace   time.Duration `json:"grace"`
+	Reason     string        `json:"reason"`
+	Subject    string        `json:"subject"`
+	Start      time.Time     `json:"start"`
+	End        time.Time     `json:"end,omitzero"`
+	StartTried time.Time     `json:"startTried,omitzero"`
+	EndTried   time.Time     `json:"endTried,omitzero"`
+	Grace      time.Duration `json:"grace"`
+}
+
+// from is the earliest the fault may have been in place.
+func (f AppFault) from() time.Time {
+	if !f.StartTried.IsZero() {
+		return f.StartTried
+	}
+	return f.Start
+}
+
+// until is the earliest the fault may have been removed; zero while it
+// was never removed.
+func (f AppFault) until() time.Time {
+	if !f.EndTried.IsZero() {
+		return f.EndTried
+	}
+	return f.End
 }
 
 // Write is one write of one of statusd's Events, as the run's watch saw it
@@ -265,7 +291,7 @@ func (c *checker) episodeOf(w Write, f AppFault, reason string) bool {
 	if w.FiringSince.IsZero() {
 		return false
 	}
-	if w.FiringSince.Before(f.Start.Add(-c.r.Slack)) {
+	if w.FiringSince.Before(f.from().Add(-c.r.Slack)) {
 		return false
 	}
 	return f.End.IsZero() || !w.FiringSince.After(f.End.Add(c.r.Slack))
@@ -308,7 +334,7 @@ func (c *checker) missed() {
 		}
 		var resolved time.Time
 		for _, w := range c.l.Writes {
-			if isResolved(w) && c.episodeOf(w, f, w.Resolves) && !w.At.Before(f.End) {
+			if isResolved(w) && c.episodeOf(w, f, w.Resolves) && !w.At.Before(f.until()) {
 				resolved = w.At
 				break
 			}
@@ -355,10 +381,10 @@ func (c *checker) falseWrites() {
 				if f.Reason != w.Resolves || f.Subject != w.Subject {
 					continue
 				}
-				inPlace := !w.At.Before(f.Start.Add(c.r.Slack)) && (f.End.IsZero() || w.At.Before(f.End))
+				inPlace := !w.At.Before(f.Start.Add(c.r.Slack)) && (f.End.IsZero() || w.At.Before(f.until()))
 				// A Resolved for an episode before this fault is a
 				// late resolution, not a false one.
-				earlier := !w.FiringSince.IsZero() && w.FiringSince.Before(f.Start.Add(-c.r.Slack))
+				earlier := !w.FiringSince.IsZero() && w.FiringSince.Before(f.from().Add(-c.r.Slack))
 				if inPlace && !earlier {
 					c.count(w.At, w.At, func(r *Result) *int { return &r.FalseResolved },
 						fmt.Sprintf("false Resolved: %s on %s at %s by %s while in place since %s", w.Resolves, w.Subject, clock(w.At), w.Instance, clock(f.Start)))
@@ -458,7 +484,7 @@ func (c *checker) recoveries() {
 				if !isResolved(w) && w.Type == "Warning" && warned.IsZero() && c.episodeOf(w, f, w.Reason) {
 					warned = w.At
 				}
-				if isResolved(w) && resolved.IsZero() && c.episodeOf(w, f, w.Resolves) && !f.End.IsZero() && !w.At.Before(f.End) {
+				if isResolved(w) && resolved.IsZero() && c.episodeOf(w, f, w.Resolves) && !f.End.IsZero() && !w.At.Before(f.until()) {
 					resolved = w.At
 				}
 			}

@@ -26,6 +26,18 @@ func fault(subject string, start, end int) AppFault {
 	return f
 }
 
+// withTried sets when the first attempts of the fault's writes began
+// (-1: the first attempt landed).
+func withTried(f AppFault, start, end int) AppFault {
+	if start >= 0 {
+		f.StartTried = at(start)
+	}
+	if end >= 0 {
+		f.EndTried = at(end)
+	}
+	return f
+}
+
 func warning(subject string, seen, since int, instance string) Write {
 	return Write{At: at(seen), Reason: reason, Type: "Warning", Subject: subject, Instance: instance, FiringSince: at(since), Name: "ev", Namespace: "ns"}
 }
@@ -159,6 +171,36 @@ func TestCheck(t *testing.T) {
 				Writes: []Write{warning(subjA, 2, 1, "a"), resolved(subjA, 50, 1, "a"), resolved(subjA, 102, 1, "a")},
 			},
 			want: map[string]counts{kindApp: {Injected: 1, FalseResolved: 1}, Quiet: {FalseResolved: 1}},
+		},
+		{
+			// The removal's first attempt (at 90) timed out and may have
+			// landed; the retry at 100 did: statusd resolving at 95, and
+			// only then, is neither false nor missed.
+			name: "Resolved after a removal attempt whose outcome is unknown",
+			l: Ledger{
+				Faults: []AppFault{withTried(fault(subjA, 0, 100), -1, 90)},
+				Writes: []Write{warning(subjA, 2, 1, "a"), resolved(subjA, 95, 1, "a")},
+			},
+			want: map[string]counts{kindApp: {Injected: 1}},
+		},
+		{
+			// The same before the removal's first attempt is false.
+			name: "Resolved before any removal attempt",
+			l: Ledger{
+				Faults: []AppFault{withTried(fault(subjA, 0, 100), -1, 90)},
+				Writes: []Write{warning(subjA, 2, 1, "a"), resolved(subjA, 80, 1, "a"), resolved(subjA, 102, 1, "a")},
+			},
+			want: map[string]counts{kindApp: {Injected: 1, FalseResolved: 1}, Quiet: {FalseResolved: 1}},
+		},
+		{
+			// The fault's first attempt (at 0) may have landed; the retry
+			// at 20 did: a Warning firing since 2 matches it.
+			name: "Warning after a failing attempt whose outcome is unknown",
+			l: Ledger{
+				Faults: []AppFault{withTried(fault(subjA, 20, 100), 0, -1)},
+				Writes: []Write{warning(subjA, 4, 2, "a"), resolved(subjA, 102, 2, "a")},
+			},
+			want: map[string]counts{kindApp: {Injected: 1}},
 		},
 		{
 			name: "a late Resolved of the previous episode is not false",

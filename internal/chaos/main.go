@@ -541,7 +541,7 @@ func (l *ledgerRun) pick() (int, bool) {
 // it lands (the API may be down), and the fault's start and end are when
 // the attempt that landed began.
 func (l *ledgerRun) fault(ctx context.Context, i int, hold time.Duration) {
-	at, ok := l.write(ctx, i, loadgen.FailedConditions(fmt.Sprintf("chaos ledger fault on %s", l.cl.Release(i))))
+	tried, at, ok := l.write(ctx, i, loadgen.FailedConditions(fmt.Sprintf("chaos ledger fault on %s", l.cl.Release(i))))
 	if !ok {
 		l.mu.Lock()
 		delete(l.open, i)
@@ -549,7 +549,7 @@ func (l *ledgerRun) fault(ctx context.Context, i int, hold time.Duration) {
 		return
 	}
 	l.mu.Lock()
-	l.entries = append(l.entries, AppFault{Reason: "AddonInstallFailed", Subject: "HelmRelease/" + l.cl.Namespace(i) + "/" + l.cl.Release(i), Start: at})
+	l.entries = append(l.entries, AppFault{Reason: "AddonInstallFailed", Subject: "HelmRelease/" + l.cl.Namespace(i) + "/" + l.cl.Release(i), Start: at, StartTried: tried})
 	l.open[i] = len(l.entries) - 1
 	l.mu.Unlock()
 	select {
@@ -561,31 +561,37 @@ func (l *ledgerRun) fault(ctx context.Context, i int, hold time.Duration) {
 }
 
 func (l *ledgerRun) recover(ctx context.Context, i int) {
-	at, ok := l.write(ctx, i, loadgen.ReadyConditions())
+	tried, at, ok := l.write(ctx, i, loadgen.ReadyConditions())
 	if !ok {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if idx, ok := l.open[i]; ok && idx >= 0 {
-		l.entries[idx].End = at
+		l.entries[idx].End, l.entries[idx].EndTried = at, tried
 	}
 	delete(l.open, i)
 	l.lastEnd[i] = at
 }
 
-func (l *ledgerRun) write(ctx context.Context, i int, conds []any) (time.Time, bool) {
+// write sets add-on i's status, retrying until an attempt lands; landed is
+// when that attempt began, tried when the first one did, if an earlier
+// attempt failed (it may have landed all the same: see AppFault).
+func (l *ledgerRun) write(ctx context.Context, i int, conds []any) (tried, landed time.Time, ok bool) {
 	for {
 		at := time.Now()
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := l.cl.SetReleaseStatus(wctx, i, conds)
 		cancel()
 		if err == nil {
-			return at, true
+			return tried, at, true
+		}
+		if tried.IsZero() {
+			tried = at
 		}
 		select {
 		case <-ctx.Done():
-			return time.Time{}, false
+			return time.Time{}, time.Time{}, false
 		case <-time.After(2 * time.Second):
 		}
 	}
