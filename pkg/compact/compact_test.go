@@ -156,10 +156,51 @@ func FuzzFrom(f *testing.F) {
 	})
 }
 
-func BenchmarkFrom(b *testing.B) {
+// BenchmarkFromMap converts a decoded pod, what a watch cache does with
+// every object it receives.
+func BenchmarkFromMap(b *testing.B) {
 	m := decode(b, pod)
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = FromMap(m)
 	}
+}
+
+var sink any
+
+// BenchmarkGet reads fields of a compact pod as CEL reads them: a key of a
+// small map, of one with many keys, a path through nested maps, and an
+// element of a list.
+func BenchmarkGet(b *testing.B) {
+	m := FromMap(decode(b, pod))
+	many := FromMap(decode(b, `{"k01":1,"k02":"two","k03":3,"k04":4,"k05":5,"k06":6,"k07":7,"k08":8,"k09":9,"k10":10,"k11":"eleven","k12":12,"k13":13,"k14":{"a":1},"k15":15,"k16":16}`))
+	status, _ := m.Get("status")
+	meta, _ := m.Get("metadata")
+	for _, tc := range []struct {
+		name string
+		m    *Map
+		key  string
+	}{
+		{"string", status.(*Map), "phase"},
+		{"shared", meta.(*Map), "namespace"},
+		{"map", m, "status"},
+		{"list", status.(*Map), "conditions"},
+		{"many/first", many, "k01"},
+		{"many/last", many, "k16"},
+		{"many/string", many, "k11"},
+		{"missing", m, "zzz"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sink, _ = tc.m.Get(tc.key)
+			}
+		})
+	}
+	b.Run("path", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sink, _ = Lookup(m, "metadata", "labels", "pod-template-hash")
+		}
+	})
 }
