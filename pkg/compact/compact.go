@@ -2,32 +2,47 @@
 // memory Go maps take.
 //
 // A decoded object is a tree of map[string]any, and a Go map costs a
-// header and a group of eight slots however few keys it has: a pod trimmed
-// to the fields a catalogue reads is some thirty such maps, two thirds of
-// its memory. A Map is its values in one slice, in the order of its sorted
-// keys, which it shares with every map of the same keys (objects of a kind
-// repeat them); short values such as "True" or "Running" are shared too,
-// each boxed once for every object. The watch caches hold objects in this
-// form; they are never modified once built.
+// header and a group of eight slots however few keys it has; a tree of
+// value slices with shared keys still costs a pointer, a slice header and
+// a 16-byte slot per key, and a box for each string. The watch caches hold
+// tens of thousands of objects for the daemon's life, and with Go's
+// default GC every byte they keep costs two of RSS, so FromMap encodes a
+// whole object into one immutable string of bytes (encode.go: a tag per
+// value, lengths as varints, strings inline), which the garbage collector
+// never scans, and a *Map is a small view into it. The sorted keys of a
+// map are one index into a table of shapes (objects of a kind repeat
+// them), and short values that repeat ("True", "Running", label values)
+// one index into a table of values, each boxed once for every object;
+// both tables are append-only and bounded (table.go), and what they do not
+// hold is encoded inline.
+//
+// Reading a key is a search of the map's shared keys and a skip over at
+// most a few values (maps and lists carry their length, large ones a
+// table of offsets); strings read alias the encoding, never copied. An
+// encoding is never modified, so any number of goroutines read it at
+// once.
 package compact
 
 import (
+	"math"
 	"slices"
-	"sync"
-	"unique"
 )
 
-// Map is a JSON object: its values in the order of its sorted keys, and
-// the keys themselves in a slice shared by every map with the same keys
-// (every condition of every pod, every pod's metadata), so that a map
-// costs one word per key rather than a string header.
+// Map is a JSON object: a view of a map in an object's encoding, with the
+// map's sorted keys, shared with every map of the same keys (every
+// condition of every pod, every pod's metadata).
 type Map struct {
-	keys   *shape
-	values []any
+	// buf is the encoding of the whole object; it is never modified.
+	buf  string
+	keys *shape
+	// vals is where the first value is in buf.
+	vals uint32
 }
 
 // shape is the sorted keys of maps; it is never modified.
 type shape struct{ keys []string }
+
+var emptyShape = &shape{}
 
 // Entry is one key and its value: a string, bool, int64, float64, nil, a
 // *Map or a []any of such values.
@@ -36,87 +51,12 @@ type Entry struct {
 	Value any
 }
 
-// internMax is the longest value interned. Enumerations (condition types,
-// statuses, phases, kinds) repeat across objects; longer strings (names,
-// UIDs, timestamps, messages) mostly do not, and interning a string that
-// is not shared costs a table entry on top of it.
-const internMax = 16
-
-func intern(s string) string { return unique.Make(s).Value() }
-
-// tableMax bounds each of the tables of shared values and shapes. A table
-// that reaches it is emptied rather than grown: what objects hold stays
-// valid, and what still repeats is shared again from the next object on,
-// so a cluster whose keys or short values never repeat (resource
-// versions, generated label values) costs at most this many entries.
-const tableMax = 1 << 14
-
-// tables holds the values and shapes shared between objects. Informers
-// convert objects on several goroutines at once.
-var tables struct {
-	mu     sync.Mutex
-	values map[string]any
-	shapes map[string]*shape
-}
-
-// value returns s as a value: for a short string, one boxed copy shared by
-// every map holding it, which spares each of them the 16-byte box a string
-// in an interface costs.
-func value(s string) any {
-	if len(s) > internMax {
-		return s
-	}
-	tables.mu.Lock()
-	defer tables.mu.Unlock()
-	if v, ok := tables.values[s]; ok {
-		return v
-	}
-	if tables.values == nil || len(tables.values) >= tableMax {
-		tables.values = make(map[string]any, 256)
-	}
-	s = intern(s)
-	var v any = s
-	tables.values[s] = v
-	return v
-}
-
-// shapeOf returns the shared shape of sorted keys.
-func shapeOf(keys []string) *shape {
-	n := 0
-	for _, k := range keys {
-		n += len(k) + 1
-	}
-	id := make([]byte, 0, n)
-	for _, k := range keys {
-		id = append(id, k...)
-		id = append(id, 0)
-	}
-	tables.mu.Lock()
-	defer tables.mu.Unlock()
-	if sh, ok := tables.shapes[string(id)]; ok {
-		return sh
-	}
-	if tables.shapes == nil || len(tables.shapes) >= tableMax {
-		tables.shapes = make(map[string]*shape, 256)
-	}
-	sh := &shape{keys: make([]string, len(keys))}
-	for i, k := range keys {
-		sh.keys[i] = intern(k)
-	}
-	tables.shapes[string(id)] = sh
-	return sh
-}
-
-// unshared are keys whose short values are unique to an object and to
-// each of its versions, so sharing them would only cost a table entry:
-// metadata.resourceVersion (its decoded string is shared with client-go's
-// copy instead).
-var unshared = map[string]bool{"resourceVersion": true}
-
 // From converts decoded JSON (map[string]any, []any and scalars, as
-// encoding/json and apimachinery decode it) to compact form: maps become
-// *Map, lists []any of compact values, and other values are kept, short
-// strings shared.
+// encoding/json and apimachinery decode it) to compact form: a map becomes
+// a *Map, a list a []any of compact values, and scalars are kept. An int
+// or int32 is read back as an int64, and a json.Number as the int64 or
+// float64 it holds, as apimachinery decodes numbers; any other type panics
+// (decoders never produce one).
 func From(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
@@ -127,29 +67,22 @@ func From(v any) any {
 			out[i] = From(e)
 		}
 		return out
-	case string:
-		return value(v)
+	case *Map, string, bool, int64, float64, nil:
+		return v
 	}
-	return v
+	return readValue(encodeValue(v), 0)
 }
 
-// FromMap converts a decoded JSON object.
+// encodeValue returns the encoding of a scalar.
+func encodeValue(v any) string {
+	var e encoder
+	e.value(v, false)
+	return string(e.b)
+}
+
+// FromMap encodes a decoded JSON object.
 func FromMap(m map[string]any) *Map {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := &Map{keys: shapeOf(keys), values: make([]any, len(keys))}
-	for i, k := range keys {
-		v := m[k]
-		if s, ok := v.(string); ok && unshared[k] {
-			out.values[i] = s
-			continue
-		}
-		out.values[i] = From(v)
-	}
-	return out
+	return mapAt(encode(m), 0)
 }
 
 // Native converts a compact value back to decoded JSON, for code that
@@ -170,15 +103,17 @@ func Native(v any) any {
 
 // Native returns the object as a map[string]any.
 func (m *Map) Native() map[string]any {
-	out := make(map[string]any, len(m.values))
-	for i, k := range m.keys.keys {
-		out[k] = Native(m.values[i])
+	out := make(map[string]any, len(m.keys.keys))
+	p := int(m.vals)
+	for _, k := range m.keys.keys {
+		out[k] = nativeAt(m.buf, p)
+		p = skip(m.buf, p)
 	}
 	return out
 }
 
 // Len is the number of keys.
-func (m *Map) Len() int { return len(m.values) }
+func (m *Map) Len() int { return len(m.keys.keys) }
 
 // Keys returns the keys, sorted. The slice is shared: callers must not
 // modify it.
@@ -187,9 +122,11 @@ func (m *Map) Keys() []string { return m.keys.keys }
 // Entries returns the entries sorted by key, in a new slice; Keys and Get
 // read a map without one.
 func (m *Map) Entries() []Entry {
-	out := make([]Entry, len(m.values))
+	out := make([]Entry, len(m.keys.keys))
+	p := int(m.vals)
 	for i, k := range m.keys.keys {
-		out[i] = Entry{Key: k, Value: m.values[i]}
+		out[i] = Entry{Key: k, Value: readValue(m.buf, p)}
+		p = skip(m.buf, p)
 	}
 	return out
 }
@@ -197,22 +134,25 @@ func (m *Map) Entries() []Entry {
 // linearMax is the size up to which a scan beats a binary search.
 const linearMax = 8
 
-// Get returns the value at key k.
+// Get returns the value at key k: a string (aliasing the encoding), bool,
+// int64, float64, nil, a new view *Map or a new []any.
 func (m *Map) Get(k string) (any, bool) {
 	keys := m.keys.keys
+	i := -1
 	if len(keys) <= linearMax {
-		for i, key := range keys {
+		for j, key := range keys {
 			if key == k {
-				return m.values[i], true
+				i = j
+				break
 			}
 		}
+	} else if j, found := slices.BinarySearch(keys, k); found {
+		i = j
+	}
+	if i < 0 {
 		return nil, false
 	}
-	i, found := slices.BinarySearch(keys, k)
-	if !found {
-		return nil, false
-	}
-	return m.values[i], true
+	return readValue(m.buf, nth(m.buf, int(m.vals), len(keys), i)), true
 }
 
 // Lookup returns the value at a path of keys in v, a *Map or a decoded
@@ -233,4 +173,158 @@ func Lookup(v any, keys ...string) (any, bool) {
 		}
 	}
 	return v, true
+}
+
+// uvarint reads a uvarint at p in an encoding, which holds only well-formed
+// ones.
+func uvarint(buf string, p int) (uint64, int) {
+	var x uint64
+	for s := uint(0); ; s += 7 {
+		b := buf[p]
+		p++
+		if b < 0x80 {
+			return x | uint64(b)<<s, p
+		}
+		x |= uint64(b&0x7f) << s
+	}
+}
+
+// nth returns where value i of the n values starting at first is: the
+// skip table before first (when n > group) leads to the nearest group,
+// from which at most group-1 values are skipped.
+func nth(buf string, first, n, i int) int {
+	p := first
+	if g := i / group; g > 0 {
+		table := first - 4*((n-1)/group)
+		at := table + 4*(g-1)
+		p += int(uint32(buf[at]) | uint32(buf[at+1])<<8 | uint32(buf[at+2])<<16 | uint32(buf[at+3])<<24)
+	}
+	for range i % group {
+		p = skip(buf, p)
+	}
+	return p
+}
+
+// skip returns where the value after the one at p starts.
+func skip(buf string, p int) int {
+	t := buf[p]
+	p++
+	switch {
+	case t >= smallShared:
+		return p
+	case t >= smallString:
+		return p + int(t-smallString)
+	case t >= smallInt:
+		return p
+	}
+	switch t {
+	case tagInt, tagShared:
+		for buf[p] >= 0x80 {
+			p++
+		}
+		return p + 1
+	case tagFloat:
+		return p + 8
+	case tagString, tagMap, tagMapKeys, tagList:
+		n, p := uvarint(buf, p)
+		return p + int(n)
+	}
+	return p // null, false, true, empty map or list
+}
+
+// readValue decodes the value at p: maps as views, lists as []any.
+func readValue(buf string, p int) any {
+	t := buf[p]
+	switch {
+	case t >= smallShared:
+		return values.at(uint32(t - smallShared))
+	case t >= smallString:
+		return buf[p+1 : p+1+int(t-smallString)]
+	case t >= smallInt:
+		return int64(t - smallInt)
+	}
+	switch t {
+	case tagNull:
+		return nil
+	case tagFalse:
+		return false
+	case tagTrue:
+		return true
+	case tagInt:
+		u, _ := uvarint(buf, p+1)
+		return int64(u>>1) ^ -int64(u&1) // zigzag, as binary.AppendVarint
+	case tagFloat:
+		var bits uint64
+		for i := range 8 {
+			bits |= uint64(buf[p+1+i]) << (8 * i)
+		}
+		return math.Float64frombits(bits)
+	case tagString:
+		n, q := uvarint(buf, p+1)
+		return buf[q : q+int(n)]
+	case tagShared:
+		i, _ := uvarint(buf, p+1)
+		return values.at(uint32(i))
+	case tagMap, tagMapKeys, tagEmptyMap:
+		return mapAt(buf, p)
+	case tagList, tagEmptyList:
+		return listAt(buf, p, readValue)
+	}
+	panic("compact: corrupt encoding")
+}
+
+// nativeAt decodes the value at p as decoded JSON.
+func nativeAt(buf string, p int) any {
+	switch buf[p] {
+	case tagMap, tagMapKeys, tagEmptyMap:
+		return mapAt(buf, p).Native()
+	case tagList, tagEmptyList:
+		return listAt(buf, p, nativeAt)
+	}
+	return readValue(buf, p)
+}
+
+// mapAt returns a view of the map at p.
+func mapAt(buf string, p int) *Map {
+	t := buf[p]
+	if t == tagEmptyMap {
+		return &Map{buf: buf, keys: emptyShape, vals: uint32(p + 1)}
+	}
+	_, p = uvarint(buf, p+1) // the body's length
+	var sh *shape
+	if t == tagMap {
+		i, q := uvarint(buf, p)
+		sh, p = shapes.at(uint32(i)), q
+	} else {
+		n, q := uvarint(buf, p)
+		p = q
+		sh = &shape{keys: make([]string, n)}
+		for i := range sh.keys {
+			l, q := uvarint(buf, p)
+			sh.keys[i] = buf[q : q+int(l)]
+			p = q + int(l)
+		}
+	}
+	if n := len(sh.keys); n > group {
+		p += 4 * ((n - 1) / group)
+	}
+	return &Map{buf: buf, keys: sh, vals: uint32(p)}
+}
+
+// listAt decodes the list at p, each element with read.
+func listAt(buf string, p int, read func(string, int) any) []any {
+	if buf[p] == tagEmptyList {
+		return []any{}
+	}
+	_, p = uvarint(buf, p+1)
+	n, p := uvarint(buf, p)
+	if n > group {
+		p += 4 * int((n-1)/group)
+	}
+	out := make([]any, n)
+	for i := range out {
+		out[i] = read(buf, p)
+		p = skip(buf, p)
+	}
+	return out
 }

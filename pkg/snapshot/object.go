@@ -48,46 +48,61 @@ type Object struct {
 // of it.
 func NewObject(content map[string]any) *Object {
 	o := &Object{Content: content}
-	o.APIVersion, _ = content["apiVersion"].(string)
-	o.Kind, _ = content["kind"].(string)
-	md, _ := content["metadata"].(map[string]any)
-	o.Namespace, _ = md["namespace"].(string)
-	o.Name, _ = md["name"].(string)
-	o.UID, _ = md["uid"].(string)
-	if refs, ok := md["ownerReferences"].([]any); ok {
-		for _, r := range refs {
-			ref, _ := r.(map[string]any)
-			uid, _ := ref["uid"].(string)
-			if uid == "" {
-				continue
-			}
-			o.Owners = append(o.Owners, uid)
-			if c, _ := ref["controller"].(bool); c {
-				o.Controller = uid
-			}
-		}
-	}
-	o.Created = parseTime(md["creationTimestamp"])
-	o.Deleting = parseTime(md["deletionTimestamp"])
-	switch o.Kind {
-	case "Node":
-		o.Node = o.Name
-	default:
-		if spec, ok := content["spec"].(map[string]any); ok {
-			o.Node, _ = spec["nodeName"].(string)
-		}
-	}
+	o.parse(content)
 	return o
 }
 
 // NewCompactObject parses the metadata of content, as NewObject does, and
 // keeps the content in compact form only: what a watch cache holds for
-// every object it watches.
+// every object it watches. The parsed strings are read from the compact
+// form, whose encoding or shared values they alias, so that they cost no
+// copy of their own once content is garbage.
 func NewCompactObject(content map[string]any) *Object {
-	o := NewObject(content)
-	o.compact = compact.FromMap(content)
-	o.Content = nil
+	o := &Object{compact: compact.FromMap(content)}
+	o.parse(o.compact)
 	return o
+}
+
+// parse sets the fields parsed from the object's tree, a map[string]any or
+// a *compact.Map.
+func (o *Object) parse(tree any) {
+	o.APIVersion = lookupString(tree, "apiVersion")
+	o.Kind = lookupString(tree, "kind")
+	md, _ := compact.Lookup(tree, "metadata")
+	o.Namespace = lookupString(md, "namespace")
+	o.Name = lookupString(md, "name")
+	o.UID = lookupString(md, "uid")
+	refs, _ := compact.Lookup(md, "ownerReferences")
+	if refs, ok := refs.([]any); ok {
+		for _, r := range refs {
+			uid := lookupString(r, "uid")
+			if uid == "" {
+				continue
+			}
+			o.Owners = append(o.Owners, uid)
+			if c, _ := compact.Lookup(r, "controller"); c == true {
+				o.Controller = uid
+			}
+		}
+	}
+	created, _ := compact.Lookup(md, "creationTimestamp")
+	o.Created = parseTime(created)
+	deleting, _ := compact.Lookup(md, "deletionTimestamp")
+	o.Deleting = parseTime(deleting)
+	switch o.Kind {
+	case "Node":
+		o.Node = o.Name
+	default:
+		o.Node = lookupString(tree, "spec", "nodeName")
+	}
+}
+
+// lookupString returns the string at a path of keys in tree; empty when
+// there is none.
+func lookupString(tree any, keys ...string) string {
+	v, _ := compact.Lookup(tree, keys...)
+	s, _ := v.(string)
+	return s
 }
 
 // Tree returns the object's content for reading a few fields with

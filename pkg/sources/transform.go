@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
+	"statusd.io/statusd/pkg/compact"
 	"statusd.io/statusd/pkg/prune"
 	"statusd.io/statusd/pkg/snapshot"
 )
@@ -75,7 +76,12 @@ func (s *Sources) transform(i *informer) cache.TransformFunc {
 		} else {
 			u.Object = tree.Apply(u.Object)
 		}
-		return &cached{obj: snapshot.NewCompactObject(u.Object), rv: u.GetResourceVersion()}, nil
+		o := snapshot.NewCompactObject(u.Object)
+		// The resource version read from the compact form aliases its
+		// encoding: the decoded one is garbage with the rest of u.
+		rv, _ := compact.Lookup(o.Tree(), "metadata", "resourceVersion")
+		s, _ := rv.(string)
+		return &cached{obj: o, rv: s}, nil
 	}
 }
 
