@@ -60,6 +60,18 @@ var (
 	_ traits.Lister = (*objArr)(nil)
 )
 
+// find returns the wrapper kept for key k, if any.
+func (ks *kids) find(k string) (ref.Val, bool) {
+	if kids := ks.p.Load(); kids != nil {
+		for _, c := range *kids {
+			if c.key == k {
+				return c.val, true
+			}
+		}
+	}
+	return nil, false
+}
+
 // child returns the wrapper of the map or list v at key k, wrapping it on
 // first read. Two readers may wrap the same child at once; the first
 // stored wins, and the other's wrapper is only garbage.
@@ -262,6 +274,11 @@ func (m *cmpMap) Find(key ref.Val) (ref.Val, bool) {
 	k, ok := key.(types.String)
 	if !ok {
 		return nil, false
+	}
+	// A map or list read before is a kept wrapper: reading it from the
+	// compact form again would decode a new view or list only to drop it.
+	if w, ok := m.kids.find(string(k)); ok {
+		return w, true
 	}
 	v, found := m.m.Get(string(k))
 	if !found {
