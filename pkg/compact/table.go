@@ -51,11 +51,10 @@ func (t *table[T]) lookup(id string, size int, build func() T) (uint32, bool) {
 	}
 	// id may alias a caller's scratch bytes: what is kept is a copy.
 	if _, ok := t.seen[id]; !ok {
-		id = strings.Clone(id)
 		if t.seen == nil || len(t.seen) >= t.maxEntries {
 			t.seen = make(map[string]struct{}, min(t.maxEntries, 256))
 		}
-		t.seen[id] = struct{}{}
+		t.seen[strings.Clone(id)] = struct{}{}
 		return 0, false
 	}
 	delete(t.seen, id)
