@@ -18,9 +18,11 @@
 //
 // Reading a key is a search of the map's shared keys and a skip over at
 // most a few values (maps and lists carry their length, large ones a
-// table of offsets); strings read alias the encoding, never copied. An
-// encoding is never modified, so any number of goroutines read it at
-// once.
+// table of offsets); strings read alias the encoding, never copied, so a
+// string kept longer than its object (state carried across versions)
+// should be copied with strings.Clone, or it keeps the whole encoding
+// alive. An encoding is never modified, so any number of goroutines read
+// it at once.
 package compact
 
 import (

@@ -18,13 +18,13 @@ import (
 // bytes; maps and lists follow it with the length of their body, so that a
 // reader skips them without decoding them.
 const (
-	tagNull   byte = iota
-	tagFalse       //
-	tagTrue        //
-	tagInt         // zigzag uvarint
-	tagFloat       // 8 bytes: the IEEE 754 bits, little-endian
-	tagString      // uvarint length, bytes
-	tagShared      // uvarint index into values
+	tagNull byte = iota
+	tagFalse
+	tagTrue
+	tagInt    // zigzag uvarint
+	tagFloat  // 8 bytes: the IEEE 754 bits, little-endian
+	tagString // uvarint length, bytes
+	tagShared // uvarint index into values
 	// tagMap is a map whose keys are a shape: uvarint body length; body:
 	// uvarint shape index, skip table, values in the order of the keys.
 	tagMap

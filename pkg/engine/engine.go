@@ -393,6 +393,11 @@ func (t *tick) apply(r *cel.Reason, o *snapshot.Object, res cel.Result) {
 		return
 	case cel.True:
 		if rec == nil {
+			// A record outlives the object's version: its strings are
+			// copied, since those read from a cached object alias the
+			// object's whole encoding (pkg/compact).
+			subj = subj.clone()
+			k.subject = strings.Clone(k.subject)
 			rec = &record{subject: subj, firstTrue: t.now}
 			if IsStandIn(o) {
 				rec.standIn, rec.target = true, t.targetOf(subj)

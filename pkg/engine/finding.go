@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"time"
 
 	"statusd.io/statusd/pkg/snapshot"
@@ -39,6 +40,15 @@ type Subject struct {
 // SubjectOf describes o.
 func SubjectOf(o *snapshot.Object) Subject {
 	return Subject{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: o.UID}
+}
+
+// clone returns s with strings of its own, which keep no object's
+// encoding alive.
+func (s Subject) clone() Subject {
+	return Subject{
+		APIVersion: strings.Clone(s.APIVersion), Kind: strings.Clone(s.Kind),
+		Namespace: strings.Clone(s.Namespace), Name: strings.Clone(s.Name), UID: strings.Clone(s.UID),
+	}
 }
 
 // String renders Kind/namespace/name (Kind/name when cluster-scoped).
