@@ -90,8 +90,12 @@ func writeHeapProfile(tb testing.TB, path string) {
 	require.NoError(tb, pprof.WriteHeapProfile(f))
 }
 
-// maxPodHeap is issue 17's bound on the live heap a cached pod costs.
-const maxPodHeap = 3 << 10
+// maxPodHeap bounds the live heap a cached pod costs. Issue 17 asked for
+// 3 KB; since objects are held as one byte encoding (pkg/compact) a pod
+// costs 918 B here and 943 B in BenchmarkCachedPodHeap (go1.26, amd64),
+// and the bound is that with a margin of over 15%, so that it does not
+// flake and a change that costs memory per object shows.
+const maxPodHeap = 1100
 
 // TestCachedPodHeap holds a cached pod, decoded, trimmed to the shipped
 // catalogue's fields and stored as the informers store it, to maxPodHeap.
@@ -115,8 +119,8 @@ func TestCachedPodHeap(t *testing.T) {
 // BenchmarkCachedPodHeap reports the live heap a cached pod costs, in
 // B/pod: what remains after garbage collection of caching 10,000 distinct
 // realistic pods through the real decode, trim and store path
-// (cacheThroughInformer), divided by their number. Issue 17 holds it to
-// 3 KB; TestCachedPodHeap checks that bound.
+// (cacheThroughInformer), divided by their number. TestCachedPodHeap
+// holds it to maxPodHeap.
 func BenchmarkCachedPodHeap(b *testing.B) {
 	const n = 10_000
 	pod := podStream(b)
