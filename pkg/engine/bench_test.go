@@ -220,16 +220,23 @@ func pendingSnapshot(pods int) *snapshot.Snapshot {
 // findings, their messages and the joins of thousands of pending subjects.
 // result-B is the live heap the tick's Result holds once collected (what
 // the daemon keeps of the last tick while the next one builds its own);
-// pending/op the Pending findings in it.
+// pending/op the Pending findings in it. The daemon defers the Pending
+// findings' messages; eval and test rules render them in the tick.
 func BenchmarkTickPending(b *testing.B) {
 	src, errs := catalog.Parse(catalog.NewFile("pending.yaml", []byte(pendingCatalog)))
 	require.NoError(b, errs.Err())
 	cat, errs := cel.Compile(src, cel.Options{})
 	require.NoError(b, errs.Err())
-	for _, n := range []int{10_000} {
-		snap := pendingSnapshot(n)
-		b.Run(fmt.Sprintf("pods=%d", n), func(b *testing.B) {
-			e := New(cat, Options{})
+	snap := pendingSnapshot(10_000)
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"pods=10000", Options{DeferPendingMessages: true}}, // as the daemon ticks
+		{"pods=10000,messages=rendered", Options{}},         // as eval and test rules do
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			e := New(cat, tc.opts)
 			ctx := context.Background()
 			res := e.Tick(ctx, snap) // the first tick converts objects and starts the grace windows
 			b.ReportAllocs()
