@@ -422,7 +422,9 @@ func (d *Daemon) start(u *reload.Update) error {
 		return fmt.Errorf("start sources: %w", err)
 	}
 	u.Done(true)
-	d.engine = engine.New(u.Catalog, engine.Options{Logger: d.opts.Logger})
+	// Pending findings' messages are rendered when /status or explain
+	// reads them, not on every tick: no Event or alert carries them.
+	d.engine = engine.New(u.Catalog, engine.Options{Logger: d.opts.Logger, DeferPendingMessages: true})
 	d.metrics.reloadOK.Set(1)
 	d.metrics.reloadTimestamp.Set(float64(d.clock.Now().Unix()))
 	d.setCatalogInfo(u.Catalog, u.Hash)

@@ -491,6 +491,78 @@ func TestHTTPEndpoints(t *testing.T) {
 	assert.Contains(t, m, "statusd_tick_duration_seconds_count")
 }
 
+// pendingCatalog has a reason whose grace keeps the test pod Pending, with
+// a message.
+const pendingCatalog = `apiVersion: statusd.io/v1alpha1
+kind: Catalog
+metadata: {name: daemon-test, version: "1"}
+sources:
+  pods: {version: v1, resource: pods}
+reasons:
+- name: PodSlow
+  subject: pods
+  when: object.?status.?phase.orValue("") == "Pending"
+  grace: 1h
+  message: '"pod " + object.metadata.namespace + "/" + object.metadata.name + " is " + object.status.phase'
+  summary: slow
+`
+
+// TestHTTPRendersDeferredMessages: the daemon's ticks leave Pending
+// findings' messages unrendered, and /status and /explain render them as
+// a tick would have, while ticks go on.
+func TestHTTPRendersDeferredMessages(t *testing.T) {
+	h := setup(t, Options{Resync: time.Hour, Debounce: time.Millisecond})
+	<-h.catalogs.updates
+	u := &reload.Update{Result: loader.Files([]*catalog.File{catalog.NewFile("c.yaml", []byte(pendingCatalog))}, nil, "test", cel.Options{})}
+	require.False(t, u.Rejected(), u.Problems.Error())
+	h.catalogs.updates <- u
+	srv := httptest.NewServer(h.d.Handler())
+	defer srv.Close()
+	h.src.phase = "Pending"
+	res := h.run(t)
+	require.Len(t, res.Findings, 1)
+	require.Equal(t, engine.Pending, res.Findings[0].State)
+	assert.Empty(t, res.Findings[0].Message, "the tick defers a Pending finding's message")
+
+	const want = "pod ns/p is Pending"
+	// check asserts only, so that it may run off the test's goroutine.
+	check := func() {
+		getJSON := func(path string, v any) bool {
+			resp, err := http.Get(srv.URL + path)
+			if !assert.NoError(t, err) {
+				return false
+			}
+			defer func() { _ = resp.Body.Close() }()
+			return assert.NoError(t, json.NewDecoder(resp.Body).Decode(v), path)
+		}
+		var st struct{ Result engine.Result }
+		if getJSON("/status", &st) && assert.Len(t, st.Result.Findings, 1) {
+			assert.Equal(t, want, st.Result.Findings[0].Message, "/status")
+		}
+		var ex engine.Explanation
+		if getJSON("/explain?subject=Pod/ns/p", &ex) && assert.Len(t, ex.Reasons, 1) && assert.NotNil(t, ex.Reasons[0].Finding) {
+			assert.Equal(t, want, ex.Reasons[0].Finding.Message, "/explain")
+		}
+	}
+	check()
+	// Readers render while ticks run (go test -race).
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 10 {
+			check()
+		}
+	})
+	for range 10 {
+		h.change("Pending")
+		h.change("Pending") // returns once the loop handled the first: the timer is armed
+		h.clock.Step(time.Millisecond)
+		next(t, h.pub)
+	}
+	wg.Wait()
+	last, _ := h.d.Last()
+	assert.Empty(t, last.Findings[0].Message, "readers render into copies, never into the daemon's result")
+}
+
 func get(t *testing.T, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
