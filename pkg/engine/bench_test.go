@@ -152,11 +152,12 @@ reasons:
 `
 
 // pendingSnapshot is pods in Deployments of 10 replicas (through a
-// ReplicaSet each), 20 pods to a namespace; every third Deployment's pods
-// were created two minutes ago and are Pending, unschedulable, so a third
-// of the pods are Pending within their grace window.
-func pendingSnapshot(pods int) *snapshot.Snapshot {
-	b := snapshot.NewBuilder(t0, snapshot.Cluster{Version: "v1.36.3"})
+// ReplicaSet each), 20 pods to a namespace, at time at; every third
+// Deployment's pods were created two minutes before t0 and are Pending,
+// unschedulable, so at t0 a third of the pods are Pending within their
+// grace window.
+func pendingSnapshot(pods int, at time.Time) *snapshot.Snapshot {
+	b := snapshot.NewBuilder(at, snapshot.Cluster{Version: "v1.36.3"})
 	owner := func(kind, uid string) []any {
 		return []any{map[string]any{"apiVersion": "apps/v1", "kind": kind, "name": uid, "uid": uid, "controller": true}}
 	}
@@ -227,7 +228,7 @@ func BenchmarkTickPending(b *testing.B) {
 	require.NoError(b, errs.Err())
 	cat, errs := cel.Compile(src, cel.Options{})
 	require.NoError(b, errs.Err())
-	snap := pendingSnapshot(10_000)
+	snap := pendingSnapshot(10_000, t0)
 	for _, tc := range []struct {
 		name string
 		opts Options

@@ -180,9 +180,9 @@ func (d *deferred) pending(f *Finding) bool {
 // daemon's last tick, by /status) is never written. Rendering evaluates
 // the message expressions on the tick's snapshot, within one tick's budget
 // (cel.Options.TickBudget, plus the reserve Tick grants its second phase)
-// and the per-expression cost limit, and stops when ctx ends: a message
-// not rendered then is the reason's summary, as in a tick that ran out of
-// budget.
+// and the per-expression cost limit, and stops when ctx ends (the reader
+// gone): a message not rendered then is the reason's summary, as in a tick
+// that ran out of budget.
 func (r *Result) WithMessages(ctx context.Context) *Result {
 	if r.deferred == nil {
 		return r
@@ -192,11 +192,16 @@ func (r *Result) WithMessages(ctx context.Context) *Result {
 	out.Findings = slices.Clone(r.Findings)
 	ev := r.deferred.evaluator(ctx)
 	for i, f := range out.Findings {
-		if r.deferred.pending(f) {
-			c := *f
-			c.Message = pendingMessage(r.deferred.cat, r.deferred.snap, ev, f)
-			out.Findings[i] = &c
+		if !r.deferred.pending(f) {
+			continue
 		}
+		c := *f
+		if ctx.Err() == nil {
+			c.Message = pendingMessage(r.deferred.cat, r.deferred.snap, ev, f)
+		} else if reason := r.deferred.cat.Reason(f.Reason); reason != nil {
+			c.Message = reason.Summary
+		}
+		out.Findings[i] = &c
 	}
 	return &out
 }
