@@ -17,6 +17,7 @@ import (
 	"github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
 	"k8s.io/apiserver/pkg/cel/library"
 
 	"statusd.io/statusd/pkg/apischema"
@@ -119,11 +120,11 @@ type Program struct {
 	Field string
 
 	ast *gocel.Ast
-	prg gocel.Program
+	prg interpreter.Interpretable
 	// traced is built on first explain: tracking state slows evaluation, so
 	// only explain pays for it.
 	tracedOnce sync.Once
-	traced     gocel.Program
+	traced     *interpreter.ObservableInterpretable
 	tracedErr  error
 	refs       refs
 }
@@ -390,14 +391,12 @@ func (cm *compiler) compile(e catalog.Expr, field, reason string, want *gocel.Ty
 }
 
 // plan turns a checked expression into a program.
-func (cm *compiler) plan(a *gocel.Ast) (gocel.Program, error) {
-	return cm.env.Program(a,
-		gocel.EvalOptions(gocel.OptOptimize),
-		// The Evaluator's meter, not cel-go's cost tracking, which takes
-		// quadratic time in loops (see meter.go), enforces CostLimit.
-		gocel.CustomDecorator(decorateMeter),
-		gocel.InterruptCheckFrequency(100),
-	)
+func (cm *compiler) plan(a *gocel.Ast) (interpreter.Interpretable, error) {
+	p, err := sharedPlanner()
+	if err != nil {
+		return nil, err
+	}
+	return p.plan(a)
 }
 
 func formatCost(c uint64) string {

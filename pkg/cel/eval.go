@@ -49,6 +49,9 @@ type Evaluator struct {
 	varsVal *lazyVars
 	metrics ref.Val
 	act     activation
+	// polls counts the comprehension iterations that asked whether the
+	// tick was cancelled.
+	polls uint
 }
 
 // NewEvaluator prepares an evaluation of snap. ctx bounds the tick: a
@@ -110,6 +113,13 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		return ev.now, true
 	case varMetrics:
 		return ev.subjectMetrics(), true
+	case interruptVar:
+		// Comprehensions ask on every iteration; the tick's context is
+		// polled on every interruptEvery-th.
+		ev.polls++
+		if ev.polls%interruptEvery == 0 && ev.ctx.Err() != nil {
+			return true, true
+		}
 	}
 	return nil, false
 }
@@ -263,7 +273,7 @@ func (e *Evaluator) eval(p *Program) (ref.Val, uint64, error) {
 	// has a limit and a cost of its own.
 	outer := e.meter.used
 	e.meter.used = 0
-	v, _, err := p.prg.ContextEval(e.ctx, &e.act)
+	v, err := run(func() ref.Val { return p.prg.Eval(&e.act) })
 	cost := e.meter.used
 	e.meter.used = outer
 	e.spent += cost

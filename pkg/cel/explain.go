@@ -9,6 +9,7 @@ import (
 	"github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -39,19 +40,14 @@ const (
 func (e *Evaluator) Trace(r *Reason, o *snapshot.Object) (Result, []Step) {
 	p := r.When
 	p.tracedOnce.Do(func() {
-		env, err := sharedEnv()
+		pl, err := sharedPlanner()
 		if err != nil {
 			p.tracedErr = err
 			return
 		}
-		// Metered like the tick's programs (cel-go's own cost tracking is
-		// quadratic in loops; see meter.go), so explaining a reason that
+		// Metered like the tick's programs, so explaining a reason that
 		// scans a large source is as bounded as evaluating it.
-		p.traced, p.tracedErr = env.Program(p.ast,
-			gocel.EvalOptions(gocel.OptTrackState, gocel.OptExhaustiveEval),
-			gocel.CustomDecorator(decorateMeter),
-			gocel.InterruptCheckFrequency(100),
-		)
+		p.traced, p.tracedErr = pl.planTraced(p.ast)
 	})
 	if p.tracedErr != nil {
 		return Result{Outcome: Unknown, Err: p.tracedErr}, nil
@@ -63,13 +59,19 @@ func (e *Evaluator) Trace(r *Reason, o *snapshot.Object) (Result, []Step) {
 	res := e.when(r, o)
 	outer := e.meter.used
 	e.meter.used = 0
-	_, det, _ := p.traced.ContextEval(e.ctx, &e.act)
+	var state interpreter.EvalState
+	_, _ = run(func() ref.Val {
+		return p.traced.ObserveEval(&e.act, func(o any) {
+			if s, ok := o.(interpreter.EvalState); ok {
+				state = s
+			}
+		})
+	})
 	e.spent += e.meter.used
 	e.meter.used = outer
-	if det == nil || det.State() == nil {
+	if state == nil {
 		return res, nil
 	}
-	state := det.State()
 	native := p.ast.NativeRep()
 	info := native.SourceInfo()
 	var steps []Step
