@@ -754,6 +754,8 @@ func (d *Daemon) tick(ctx context.Context) {
 }
 
 // Last returns the last tick's result and snapshot; nil before the first.
+// The result's Pending findings carry no message until Result.WithMessages
+// renders them (engine.Options.DeferPendingMessages).
 func (d *Daemon) Last() (*engine.Result, *snapshot.Snapshot) {
 	st := d.last.Load()
 	if st == nil {
