@@ -525,22 +525,26 @@ func TestHTTPRendersDeferredMessages(t *testing.T) {
 	assert.Empty(t, res.Findings[0].Message, "the tick defers a Pending finding's message")
 
 	const want = "pod ns/p is Pending"
-	// check asserts only, so that it may run off the test's goroutine.
-	check := func() {
-		getJSON := func(path string, v any) bool {
-			resp, err := http.Get(srv.URL + path)
-			if !assert.NoError(t, err) {
-				return false
-			}
-			defer func() { _ = resp.Body.Close() }()
-			return assert.NoError(t, json.NewDecoder(resp.Body).Decode(v), path)
+	getJSON := func(path string, v any) error {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			return err
 		}
+		defer func() { _ = resp.Body.Close() }()
+		return json.NewDecoder(resp.Body).Decode(v)
+	}
+	// check never stops the test, so that it may run off its goroutine.
+	check := func() {
 		var st struct{ Result engine.Result }
-		if getJSON("/status", &st) && assert.Len(t, st.Result.Findings, 1) {
+		if err := getJSON("/status", &st); err != nil {
+			t.Errorf("/status: %v", err)
+		} else if assert.Len(t, st.Result.Findings, 1) {
 			assert.Equal(t, want, st.Result.Findings[0].Message, "/status")
 		}
 		var ex engine.Explanation
-		if getJSON("/explain?subject=Pod/ns/p", &ex) && assert.Len(t, ex.Reasons, 1) && assert.NotNil(t, ex.Reasons[0].Finding) {
+		if err := getJSON("/explain?subject=Pod/ns/p", &ex); err != nil {
+			t.Errorf("/explain: %v", err)
+		} else if assert.Len(t, ex.Reasons, 1) && assert.NotNil(t, ex.Reasons[0].Finding) {
 			assert.Equal(t, want, ex.Reasons[0].Finding.Message, "/explain")
 		}
 	}

@@ -109,7 +109,7 @@ func TestDeferredMessages(t *testing.T) {
 				assert.JSONEq(t, asJSON(t, want), asJSON(t, full), "tick %d", i)
 				assert.Equal(t, tt.withMessage[i], n, "tick %d: Pending findings with a message", i)
 				assert.Equal(t, before, asJSON(t, got), "tick %d: WithMessages must not write the result", i)
-				assert.Same(t, want.WithMessages(ctx), want, "a result that deferred nothing is its own")
+				assert.Same(t, want, want.WithMessages(ctx), "a result that deferred nothing is its own")
 			}
 		})
 	}
