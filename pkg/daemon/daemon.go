@@ -422,7 +422,9 @@ func (d *Daemon) start(u *reload.Update) error {
 		return fmt.Errorf("start sources: %w", err)
 	}
 	u.Done(true)
-	d.engine = engine.New(u.Catalog, engine.Options{Logger: d.opts.Logger})
+	// Pending findings' messages are rendered when /status or explain
+	// reads them, not on every tick: no Event or alert carries them.
+	d.engine = engine.New(u.Catalog, engine.Options{Logger: d.opts.Logger, DeferPendingMessages: true})
 	d.metrics.reloadOK.Set(1)
 	d.metrics.reloadTimestamp.Set(float64(d.clock.Now().Unix()))
 	d.setCatalogInfo(u.Catalog, u.Hash)
@@ -752,6 +754,8 @@ func (d *Daemon) tick(ctx context.Context) {
 }
 
 // Last returns the last tick's result and snapshot; nil before the first.
+// The result's Pending findings carry no message until Result.WithMessages
+// renders them (engine.Options.DeferPendingMessages).
 func (d *Daemon) Last() (*engine.Result, *snapshot.Snapshot) {
 	st := d.last.Load()
 	if st == nil {

@@ -491,6 +491,82 @@ func TestHTTPEndpoints(t *testing.T) {
 	assert.Contains(t, m, "statusd_tick_duration_seconds_count")
 }
 
+// pendingCatalog has a reason whose grace keeps the test pod Pending, with
+// a message.
+const pendingCatalog = `apiVersion: statusd.io/v1alpha1
+kind: Catalog
+metadata: {name: daemon-test, version: "1"}
+sources:
+  pods: {version: v1, resource: pods}
+reasons:
+- name: PodSlow
+  subject: pods
+  when: object.?status.?phase.orValue("") == "Pending"
+  grace: 1h
+  message: '"pod " + object.metadata.namespace + "/" + object.metadata.name + " is " + object.status.phase'
+  summary: slow
+`
+
+// TestHTTPRendersDeferredMessages: the daemon's ticks leave Pending
+// findings' messages unrendered, and /status and /explain render them as
+// a tick would have, while ticks go on.
+func TestHTTPRendersDeferredMessages(t *testing.T) {
+	h := setup(t, Options{Resync: time.Hour, Debounce: time.Millisecond})
+	<-h.catalogs.updates
+	u := &reload.Update{Result: loader.Files([]*catalog.File{catalog.NewFile("c.yaml", []byte(pendingCatalog))}, nil, "test", cel.Options{})}
+	require.False(t, u.Rejected(), u.Problems.Error())
+	h.catalogs.updates <- u
+	srv := httptest.NewServer(h.d.Handler())
+	defer srv.Close()
+	h.src.phase = "Pending"
+	res := h.run(t)
+	require.Len(t, res.Findings, 1)
+	require.Equal(t, engine.Pending, res.Findings[0].State)
+	assert.Empty(t, res.Findings[0].Message, "the tick defers a Pending finding's message")
+
+	const want = "pod ns/p is Pending"
+	getJSON := func(path string, v any) error {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		return json.NewDecoder(resp.Body).Decode(v)
+	}
+	// check never stops the test, so that it may run off its goroutine.
+	check := func() {
+		var st struct{ Result engine.Result }
+		if err := getJSON("/status", &st); err != nil {
+			t.Errorf("/status: %v", err)
+		} else if assert.Len(t, st.Result.Findings, 1) {
+			assert.Equal(t, want, st.Result.Findings[0].Message, "/status")
+		}
+		var ex engine.Explanation
+		if err := getJSON("/explain?subject=Pod/ns/p", &ex); err != nil {
+			t.Errorf("/explain: %v", err)
+		} else if assert.Len(t, ex.Reasons, 1) && assert.NotNil(t, ex.Reasons[0].Finding) {
+			assert.Equal(t, want, ex.Reasons[0].Finding.Message, "/explain")
+		}
+	}
+	check()
+	// Readers render while ticks run (go test -race).
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 10 {
+			check()
+		}
+	})
+	for range 10 {
+		h.change("Pending")
+		h.change("Pending") // returns once the loop handled the first: the timer is armed
+		h.clock.Step(time.Millisecond)
+		next(t, h.pub)
+	}
+	wg.Wait()
+	last, _ := h.d.Last()
+	assert.Empty(t, last.Findings[0].Message, "readers render into copies, never into the daemon's result")
+}
+
 func get(t *testing.T, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)

@@ -37,10 +37,12 @@ func (d *Daemon) Handler() http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		st := Status{Leader: d.leading.Load(), Ready: d.ready.Load()}
 		if res, _ := d.Last(); res != nil {
-			st.Result = res
+			// The tick deferred its Pending findings' messages; they are
+			// rendered here, into a copy, while the next tick runs.
+			st.Result = res.WithMessages(r.Context())
 		}
 		writeJSON(w, http.StatusOK, st)
 	})

@@ -24,6 +24,16 @@ type Options struct {
 	// on every subject it evaluates before Result.UnknownReasons reports
 	// it; DefaultUnknownTicks when zero.
 	UnknownTicks int
+	// DeferPendingMessages leaves the Message of Pending findings empty in
+	// the Results Tick returns, to be rendered when something reads them
+	// (Result.WithMessages, Explain). A Pending finding is seldom read: no
+	// Event or alert carries it, only /status, explain and the one-shot
+	// tools do. Rendering thousands of them on every tick, while a large
+	// cluster grows, and holding them in the last tick's Result while the
+	// next one builds its own, was a large part of the daemon's peak
+	// memory, so the daemon sets it; the one-shot tools (eval, test rules)
+	// read every message once and leave it unset.
+	DeferPendingMessages bool
 }
 
 // key identifies a finding's state: a reason on a subject.
@@ -91,6 +101,7 @@ type Engine struct {
 	// streaks count each reason's all-Unknown ticks (unknown.go).
 	streaks      map[string]*unknownStreak
 	unknownTicks int
+	deferPending bool
 }
 
 // New returns an engine for cat with no state.
@@ -103,7 +114,7 @@ func New(cat *cel.Catalog, opts Options) *Engine {
 	if ut <= 0 {
 		ut = DefaultUnknownTicks
 	}
-	return &Engine{cat: cat, state: states{}, log: log.With("component", "engine"), unknownTicks: ut}
+	return &Engine{cat: cat, state: states{}, log: log.With("component", "engine"), unknownTicks: ut, deferPending: opts.DeferPendingMessages}
 }
 
 // Catalog returns the catalogue in force.
@@ -231,6 +242,9 @@ func (e *Engine) Tick(ctx context.Context, snap *snapshot.Snapshot) *Result {
 	}
 	t.prioritise()
 	t.closeUnknown()
+	if e.deferPending {
+		t.res.deferred = &deferred{cat: e.cat, snap: snap}
+	}
 	t.res.Cost = t.ev.Spent()
 	// What this tick did not read, the next is unlikely to: the memory of
 	// a large cluster's cache is mostly objects the gates rule out.
@@ -256,6 +270,9 @@ type tick struct {
 	// standIns holds each source's stand-ins for missing expected
 	// objects, built on first use (see missing).
 	standIns map[string][]*snapshot.Object
+	// refs holds one CauseRef per cause, shared by every finding the cause
+	// hides or holds: a pending Deployment holds each of its pods'.
+	refs map[suppress.Cause]*CauseRef
 }
 
 // reason decides reason r on every subject from its conditions (c),
@@ -498,9 +515,16 @@ func (t *tick) match(r *cel.Reason, o *snapshot.Object) (suppress.Cause, bool) {
 	return t.index.Match(r.Name, func(e suppress.Edge) []string { return t.keys(e, o, false) })
 }
 
+// causeRef returns the reference to cause c, made once per tick.
 func (t *tick) causeRef(c suppress.Cause) *CauseRef {
-	ref := &CauseRef{Reason: c.Reason}
-	ref.Subject = parseSubject(c.Subject)
+	if ref := t.refs[c]; ref != nil {
+		return ref
+	}
+	if t.refs == nil {
+		t.refs = map[suppress.Cause]*CauseRef{}
+	}
+	ref := &CauseRef{Reason: c.Reason, Subject: parseSubject(c.Subject)}
+	t.refs[c] = ref
 	return ref
 }
 
@@ -545,8 +569,8 @@ func (t *tick) suppressOrPublish(r *cel.Reason, o *snapshot.Object, f *Finding) 
 }
 
 // prioritise picks each subject's root cause among its unsuppressed firing
-// findings, marks what to publish, renders messages of pending findings,
-// and sorts the result.
+// findings, marks what to publish, renders messages of pending findings
+// unless they are deferred, and sorts the result.
 func (t *tick) prioritise() {
 	bySubject := map[string][]*Finding{}
 	for _, f := range t.res.Findings {
@@ -570,21 +594,88 @@ func (t *tick) prioritise() {
 			}
 		}
 	}
-	for _, f := range t.res.Findings {
-		if f.State == Pending && f.Message == "" {
-			r := t.e.cat.Reason(f.Reason)
-			if set := t.snap.Set(r.Subject); set != nil {
-				if o := findObject(set, f.Subject); o != nil {
-					f.Message, _ = t.ev.Message(r, o)
-				}
-			}
-		}
+	if !t.e.deferPending {
+		t.renderPending()
 	}
 	order := func(a, b *Finding) int {
-		return cmp.Or(strings.Compare(a.Subject.String(), b.Subject.String()), cmp.Compare(t.rank(a.Reason), t.rank(b.Reason)))
+		return cmp.Or(compareRefs(a.Subject, b.Subject), cmp.Compare(t.rank(a.Reason), t.rank(b.Reason)))
 	}
 	slices.SortFunc(t.res.Findings, order)
 	slices.SortFunc(t.res.Resolved, order)
+}
+
+// renderPending renders the messages of the tick's Pending findings (see
+// Options.DeferPendingMessages).
+func (t *tick) renderPending() {
+	for _, f := range t.res.Findings {
+		if f.State == Pending && f.Message == "" {
+			f.Message = pendingMessage(t.e.cat, t.snap, t.ev, f)
+		}
+	}
+}
+
+// pendingMessage renders the message of Pending finding f, decided by cat
+// on snap, with ev; "" when its subject is not an object of snap (the
+// stand-in of a missing object). A Pending finding's message error is not
+// reported: the summary stands in, and the finding is not published.
+func pendingMessage(cat *cel.Catalog, snap *snapshot.Snapshot, ev *cel.Evaluator, f *Finding) string {
+	r := cat.Reason(f.Reason)
+	if r == nil {
+		return ""
+	}
+	set := snap.Set(r.Subject)
+	if set == nil {
+		return ""
+	}
+	o := findObject(set, f.Subject)
+	if o == nil {
+		return ""
+	}
+	msg, _ := ev.Message(r, o)
+	return msg
+}
+
+// compareRefs orders subjects as their references (Subject.String) compare,
+// without building them: sorting a tick's findings compares n log n pairs.
+func compareRefs(a, b Subject) int {
+	return compareJoined(refParts(a), refParts(b))
+}
+
+// refParts are the pieces Subject.String joins.
+func refParts(s Subject) [5]string {
+	if s.Namespace == "" {
+		return [5]string{s.Kind, "/", s.Name}
+	}
+	return [5]string{s.Kind, "/", s.Namespace, "/", s.Name}
+}
+
+// compareJoined compares the concatenations of a's and b's pieces, as
+// strings.Compare would.
+func compareJoined(a, b [5]string) int {
+	ai, bi := 0, 0 // the piece
+	ao, bo := 0, 0 // the offset in it
+	for {
+		for ai < len(a) && ao == len(a[ai]) {
+			ai, ao = ai+1, 0
+		}
+		for bi < len(b) && bo == len(b[bi]) {
+			bi, bo = bi+1, 0
+		}
+		switch {
+		case ai == len(a) && bi == len(b):
+			return 0
+		case ai == len(a):
+			return -1
+		case bi == len(b):
+			return 1
+		}
+		// Compare the longest run both pieces have left at once.
+		n := min(len(a[ai])-ao, len(b[bi])-bo)
+		if c := strings.Compare(a[ai][ao:ao+n], b[bi][bo:bo+n]); c != 0 {
+			return c
+		}
+		ao, bo = ao+n, bo+n
+	}
 }
 
 func (t *tick) rank(reason string) int {

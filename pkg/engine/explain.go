@@ -92,10 +92,14 @@ type ReasonExplanation struct {
 // Explain explains subject s (Kind/namespace/name, Kind/name or a UID) in
 // snap, using res, the engine's result for that snapshot, for states and
 // timers. It evaluates with state tracking, which is slower than a tick, so
-// it is done on request only.
+// it is done on request only. A Pending finding's deferred message is
+// rendered into a copy of the finding, as the tick would have rendered it.
 func (e *Engine) Explain(ctx context.Context, snap *snapshot.Snapshot, res *Result, s string) (*Explanation, error) {
 	cat := e.Catalog()
 	ev := cat.NewEvaluator(ctx, snap)
+	// render renders deferred messages of res, with res's own catalogue
+	// and snapshot (see Options.DeferPendingMessages).
+	var render *cel.Evaluator
 	var out *Explanation
 	for _, r := range cat.Reasons {
 		set := snap.Set(r.Subject)
@@ -132,6 +136,15 @@ func (e *Engine) Explain(ctx context.Context, snap *snapshot.Snapshot, res *Resu
 		if res != nil {
 			re.Finding = res.Find(r.Name, out.Subject.String())
 			re.Chain = chain(res, re.Finding)
+			if res.deferred.pending(re.Finding) {
+				// Rendered on a copy: res may be read concurrently.
+				if render == nil {
+					render = res.deferred.evaluator(ctx)
+				}
+				f := *re.Finding
+				f.Message = pendingMessage(res.deferred.cat, res.deferred.snap, render, re.Finding)
+				re.Finding = &f
+			}
 		}
 		out.Reasons = append(out.Reasons, re)
 	}

@@ -33,7 +33,7 @@ type conditions struct {
 	// reached counts the subjects evaluated; the rest were starved.
 	reached, starved int
 	// results holds, in index order, the outcomes that need a decision:
-	// every one but false, and false too where the reason has state.
+	// every one but false, and false too where the subject has state.
 	results []indexed
 }
 
@@ -65,10 +65,13 @@ func (t *tick) conditions(r *cel.Reason) *conditions {
 	if set == nil {
 		return c
 	}
-	// False needs deciding only where the reason has state (a firing or
+	// False needs deciding only where the subject has state (a firing or
 	// pending finding to clear or restart); most subjects are false with
-	// none.
-	keepFalse := len(t.e.state[r.Name]) > 0
+	// none, and keeping their outcomes would cost a result per subject
+	// for every reason with a finding anywhere. Only the reason's own
+	// decisions (tick.reason) change its state, and they come after this,
+	// so what is kept here is exactly what they need.
+	recs := t.e.state[r.Name]
 	objs := set.Objects()
 	missing := t.missing(r.Subject, set)
 	total := len(objs) + len(missing)
@@ -87,7 +90,7 @@ func (t *tick) conditions(r *cel.Reason) *conditions {
 		c.reached++
 		t.res.Evaluations++
 		t.count(res)
-		if res.Outcome != cel.False || keepFalse {
+		if res.Outcome != cel.False || len(recs) > 0 && recs[SubjectOf(o).ID()] != nil {
 			c.results = append(c.results, indexed{index: i, Result: res})
 		}
 	}

@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"time"
 
+	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/snapshot"
 )
 
@@ -81,8 +84,11 @@ type Finding struct {
 	Root bool `json:"root,omitempty"`
 	// Published says whether emit should publish it: roots always,
 	// secondaries when the catalogue says so.
-	Published bool   `json:"published,omitempty"`
-	Message   string `json:"message,omitempty"`
+	Published bool `json:"published,omitempty"`
+	// Message is the reason's message rendered for the subject. A Pending
+	// finding's is empty in the Result of an engine that defers them
+	// (Options.DeferPendingMessages) until Result.WithMessages renders it.
+	Message string `json:"message,omitempty"`
 	// Summary is the reason's static summary, for publishers that carry
 	// it beside the message (Alertmanager annotations); it is the
 	// catalogue's, so it is left out of the finding's JSON.
@@ -110,7 +116,9 @@ type Finding struct {
 
 	// SuppressedBy names the firing cause hiding it.
 	SuppressedBy *CauseRef `json:"suppressedBy,omitempty"`
-	// HeldBy names the pending cause holding it pending.
+	// HeldBy names the pending cause holding it pending. A tick's findings
+	// hidden or held by one cause share its CauseRef: read it, never
+	// change it.
 	HeldBy *CauseRef `json:"heldBy,omitempty"`
 
 	// Duration is how long a resolved finding fired.
@@ -135,6 +143,8 @@ type Result struct {
 	Version string `json:"version"`
 	// Findings holds every finding not simply false, ordered by subject
 	// then evaluation order: Pending, Firing, Suppressed and Unknown ones.
+	// Pending ones carry no Message when the engine defers them (see
+	// WithMessages).
 	Findings []*Finding `json:"findings"`
 	// Resolved holds the findings that resolved this tick.
 	Resolved []*Finding `json:"resolved,omitempty"`
@@ -152,6 +162,66 @@ type Result struct {
 	// subjects not reached are Unknown for the tick, and the next tick
 	// starts with the first of them (see fairness.go).
 	Starved []StarvedReason `json:"starved,omitempty"`
+
+	// deferred, when the tick left the messages of Pending findings
+	// unrendered (Options.DeferPendingMessages), is what renders them.
+	deferred *deferred
+}
+
+// deferred is what a Result needs to render its Pending findings' messages
+// after the tick: the catalogue that decided and the snapshot it decided
+// on. Neither costs the Result memory of its own: the engine holds the
+// catalogue, and whoever keeps the Result for later reading (the daemon)
+// keeps its snapshot for explain too.
+type deferred struct {
+	cat  *cel.Catalog
+	snap *snapshot.Snapshot
+}
+
+// pending reports whether f's message was left to render on request.
+func (d *deferred) pending(f *Finding) bool {
+	return d != nil && f != nil && f.State == Pending && f.Message == ""
+}
+
+// WithMessages returns the result with the message of every Pending
+// finding rendered, as a tick without Options.DeferPendingMessages renders
+// them: the result itself when none was deferred, otherwise a copy whose
+// Pending findings are copies, so that a Result read concurrently (the
+// daemon's last tick, by /status) is never written. Rendering evaluates
+// the message expressions on the tick's snapshot, within one tick's budget
+// (cel.Options.TickBudget, plus the reserve Tick grants its second phase)
+// and the per-expression cost limit, and stops when ctx ends (the reader
+// gone): a message not rendered then is the reason's summary, as in a tick
+// that ran out of budget.
+func (r *Result) WithMessages(ctx context.Context) *Result {
+	if r.deferred == nil {
+		return r
+	}
+	out := *r
+	out.deferred = nil
+	out.Findings = slices.Clone(r.Findings)
+	ev := r.deferred.evaluator(ctx)
+	for i, f := range out.Findings {
+		if !r.deferred.pending(f) {
+			continue
+		}
+		c := *f
+		if ctx.Err() == nil {
+			c.Message = pendingMessage(r.deferred.cat, r.deferred.snap, ev, f)
+		} else if reason := r.deferred.cat.Reason(f.Reason); reason != nil {
+			c.Message = reason.Summary
+		}
+		out.Findings[i] = &c
+	}
+	return &out
+}
+
+// evaluator returns an evaluator of the tick's snapshot for rendering
+// deferred messages, with the budget the tick had for them.
+func (d *deferred) evaluator(ctx context.Context) *cel.Evaluator {
+	ev := d.cat.NewEvaluator(ctx, d.snap)
+	ev.Reserve()
+	return ev
 }
 
 // Published returns the findings emit should publish.

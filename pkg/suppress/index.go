@@ -88,15 +88,24 @@ func (c Cause) better(o Cause) bool {
 type Index struct {
 	g     *Graph
 	byKey map[edgeKey]Cause
+	// active holds the edges with a cause under some key: a symptom's
+	// keys for any other edge cannot match, so they are not computed.
+	// Keys can be dear (sameWorkload walks owner chains through an index
+	// of the namespace), and most symptoms, most ticks, have no cause.
+	active map[edgePair]bool
 }
 
 type edgeKey struct {
 	cause, symptom, key string
 }
 
+type edgePair struct {
+	cause, symptom string
+}
+
 // NewIndex returns an empty index over g.
 func NewIndex(g *Graph) *Index {
-	return &Index{g: g, byKey: map[edgeKey]Cause{}}
+	return &Index{g: g, byKey: map[edgeKey]Cause{}, active: map[edgePair]bool{}}
 }
 
 // Add records an active cause under its keys for edge e.
@@ -109,15 +118,20 @@ func (ix *Index) Add(e Edge, keys []string, c Cause) {
 		if prev, ok := ix.byKey[ek]; !ok || c.better(prev) {
 			ix.byKey[ek] = c
 		}
+		ix.active[edgePair{e.Cause, e.Symptom}] = true
 	}
 }
 
 // Match returns the best active cause joined to a symptom finding whose keys
 // for each incoming edge keysFor returns, and whether there is one.
+// keysFor is called only for the edges that have a cause.
 func (ix *Index) Match(symptom string, keysFor func(Edge) []string) (Cause, bool) {
 	var best Cause
 	found := false
 	for _, e := range ix.g.CausesOf(symptom) {
+		if !ix.active[edgePair{e.Cause, e.Symptom}] {
+			continue
+		}
 		for _, k := range keysFor(e) {
 			if k == "" {
 				continue

@@ -126,10 +126,43 @@ func TestIndexMatch(t *testing.T) {
 		keys    func(suppress.Edge) []string
 		want    suppress.Cause
 		found   bool
+		// asked, when not nil, are the joins whose symptom keys Match
+		// must ask for: only those of edges with a cause.
+		asked []string
 	}{
 		{
 			name:    "nothing indexed",
 			symptom: "PodCrash", keys: symptomKeys,
+			asked: []string{},
+		},
+		{
+			name:    "only the edges with a cause are asked for keys",
+			add:     []added{{1, []string{"shop"}, nsGone("Namespace/shop", suppress.Pending, 1)}},
+			symptom: "PodCrash", keys: symptomKeys,
+			want: nsGone("Namespace/shop", suppress.Pending, 1), found: true,
+			asked: []string{"sameNamespace"},
+		},
+		{
+			name:    "an edge whose cause had only empty keys is not asked",
+			add:     []added{{0, []string{""}, nodeDown("Node/x", suppress.Firing, 1)}},
+			symptom: "PodCrash", keys: symptomKeys,
+			asked: []string{},
+		},
+		{
+			name: "every edge with a cause is asked",
+			add: []added{
+				{0, []string{"node-b"}, nodeDown("Node/node-b", suppress.Firing, 1)},
+				{1, []string{"shop"}, nsGone("Namespace/shop", suppress.Pending, 1)},
+			},
+			symptom: "PodCrash", keys: symptomKeys,
+			want: nsGone("Namespace/shop", suppress.Pending, 1), found: true,
+			asked: []string{"sameNode", "sameNamespace"},
+		},
+		{
+			name:    "a cause of another symptom's edge is not asked",
+			add:     []added{{2, []string{suppress.ClusterKey}, nodeDown("Node/node-a", suppress.Firing, 1)}},
+			symptom: "PodCrash", keys: symptomKeys,
+			asked: []string{},
 		},
 		{
 			name:    "one firing cause on the same key",
@@ -252,9 +285,16 @@ func TestIndexMatch(t *testing.T) {
 			for _, a := range tt.add {
 				ix.Add(edges[a.edge], a.keys, a.cause)
 			}
-			got, found := ix.Match(tt.symptom, tt.keys)
+			asked := []string{}
+			got, found := ix.Match(tt.symptom, func(e suppress.Edge) []string {
+				asked = append(asked, e.Join)
+				return tt.keys(e)
+			})
 			assert.Equal(t, tt.found, found)
 			assert.Equal(t, tt.want, got)
+			if tt.asked != nil {
+				assert.ElementsMatch(t, tt.asked, asked)
+			}
 		})
 	}
 }

@@ -61,18 +61,23 @@ const serviceNameLabel = "kubernetes.io/service-name"
 // sameVolumeClaim read other objects of the snapshot (ReplicaSets and Jobs
 // between a workload and its pods, EndpointSlices and Services), through
 // indexes built on first use. A Joiner belongs to one tick; its indexes
-// are built under sync.Once, so concurrent readers (explain) are safe.
+// are built under sync.Once or a mutex, so concurrent readers (explain)
+// are safe.
 type Joiner struct {
 	snap *snapshot.Snapshot
 	// sets are the snapshot's object sets by resource, in source order.
 	sets map[Resource][]*snapshot.Set
 	all  []*snapshot.Set
 
-	ownersOnce sync.Once
-	// owners maps a UID to the object holding it, for the objects that
-	// have a controller: the links of owner chains. An object without a
-	// controller is where a chain ends, so it need not be found.
-	owners map[string]*snapshot.Object
+	ownersMu sync.Mutex
+	// owners maps, by namespace, a UID to the object holding it, for the
+	// objects that have a controller: the links of owner chains. An
+	// object without a controller is where a chain ends, so it need not
+	// be found. A chain never leaves its namespace, so a namespace is
+	// indexed only when a join asks about one of its objects: most ticks
+	// ask about a few namespaces, and an index of every pod of a large
+	// cluster, built on every tick, was a large part of the tick's memory.
+	owners map[string]map[string]*snapshot.Object
 
 	servicesOnce sync.Once
 	// podServices maps a pod (by UID, and by namespace/name for targetRefs
@@ -152,8 +157,8 @@ func (j *Joiner) workloadKeys(o *snapshot.Object) []string {
 			break
 		}
 		root = next
-		owner := j.owner(next)
-		if owner == nil || owner.Namespace != o.Namespace {
+		owner := j.owner(o.Namespace, next)
+		if owner == nil {
 			break
 		}
 		next = owner.Controller
@@ -161,20 +166,28 @@ func (j *Joiner) workloadKeys(o *snapshot.Object) []string {
 	return []string{o.Namespace + "/" + root}
 }
 
-// owner returns the object with uid that has a controller of its own, or
-// nil.
-func (j *Joiner) owner(uid string) *snapshot.Object {
-	j.ownersOnce.Do(func() {
-		j.owners = map[string]*snapshot.Object{}
+// owner returns the object with uid in namespace ns that has a controller
+// of its own, or nil. An object of another namespace is never found:
+// Kubernetes' garbage collector treats an owner there as absent too.
+func (j *Joiner) owner(ns, uid string) *snapshot.Object {
+	j.ownersMu.Lock()
+	defer j.ownersMu.Unlock()
+	byUID, ok := j.owners[ns]
+	if !ok {
+		byUID = map[string]*snapshot.Object{}
 		for _, set := range j.all {
-			for _, o := range set.Objects() {
+			for _, o := range set.InNamespace(ns) {
 				if o.UID != "" && o.Controller != "" {
-					j.owners[o.UID] = o
+					byUID[o.UID] = o
 				}
 			}
 		}
-	})
-	return j.owners[uid]
+		if j.owners == nil {
+			j.owners = map[string]map[string]*snapshot.Object{}
+		}
+		j.owners[ns] = byUID
+	}
+	return byUID[uid]
 }
 
 // serviceKeys keys a Service by namespace/name, an EndpointSlice by the

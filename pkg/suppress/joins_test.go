@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -350,6 +351,124 @@ func TestJoinerJoins(t *testing.T) {
 				j.Keys(tt.kind, cause, true), j.Keys(tt.kind, symptom, false))
 		})
 	}
+}
+
+// TestJoinerOwnerIndexIsLazy: the owner chains are indexed one namespace
+// at a time, when a join first asks about an object there, so the keys an
+// object gets must not depend on which namespaces were asked about before,
+// nor outlive the snapshot: each tick's Joiner sees that tick's objects.
+func TestJoinerOwnerIndexIsLazy(t *testing.T) {
+	// A ReplicaSet in another namespace holding the UID a shop pod names.
+	const dup = world + `
+---
+kind: ReplicaSet
+apiVersion: apps/v1
+metadata: {namespace: other, name: web-dup, uid: rs-dup}
+owner: Deployment/d-other-web
+---
+kind: Pod
+apiVersion: v1
+metadata: {namespace: shop, name: web-dup-a, uid: p-web-dup-a}
+owner: ReplicaSet/rs-dup`
+	type ask struct {
+		ref  string
+		want string // the sameWorkload key
+	}
+	tests := []struct {
+		name string
+		// ticks are the asks of successive ticks, each on its own
+		// snapshot (drop, by tick) and Joiner.
+		ticks [][]ask
+		drop  [][]string
+	}{
+		{
+			name: "the namespace of the owner first: another namespace's pod naming it never joins",
+			ticks: [][]ask{{
+				{"Pod/shop/web-6f7-a", "shop/d-web"},
+				{"Pod/other/forged", "other/rs-web-new"},
+				{"Deployment/other/web", "other/d-other-web"},
+			}},
+		},
+		{
+			name: "the other namespace first",
+			ticks: [][]ask{{
+				{"Pod/other/forged", "other/rs-web-new"},
+				{"Pod/shop/web-6f7-a", "shop/d-web"},
+			}},
+		},
+		{
+			name: "an owner's UID held in another namespace is not followed, whichever is indexed first",
+			ticks: [][]ask{
+				{{"Pod/shop/web-dup-a", "shop/rs-dup"}, {"Pod/other/forged", "other/rs-web-new"}},
+				{{"Pod/other/forged", "other/rs-web-new"}, {"Pod/shop/web-dup-a", "shop/rs-dup"}},
+			},
+		},
+		{
+			name: "a namespace asked about twice in a tick keeps its index",
+			ticks: [][]ask{{
+				{"Pod/shop/web-6f7-a", "shop/d-web"},
+				{"Pod/shop/report-29001-q", "shop/cj-report"},
+				{"Pod/shop/web-5c4-b", "shop/d-web"},
+			}},
+		},
+		{
+			name: "a ReplicaSet added between ticks is seen",
+			ticks: [][]ask{
+				{{"Pod/shop/web-6f7-a", "shop/rs-web-new"}},
+				{{"Pod/shop/web-6f7-a", "shop/d-web"}},
+			},
+			drop: [][]string{{"rs-web-new"}, nil},
+		},
+		{
+			name: "a ReplicaSet removed between ticks is gone",
+			ticks: [][]ask{
+				{{"Pod/shop/web-6f7-a", "shop/d-web"}},
+				{{"Pod/shop/web-6f7-a", "shop/rs-web-new"}},
+			},
+			drop: [][]string{nil, {"rs-web-new"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := joinCatalog()
+			for i, asks := range tt.ticks {
+				var drop []string
+				if i < len(tt.drop) {
+					drop = tt.drop[i]
+				}
+				s := buildWorld(t, c, decodeWorld(t, dup, drop...))
+				j := suppress.NewJoiner(c, s)
+				for _, a := range asks {
+					assert.Equal(t, []string{a.want}, j.Keys(catalog.JoinSameWorkload, find(t, s, a.ref), false), "tick %d: %s", i+1, a.ref)
+				}
+			}
+		})
+	}
+}
+
+// TestJoinerConcurrentReaders: readers sharing a Joiner (a tick and an
+// explain) index namespaces concurrently and agree with a lone reader.
+func TestJoinerConcurrentReaders(t *testing.T) {
+	c := joinCatalog()
+	s := buildWorld(t, c, decodeWorld(t, world))
+	refs := []string{"Pod/shop/web-6f7-a", "Pod/other/forged", "Pod/ml/llm-1-a", "Pod/kube-system/agent-x", "Pod/shop/report-29001-q"}
+	objs := map[string]*snapshot.Object{}
+	want := map[string][]string{}
+	for _, ref := range refs {
+		objs[ref] = find(t, s, ref)
+		want[ref] = suppress.NewJoiner(c, s).Keys(catalog.JoinSameWorkload, objs[ref], false)
+	}
+	j := suppress.NewJoiner(c, s)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for k := range refs {
+				ref := refs[(i+k)%len(refs)]
+				assert.Equal(t, want[ref], j.Keys(catalog.JoinSameWorkload, objs[ref], false), ref)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // TestJoinerSkipsUnreadableSources: a forbidden source's objects are not
