@@ -69,10 +69,10 @@ fitted to ` + "`make scale`" + ` at 10,000 to 30,000 pods:
 
 | | base | per cached object | 38,000 objects (30,000 pods) |
 |---|---:|---:|---:|
-| request (resident memory in the steady state) | 140 MiB | 6 KiB | 363 MiB |
-| limit (the peak while thousands of pods start at once, a tenth to spare) | 160 MiB | 10 KiB | 531 MiB |
+| request (resident memory in the steady state) | 92 MiB | 2 KiB | 166 MiB |
+| limit (the peak while thousands of pods start at once, 15 to 20% to spare) | 128 MiB | 3 KiB | 239 MiB |
 
-The defaults (request 384Mi, limit 544Mi) fit about 30,000 pods. statusd
+The defaults (request 176Mi, limit 256Mi) fit about 30,000 pods. statusd
 sets its Go heap's soft limit to 90% of the memory limit: a limit below the
 formula is not an OOM kill but a garbage collector running almost
 continuously, which slows every tick. The runs are in ` + "`docs/scale.md`" + ` and
