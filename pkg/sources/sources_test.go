@@ -346,7 +346,11 @@ func TestCustomResourceLifecycle(t *testing.T) {
 	assert.Equal(t, snapshot.StatusFailed, st["gadgets"].Status)
 	assert.Contains(t, st["gadgets"].Error, "sources.statusd.io/v1/gadgets is not served")
 	assert.Equal(t, snapshot.StatusReady, st["cms"].Status)
-	assert.Equal(t, []string{"gadgets failed"}, got.get())
+	// The problem is reported after the state is stored, outside the
+	// lock, so Status may show it a moment before the report arrives.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, []string{"gadgets failed"}, got.get())
+	}, waitTimeout, poll)
 	assert.False(t, s.Snapshot(time.Now()).HasResource("sources.statusd.io/v1/widgets"))
 	informers := s.Stats().Informers
 
