@@ -15,8 +15,8 @@ import (
 // planner turns checked expressions into interpretables that share one
 // dispatcher. cel-go's Env.Program builds, for every program, a dispatcher
 // holding a fresh binding of every overload in the environment, and the
-// program keeps it for its life: a catalogue of some two hundred programs
-// held 15 MiB of copies of one table, a tenth of statusd's live heap at
+// program keeps it for its life: the shipped catalogue's 264 programs
+// held 13 MiB of copies of one table, a tenth of statusd's live heap at
 // 30,000 pods. Planning resolves each call to its overload once, so the
 // programs of an environment can share its dispatcher; what cel-go's
 // program adds around the interpretable (interrupt checks, panic recovery,
