@@ -72,7 +72,7 @@ func TestReplicaCleanup(t *testing.T) {
 
 	require.NoError(t, r.signal(syscall.SIGKILL, true))
 	require.Eventually(t, func() bool { p := r.pid(); return p != 0 && p != first }, 5*time.Second, 10*time.Millisecond, "restarted")
-	assert.Empty(t, groupMembers(t, first), "the killed instance's group is gone")
+	assert.Eventually(t, func() bool { return len(groupMembers(t, first)) == 0 }, 5*time.Second, 10*time.Millisecond, "the killed instance's group is gone")
 	mu.Lock()
 	require.Len(t, exits, 1)
 	assert.True(t, exits[0].Injected)
@@ -83,7 +83,9 @@ func TestReplicaCleanup(t *testing.T) {
 	require.NoError(t, r.signal(syscall.SIGSTOP, true))
 	assert.True(t, r.isPaused())
 	r.stop(500 * time.Millisecond)
-	assert.Empty(t, groupMembers(t, second), "stop ends a paused group")
+	// The group's last SIGKILL is delivered as each member is next
+	// scheduled: on a busy machine a member may still run a moment.
+	assert.Eventually(t, func() bool { return len(groupMembers(t, second)) == 0 }, 5*time.Second, 10*time.Millisecond, "stop ends a paused group")
 	for _, pid := range r.startedPIDs() {
 		assert.False(t, alive(pid), "pid %d", pid)
 	}
