@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"statusd.io/statusd/internal/liveheap"
 	"statusd.io/statusd/pkg/engine"
 	"statusd.io/statusd/pkg/snapshot"
 )
@@ -104,25 +105,17 @@ func BenchmarkTickMemory(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		fresh := snapshot.Trim(trimmed, cat.Fields()) // new objects, nothing kept on them
-		before := liveHeap()
+		before := liveheap.Bytes()
 		b.StartTimer()
 		e := engine.New(cat, engine.Options{})
 		e.Tick(context.Background(), fresh)
 		e.Tick(context.Background(), resnapshot(fresh))
 		b.StopTimer()
-		kept = liveHeap() - before
+		kept = liveheap.Bytes() - before
 		runtime.KeepAlive(e)
 		runtime.KeepAlive(fresh)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(kept)/float64(objects), "kept-B/object")
 	b.ReportMetric(float64(objects), "objects")
-}
-
-func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"statusd.io/statusd/internal/liveheap"
 	"statusd.io/statusd/pkg/catalog"
 )
 
@@ -117,10 +118,10 @@ func TestCompiledCatalogueHeap(t *testing.T) {
 	// its planner, the built-in schemas), which is no catalogue's cost.
 	first, errs := Compile(src, Options{})
 	require.NoError(t, errs.Err())
-	base := liveHeap()
+	base := liveheap.Bytes()
 	c, errs := Compile(src, Options{})
 	require.NoError(t, errs.Err())
-	held := liveHeap() - base
+	held := liveheap.Bytes() - base
 	runtime.KeepAlive(first)
 	runtime.KeepAlive(c)
 	t.Logf("a compiled shipped catalogue holds %.1f MiB", float64(held)/(1<<20))
@@ -130,11 +131,3 @@ func TestCompiledCatalogueHeap(t *testing.T) {
 // maxCatalogueHeap is the bound of TestCompiledCatalogueHeap: the 5.7 MiB
 // measured with 62 reasons, with room for the catalogue to grow.
 const maxCatalogueHeap = 9 << 20
-
-func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	kjson "k8s.io/apimachinery/pkg/util/json"
+	"statusd.io/statusd/internal/liveheap"
 )
 
 const pod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-1","namespace":"ns","uid":"8c9a3f2e-0000-4000-8000-000000000001",
@@ -400,19 +401,13 @@ func TestConcurrent(t *testing.T) {
 // of the decoded one.
 func TestSavesMemory(t *testing.T) {
 	const n = 2000
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
 	measure := func(convert func(map[string]any) any) uint64 {
 		objs := make([]any, n)
-		base := heap()
+		base := liveheap.Bytes()
 		for i := range objs {
 			objs[i] = convert(decode(t, pod))
 		}
-		used := heap() - base
+		used := liveheap.Bytes() - base
 		runtime.KeepAlive(objs)
 		return used / n
 	}

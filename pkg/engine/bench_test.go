@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"statusd.io/statusd/internal/liveheap"
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
 	"statusd.io/statusd/pkg/snapshot"
@@ -252,20 +253,11 @@ func BenchmarkTickPending(b *testing.B) {
 					pending++
 				}
 			}
-			held := liveHeap()
+			held := liveheap.Bytes()
 			runtime.KeepAlive(res)
 			res = nil
-			b.ReportMetric(float64(held-liveHeap()), "result-B")
+			b.ReportMetric(float64(held-liveheap.Bytes()), "result-B")
 			b.ReportMetric(float64(pending), "pending/op")
 		})
 	}
-}
-
-// liveHeap is the heap in use after a full collection.
-func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
 }

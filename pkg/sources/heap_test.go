@@ -15,6 +15,7 @@ import (
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/cache"
 
+	"statusd.io/statusd/internal/liveheap"
 	"statusd.io/statusd/pkg/prune"
 )
 
@@ -104,9 +105,9 @@ func TestCachedPodHeap(t *testing.T) {
 	pod := podStream(t)
 	tree := shippedPodsTree(t)
 	warm, warmInf := cacheThroughInformer(t, tree, 10, pod)
-	base := heapAfterGC()
+	base := liveheap.Bytes()
 	store, i := cacheThroughInformer(t, tree, n, pod)
-	perPod := (heapAfterGC() - base) / n
+	perPod := (liveheap.Bytes() - base) / n
 	runtime.KeepAlive(store)
 	runtime.KeepAlive(i)
 	runtime.KeepAlive(warm)
@@ -131,11 +132,11 @@ func BenchmarkCachedPodHeap(b *testing.B) {
 	var perPod float64
 	for b.Loop() {
 		b.StopTimer()
-		base := heapAfterGC()
+		base := liveheap.Bytes()
 		b.StartTimer()
 		store, i := cacheThroughInformer(b, tree, n, pod)
 		b.StopTimer()
-		perPod = float64(heapAfterGC()-base) / n
+		perPod = float64(liveheap.Bytes()-base) / n
 		if *heapProfile != "" {
 			writeHeapProfile(b, *heapProfile)
 		}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"statusd.io/statusd/internal/liveheap"
 	"statusd.io/statusd/internal/testenv"
 	"statusd.io/statusd/pkg/catalog"
 	"statusd.io/statusd/pkg/cel"
@@ -181,12 +182,12 @@ func TestPruneSavesMemory(t *testing.T) {
 	// measure returns the live heap per pod of what keep returns for n
 	// decoded pods.
 	measure := func(keep func(*unstructured.Unstructured) any) uint64 {
-		base := heapAfterGC()
+		base := liveheap.Bytes()
 		kept := make([]any, n)
 		for i := range kept {
 			kept[i] = keep(decodePod(t, data))
 		}
-		used := heapAfterGC() - base
+		used := liveheap.Bytes() - base
 		runtime.KeepAlive(kept)
 		return used / n
 	}

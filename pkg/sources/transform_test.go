@@ -11,6 +11,7 @@ import (
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/cache"
 
+	"statusd.io/statusd/internal/liveheap"
 	"statusd.io/statusd/pkg/snapshot"
 )
 
@@ -86,36 +87,27 @@ func TestTrim(t *testing.T) {
 	}
 }
 
-// heapAfterGC returns the live heap.
-func heapAfterGC() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
-
 // TestTrimSavesMemory measures what a cached pod costs before and after
 // the transform, and with the snapshot.Object parsed from it, and holds the
 // saving to at least a quarter.
 func TestTrimSavesMemory(t *testing.T) {
 	const n = 2000
 	data := readPod(t)
-	base := heapAfterGC()
+	base := liveheap.Bytes()
 	pods := make([]*unstructured.Unstructured, n)
 	for i := range pods {
 		pods[i] = decodePod(t, data)
 	}
-	raw := heapAfterGC() - base
+	raw := liveheap.Bytes() - base
 	for _, p := range pods {
 		_, _ = trim(p)
 	}
-	trimmed := heapAfterGC() - base
+	trimmed := liveheap.Bytes() - base
 	objs := make([]*snapshot.Object, n)
 	for i, p := range pods {
 		objs[i] = snapshot.NewObject(p.Object)
 	}
-	parsed := heapAfterGC() - base
+	parsed := liveheap.Bytes() - base
 	runtime.KeepAlive(pods)
 	runtime.KeepAlive(objs)
 
