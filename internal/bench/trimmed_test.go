@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"testing"
 
-	"statusd.io/statusd/internal/cpuclock"
 	"statusd.io/statusd/pkg/engine"
 	"statusd.io/statusd/pkg/snapshot"
 )
@@ -19,19 +18,7 @@ func BenchmarkTickTrimmed(b *testing.B) {
 	src, cat := shipped(b)
 	for _, n := range []int{1_000, 10_000} {
 		b.Run(fmt.Sprintf("pods=%d", n), func(b *testing.B) {
-			snap := snapshot.Trim(cachedSnapshot(src, n), cat.Fields())
-			e := engine.New(cat, engine.Options{})
-			ctx := context.Background()
-			res := e.Tick(ctx, snap)
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := cpuclock.Start()
-			for b.Loop() {
-				res = e.Tick(ctx, resnapshot(snap))
-			}
-			cpu.Report(b)
-			b.ReportMetric(float64(res.Evaluations), "evals/op")
-			b.ReportMetric(float64(len(res.Findings)), "findings/op")
+			steadyTicks(b, cat, snapshot.Trim(cachedSnapshot(src, n), cat.Fields()))
 		})
 	}
 }
