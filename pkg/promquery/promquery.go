@@ -251,15 +251,27 @@ func (r *Runner) Run(ctx context.Context, at time.Time, c *catalog.Catalog) []*s
 	for i, name := range names {
 		src := c.Sources[name]
 		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-				out[i] = r.one(ctx, at, name, src.Prometheus)
-			case <-ctx.Done():
-				out[i] = &snapshot.QueryResult{
+			notRun := func() *snapshot.QueryResult {
+				return &snapshot.QueryResult{
 					Source: name, Status: snapshot.StatusFailed, At: at,
 					Err: fmt.Sprintf("not run within the tick's %s: %v", r.opts.TickTimeout, ctx.Err()),
 				}
+			}
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+				// A slot freed by a query the deadline cut and the
+				// deadline itself can be ready together, and select
+				// picks at random: a query that would only start after
+				// the tick's deadline is reported as not run, not as a
+				// request that failed.
+				if ctx.Err() != nil {
+					out[i] = notRun()
+					return
+				}
+				out[i] = r.one(ctx, at, name, src.Prometheus)
+			case <-ctx.Done():
+				out[i] = notRun()
 			}
 		})
 	}

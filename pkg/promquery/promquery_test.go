@@ -182,10 +182,15 @@ func TestRunTickTimeoutAndConcurrency(t *testing.T) {
 	res := r.Run(context.Background(), time.Now(), c)
 	assert.Less(t, time.Since(began), 5*time.Second, "the tick's timeout bounds the run")
 	require.Len(t, res, 4)
+	notRun := 0
 	for _, q := range res {
 		assert.Equal(t, snapshot.StatusFailed, q.Status, q.Source)
+		if strings.Contains(q.Err, "not run within the tick's 300ms") {
+			notRun++
+		}
 	}
-	assert.Contains(t, res[2].Err+res[3].Err, "not run within the tick's 300ms")
+	// Which two sources win the two slots is up to the scheduler.
+	assert.Equal(t, 2, notRun, "the two queries without a slot before the deadline are not run: %+v", res)
 	mu <- struct{}{} // the handlers may still be running
 	got := peak
 	<-mu
