@@ -85,6 +85,9 @@ func (p *textParser) item(start int, it string, room int) ([]Step, error) {
 		return nil, err
 	}
 	if sc.i == len(it) {
+		if room < 1 {
+			return nil, sc.tooMany()
+		}
 		return []Step{first}, nil
 	}
 	switch it[sc.i] {

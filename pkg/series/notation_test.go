@@ -81,6 +81,17 @@ func TestParseNotationNaN(t *testing.T) {
 	assert.Equal(t, Step{Stale: true}, got[2])
 }
 
+// TestParseNotationBound checks that exactly MaxSteps values, in one item
+// or several of every kind, are accepted: the bound refuses only the
+// value past it (TestParseNotationErrors).
+func TestParseNotationBound(t *testing.T) {
+	for _, notation := range []string{"0x99999", "_x99999 1", "0+1x99998 stale", "_x50000 1x49998 2"} {
+		got, err := ParseNotation(notation)
+		require.NoError(t, err, notation)
+		assert.Len(t, got, MaxSteps, notation)
+	}
+}
+
 func TestParseNotationErrors(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -115,6 +126,8 @@ func TestParseNotationErrors(t *testing.T) {
 		{name: "many items too large together", notation: "_x60000 _x60000", wantOffset: 8, wantMsg: "expands to more than 100000 values"},
 		{name: "count overflows", notation: "1x99999999999999999999", wantOffset: 2, wantMsg: "invalid repetition count"},
 		{name: "increment expansion too large", notation: "0+1x100000", wantOffset: 0, wantMsg: "expands to more than"},
+		{name: "one value past a full expansion", notation: "0x99999 0", wantOffset: 8, wantMsg: "expands to more than 100000 values"},
+		{name: "stale past a full expansion", notation: "_x100000 stale", wantOffset: 9, wantMsg: "expands to more than 100000 values"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
