@@ -193,6 +193,12 @@ func decodeDocument(f *File, doc *yaml.Node) (*Catalog, ErrorList) {
 		return nil, d.Errors()
 	}
 	checkHeader(d, root, &c)
+	c.docPos = d.Pos(root)
+	if n := yamlpos.Field(root, "disable"); n != nil {
+		for _, item := range n.Content {
+			c.disableAt = append(c.disableAt, d.Pos(item))
+		}
+	}
 	return &c, d.Errors()
 }
 

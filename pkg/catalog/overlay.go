@@ -19,15 +19,18 @@ import (
 // where they would read as edits of the catalogue's own reasons.
 func checkBaseOnly(part *Catalog, errs *ErrorList) {
 	if len(part.Disable) > 0 {
-		errs.Errorf(part.filePos(), "", "disable is for kind %s: a catalogue's own reasons are removed by deleting them", KindOverlay)
+		errs.Errorf(part.disablePos(0), "", "disable is for kind %s: a catalogue's own reasons are removed by deleting them", KindOverlay)
 	}
 }
 
-// filePos is the position errors about a whole file point at: its
-// first reason, or its first file line.
+// filePos is the position errors about a whole document point at: its
+// first reason, or where the document begins.
 func (c *Catalog) filePos() Pos {
 	if len(c.Reasons) > 0 {
 		return c.Reasons[0].Pos
+	}
+	if c.docPos.File != "" {
+		return c.docPos
 	}
 	if len(c.Files) > 0 {
 		return Pos{File: c.Files[0].Name, Line: 1, Col: 1}
@@ -74,10 +77,14 @@ func applyOverlay(into, o *Catalog, errs *ErrorList) {
 	}
 }
 
-// disablePos is where the i-th disabled name was written; the decoder
-// keeps no position per string, so it is the overlay's first reason or
-// file.
-func (c *Catalog) disablePos(int) Pos { return c.filePos() }
+// disablePos is where the i-th disabled name was written, or the
+// document's position when the list did not decode as written.
+func (c *Catalog) disablePos(i int) Pos {
+	if i < len(c.disableAt) {
+		return c.disableAt[i]
+	}
+	return c.filePos()
+}
 
 // applyEdges turns edges written on a symptom (suppressedBy) or in an edge
 // list (suppressions) into the cause's suppresses, keeping their own

@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -36,10 +37,44 @@ func TestOverlay(t *testing.T) {
 			heads = append(heads, e.Head())
 		}
 		assert.Equal(t, []string{
-			`testdata/overlay/bad.yaml:5:3: disable: no reason "PodPendin" to disable; did you mean "PodPending"?`,
 			`testdata/overlay/bad.yaml:10:5: reason Mine: suppressedBy: no cause reason "NodeDwn"; did you mean "NodeDown"?`,
 			`testdata/overlay/bad.yaml:12:3: suppressions: no symptom reason "Myne"; did you mean "Mine"?`,
+			`testdata/overlay/bad.yaml:13:11: disable: no reason "PodPendin" to disable; did you mean "PodPending"?`,
 		}, heads)
+	})
+	t.Run("disable-in-a-catalogue", func(t *testing.T) {
+		// Wherever the list is, and whether or not the document has a
+		// reason to point at, the error names the disabled entry.
+		for name, tc := range map[string]struct{ doc, want string }{
+			"without reasons": {
+				doc:  "apiVersion: statusd.io/v1alpha1\nkind: Catalog\nmetadata: {name: c, version: \"1\"}\ndisable:\n- Foo\n",
+				want: "c.yaml:5:3: disable is for kind CatalogOverlay",
+			},
+			"after a reason": {
+				doc:  "apiVersion: statusd.io/v1alpha1\nkind: Catalog\nmetadata: {name: c, version: \"1\"}\nreasons:\n- {name: R, subject: pods, when: 'true', summary: s}\ndisable: [R]\n",
+				want: "c.yaml:6:11: disable is for kind CatalogOverlay",
+			},
+			"second document": {
+				doc:  "apiVersion: statusd.io/v1alpha1\nkind: Catalog\nmetadata: {name: c, version: \"1\"}\nreasons: []\n---\ndisable: [0]\n",
+				want: "c.yaml:6:11: disable is for kind CatalogOverlay",
+			},
+		} {
+			t.Run(name, func(t *testing.T) {
+				_, errs := catalog.Parse(catalog.NewFile("c.yaml", []byte(tc.doc)))
+				var heads []string
+				for _, e := range errs {
+					heads = append(heads, e.Head())
+				}
+				assert.Condition(t, func() bool {
+					for _, h := range heads {
+						if strings.HasPrefix(h, tc.want) {
+							return true
+						}
+					}
+					return false
+				}, "want %q in %q", tc.want, heads)
+			})
+		}
 	})
 	t.Run("alone", func(t *testing.T) {
 		_, errs := catalog.Load("testdata/overlay/mine.yaml")

@@ -66,6 +66,12 @@ type Catalog struct {
 	Files []*File `json:"-"`
 	// Disabled are the reasons overlays disabled, for explain and lint.
 	Disabled []string `json:"-"`
+
+	// docPos and disableAt are where one decoded document and each of
+	// its Disable entries begin, for errors about a document that has
+	// no reason to point at.
+	docPos    Pos
+	disableAt []Pos
 }
 
 // Metadata identifies a catalogue.
