@@ -809,9 +809,9 @@ func TestRejectedWritesAreRetriedWithoutBlocking(t *testing.T) {
 			began = time.Now()
 			publish(r.clock.Now())
 			// Writes back off on the fake clock, so a Publish that waited for
-	// them would not return at all; the bound is loose for a busy
-	// machine under the race detector.
-	assert.Less(t, time.Since(began), time.Second, "Publish with writes backing off")
+			// them would not return at all; the bound is loose for a busy
+			// machine under the race detector.
+			assert.Less(t, time.Since(began), time.Second, "Publish with writes backing off")
 
 			if !tc.grant {
 				return
