@@ -23,21 +23,6 @@ func checkBaseOnly(part *Catalog, errs *ErrorList) {
 	}
 }
 
-// filePos is the position errors about a whole document point at: its
-// first reason, or where the document begins.
-func (c *Catalog) filePos() Pos {
-	if len(c.Reasons) > 0 {
-		return c.Reasons[0].Pos
-	}
-	if c.docPos.File != "" {
-		return c.docPos
-	}
-	if len(c.Files) > 0 {
-		return Pos{File: c.Files[0].Name, Line: 1, Col: 1}
-	}
-	return Pos{}
-}
-
 // applyOverlay merges an overlay into the catalogue: params override,
 // everything else adds, and disabled reasons go.
 func applyOverlay(into, o *Catalog, errs *ErrorList) {
@@ -77,13 +62,17 @@ func applyOverlay(into, o *Catalog, errs *ErrorList) {
 	}
 }
 
-// disablePos is where the i-th disabled name was written, or the
-// document's position when the list did not decode as written.
+// disablePos is where the i-th disabled name of a decoded document was
+// written; when the list did not decode as written, its first reason or
+// the document itself.
 func (c *Catalog) disablePos(i int) Pos {
-	if i < len(c.disableAt) {
+	switch {
+	case i < len(c.disableAt):
 		return c.disableAt[i]
+	case len(c.Reasons) > 0:
+		return c.Reasons[0].Pos
 	}
-	return c.filePos()
+	return c.docPos
 }
 
 // applyEdges turns edges written on a symptom (suppressedBy) or in an edge
